@@ -1,0 +1,102 @@
+package auth
+
+import (
+	"sync"
+	"time"
+)
+
+// Throttle slows password guessing. It counts failed logins per login
+// name and per client address; past a limit within the window, the key is
+// locked for a time that doubles with each further failure. While locked,
+// every attempt is refused, the right password included, so a guesser
+// cannot learn whether a guess was right.
+//
+// State is in memory: a restart forgets it, which costs an attacker a
+// restart of our server, not of theirs.
+type Throttle struct {
+	LoginLimit int           // failures per login before locking
+	AddrLimit  int           // failures per client address before locking
+	Window     time.Duration // failures older than this are forgotten
+	BaseLock   time.Duration // first lock; doubles per further failure
+	MaxLock    time.Duration
+	MaxKeys    int // bound on tracked keys; expired ones are pruned first
+
+	mu   sync.Mutex
+	keys map[string]*strikes
+}
+
+type strikes struct {
+	failures    int
+	first       time.Time
+	lockedUntil time.Time
+}
+
+// NewThrottle returns a throttle with defaults: 5 failures per login and
+// 20 per address within 15 minutes, then a lock from 1 minute to 1 hour.
+func NewThrottle() *Throttle {
+	return &Throttle{LoginLimit: 5, AddrLimit: 20, Window: 15 * time.Minute, BaseLock: time.Minute, MaxLock: time.Hour, MaxKeys: 100_000}
+}
+
+func loginKey(login string) string { return "l\x00" + login }
+func addrKey(addr string) string   { return "a\x00" + addr }
+
+// Wait returns how long login from addr must wait before trying again, or
+// zero when it may try now.
+func (t *Throttle) Wait(login, addr string, now time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var wait time.Duration
+	for _, k := range []string{loginKey(login), addrKey(addr)} {
+		if s := t.keys[k]; s != nil && now.Before(s.lockedUntil) {
+			wait = max(wait, s.lockedUntil.Sub(now))
+		}
+	}
+	return wait
+}
+
+// Fail records a failed attempt.
+func (t *Throttle) Fail(login, addr string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.keys == nil {
+		t.keys = map[string]*strikes{}
+	}
+	if len(t.keys) >= t.MaxKeys {
+		t.prune(now)
+	}
+	t.strike(loginKey(login), t.LoginLimit, now)
+	t.strike(addrKey(addr), t.AddrLimit, now)
+}
+
+func (t *Throttle) strike(key string, limit int, now time.Time) {
+	s := t.keys[key]
+	if s == nil || (now.Sub(s.first) > t.Window && !now.Before(s.lockedUntil)) {
+		s = &strikes{first: now}
+		t.keys[key] = s
+	}
+	s.failures++
+	if over := s.failures - limit; over >= 0 {
+		lock := t.BaseLock << min(over, 20)
+		if lock > t.MaxLock || lock <= 0 {
+			lock = t.MaxLock
+		}
+		s.lockedUntil = now.Add(lock)
+	}
+}
+
+// Succeed forgets the failures of login after a correct password. The
+// address keeps its count: one good account must not launder guesses at
+// others from the same address.
+func (t *Throttle) Succeed(login string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.keys, loginKey(login))
+}
+
+func (t *Throttle) prune(now time.Time) {
+	for k, s := range t.keys {
+		if now.Sub(s.first) > t.Window && !now.Before(s.lockedUntil) {
+			delete(t.keys, k)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+// Command fieldsync is the one binary of Fieldsync: the server, its admin
+// tools and its version. Run `fieldsync help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(os.Stderr, "fieldsync:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "fieldsync:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `fieldsync — after-sales field service server
+
+Commands:
+  serve                      run the server (see: fieldsync serve -h)
+  admin add-user             create an account (password on stdin)
+  admin revoke-device ID     revoke a tablet: its sessions end at once
+  admin add-key              add a signing key (signs from the next start)
+  admin list-keys            list signing keys, newest (signing) first
+  admin remove-key KID       remove a signing key: its tokens stop verifying
+  version                    print the version
+`
+
+// run is the whole program; main only supplies the process's environment
+// so that tests can call it the same way.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: a command is required", errUsage)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stderr)
+	case "admin":
+		return admin(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "fieldsync", buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+}
+
+func buildVersion() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		v += " (" + bi.GoVersion + ")"
+	}
+	return v
+}
+
+// parseFlags parses args, then fills every flag not given on the command
+// line from its environment variable FIELDSYNC_<NAME> (dashes become
+// underscores): flags win over the environment, which wins over defaults.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		name := envName(f.Name)
+		if v := getenv(name); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%w: %s=%q: %v", errUsage, name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func envName(flagName string) string {
+	return "FIELDSYNC_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}

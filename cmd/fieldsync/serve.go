@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/server"
+	"github.com/fieldsync/fieldsync/store/bolt"
+)
+
+// dataDir is the layout of --data: everything a server keeps.
+type dataDir string
+
+func (d dataDir) db() string    { return filepath.Join(string(d), "fieldsync.db") }
+func (d dataDir) keys() string  { return filepath.Join(string(d), "keys") }
+func (d dataDir) media() string { return filepath.Join(string(d), "media") }
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	data := fs.String("data", "./data", "data directory: the database, media and signing keys (created if missing)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	bodyLimit := fs.Int64("body-limit", server.DefaultBodyLimit, "largest request body in bytes, after decompression")
+	shutdownGrace := fs.Duration("shutdown-grace", 30*time.Second, "time requests in flight get to finish on SIGTERM")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	dir := dataDir(*data)
+	if err := os.MkdirAll(dir.media(), 0o700); err != nil {
+		return err
+	}
+	store, err := bolt.Open(dir.db())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	keys, err := auth.LoadKeySet(dir.keys(), time.Now())
+	if err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	issuer := auth.NewIssuer(keys)
+	srv := server.New(server.Deps{
+		Store:     store,
+		Auth:      auth.NewService(store, issuer, nil),
+		Issuer:    issuer,
+		Logger:    log,
+		Version:   buildVersion(),
+		BodyLimit: *bodyLimit,
+	})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "data", string(dir), "version", buildVersion(), "signing_kid", keys.Signing().Kid)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	go pruneLoop(ctx, store, log)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", shutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("shutdown did not finish in time", "error", err.Error())
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// pruneLoop deletes expired refresh tokens at start and then hourly.
+func pruneLoop(ctx context.Context, store *bolt.DB, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := store.PruneRefresh(ctx, time.Now()); err != nil {
+			log.Warn("pruning refresh tokens failed", "error", err.Error())
+		} else if n > 0 {
+			log.Info("pruned expired refresh tokens", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

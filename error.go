@@ -1,0 +1,74 @@
+package fieldsync
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Stable error codes. Clients switch on these; they never change meaning.
+// The server maps each to an HTTP status in exactly one place (server/problem.go).
+const (
+	EInvalid       = "invalid"        // input is malformed or fails validation
+	ENotFound      = "not_found"      // the record does not exist (or is not visible)
+	EConflict      = "conflict"       // the write collides with the current state
+	EUnauthorized  = "unauthorized"   // no valid credentials
+	EForbidden     = "forbidden"      // credentials are valid, the action is not allowed
+	EInternal      = "internal"       // a fault on our side; details are only logged
+	ETooLarge      = "body_too_large" // the request body exceeds the limit
+	ETooMany       = "too_many_requests"
+	EBadJSON       = "bad_json"        // the body is not the JSON the route expects
+	ERouteNotFound = "route_not_found" // no route answers this path
+	EMethod        = "method_not_allowed"
+	EUnsupported   = "unsupported_media_type"
+
+	EBadCredentials = "bad_credentials" // login or password wrong
+	ETokenInvalid   = "token_invalid"   // access token malformed, forged or expired
+	ERefreshInvalid = "refresh_invalid" // refresh token unknown or expired
+	ERefreshReused  = "refresh_reused"  // a rotated refresh token came back: family revoked
+	EDeviceRevoked  = "device_revoked"  // the device was revoked by an admin
+	EThrottled      = "login_throttled" // too many failed logins
+	EUnavailable    = "unavailable"     // a dependency (the store) does not answer
+)
+
+// Error is the application error. Code is one of the constants above;
+// Detail is safe to show to the caller. Anything that is not an *Error
+// reaching the edge is reported as EInternal with a generic message.
+type Error struct {
+	Code   string
+	Detail string
+	// RetryAfter, when positive, tells the caller how many seconds to wait.
+	RetryAfter int
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Detail }
+
+// Errorf returns an *Error with a formatted detail.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, "" for nil
+// and EInternal for any other error.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorDetail returns the caller-safe detail of err, or a generic message
+// for errors that are not *Error (their text may hold internals).
+func ErrorDetail(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Detail
+	}
+	return "Internal error."
+}
+
+// ETimeout means the request ran out of time on the server.
+const ETimeout = "timeout"

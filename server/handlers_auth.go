@@ -1,0 +1,77 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth"
+)
+
+const (
+	roleAdmin      = fieldsync.RoleAdmin
+	roleDispatcher = fieldsync.RoleDispatcher
+)
+
+type loginRequest struct {
+	Login      string `json:"login"`
+	Password   string `json:"password"`
+	DeviceID   string `json:"device_id"`
+	DeviceName string `json:"device_name"`
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// noStore keeps tokens out of every cache on the way.
+func noStore(c echo.Context) {
+	c.Response().Header().Set("Cache-Control", "no-store")
+}
+
+func (s *Server) handleLogin() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req loginRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		sess, err := s.deps.Auth.Login(c.Request().Context(), auth.Credentials{
+			Login: req.Login, Password: req.Password, DeviceID: req.DeviceID, DeviceName: req.DeviceName,
+			ClientAddr: c.RealIP(),
+		})
+		if err != nil {
+			return err
+		}
+		noStore(c)
+		return respond(c, http.StatusOK, sess)
+	}
+}
+
+func (s *Server) handleRefresh() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req refreshRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		sess, err := s.deps.Auth.Refresh(c.Request().Context(), req.RefreshToken)
+		if err != nil {
+			return err
+		}
+		noStore(c)
+		return respond(c, http.StatusOK, sess)
+	}
+}
+
+func (s *Server) handleLogout() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req refreshRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		if err := s.deps.Auth.Logout(c.Request().Context(), req.RefreshToken); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}

@@ -1,0 +1,102 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth"
+)
+
+// userView is a user as the API shows it: never the password hash.
+type userView struct {
+	ID    string         `json:"id"`
+	Login string         `json:"login"`
+	Role  fieldsync.Role `json:"role"`
+	Name  string         `json:"name"`
+}
+
+func viewUser(u *fieldsync.User) userView {
+	return userView{ID: u.ID, Login: u.Login, Role: u.Role, Name: u.Name}
+}
+
+type list[T any] struct {
+	Items []T `json:"items"`
+}
+
+func (s *Server) handleMe() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, err := s.deps.Store.User(c.Request().Context(), auth.PrincipalFrom(c).UserID)
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusOK, viewUser(u))
+	}
+}
+
+func (s *Server) handleListUsers() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var role fieldsync.Role
+		if r := c.QueryParam("role"); r != "" {
+			var err error
+			if role, err = fieldsync.ParseRole(r); err != nil {
+				return err
+			}
+		}
+		users, err := s.deps.Store.Users(c.Request().Context(), role)
+		if err != nil {
+			return err
+		}
+		out := list[userView]{Items: make([]userView, 0, len(users))}
+		for i := range users {
+			out.Items = append(out.Items, viewUser(&users[i]))
+		}
+		return respond(c, http.StatusOK, out)
+	}
+}
+
+type createUserRequest struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+	Role     string `json:"role"`
+	Name     string `json:"name"`
+}
+
+func (s *Server) handleCreateUser() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req createUserRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		u, err := s.deps.Auth.CreateUser(c.Request().Context(), req.Login, req.Name, req.Password, fieldsync.Role(req.Role))
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusCreated, viewUser(u))
+	}
+}
+
+func (s *Server) handleListDevices() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		devices, err := s.deps.Store.Devices(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		if devices == nil {
+			devices = []fieldsync.Device{}
+		}
+		return respond(c, http.StatusOK, list[fieldsync.Device]{Items: devices})
+	}
+}
+
+func (s *Server) handleRevokeDevice() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		d, err := s.deps.Store.RevokeDevice(c.Request().Context(), c.Param("id"), s.deps.Now().UTC())
+		if err != nil {
+			return err
+		}
+		s.log.Info("device revoked", "device", d.ID, "by", auth.PrincipalFrom(c).UserID)
+		return respond(c, http.StatusOK, d)
+	}
+}

@@ -1,0 +1,185 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth"
+)
+
+// Store is what the handlers need of persistence beyond the auth service.
+type Store interface {
+	auth.DeviceStore
+	Ping(ctx context.Context) error
+	User(ctx context.Context, id string) (*fieldsync.User, error)
+	Users(ctx context.Context, role fieldsync.Role) ([]fieldsync.User, error)
+	Devices(ctx context.Context) ([]fieldsync.Device, error)
+	RevokeDevice(ctx context.Context, id string, now time.Time) (*fieldsync.Device, error)
+}
+
+// Deps are everything the server needs; New takes them explicitly.
+type Deps struct {
+	Store   Store
+	Auth    *auth.Service
+	Issuer  *auth.Issuer
+	Logger  *slog.Logger
+	Version string
+	// BodyLimit bounds every request body (after gzip decompression).
+	BodyLimit int64
+	// Timeout bounds a handler's context.
+	Timeout time.Duration
+	// Registry receives the HTTP metrics; nil makes a new one.
+	Registry *prometheus.Registry
+	Now      func() time.Time
+}
+
+// Defaults for Deps.
+const (
+	DefaultBodyLimit = 1 << 20
+	DefaultTimeout   = 30 * time.Second
+)
+
+// Server is the HTTP API. It is an http.Handler.
+type Server struct {
+	echo     *echo.Echo
+	deps     Deps
+	log      *slog.Logger
+	registry *prometheus.Registry
+	metrics  *httpMetrics
+}
+
+// New wires the middleware and routes.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.BodyLimit <= 0 {
+		d.BodyLimit = DefaultBodyLimit
+	}
+	if d.Timeout <= 0 {
+		d.Timeout = DefaultTimeout
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// Only the TCP peer is trusted for the client address: a header such
+	// as X-Forwarded-For would let anyone dodge the login throttle.
+	e.IPExtractor = echo.ExtractIPDirect()
+	s := &Server{echo: e, deps: d, log: d.Logger, registry: d.Registry, metrics: newHTTPMetrics(d.Registry)}
+	e.HTTPErrorHandler = s.handleError
+
+	e.Use(
+		s.requestID,
+		s.observe, // logs and metrics see the final status of every request
+		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
+		middleware.ContextTimeout(d.Timeout),
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
+		middleware.Decompress(),
+		// After Decompress, so the limit counts the bytes a handler reads.
+		middleware.BodyLimit(byteSize(d.BodyLimit)),
+	)
+	s.routes()
+	return s
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Routes lists the registered routes (for the OpenAPI check).
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
+// byteSize writes n in the form BodyLimit parses ("1048576B").
+func byteSize(n int64) string { return strconv.FormatInt(n, 10) + "B" }
+
+const requestIDKey = "fieldsync.request_id"
+
+// requestID takes a well-formed X-Request-Id from the client (so traces
+// join up across a proxy) or makes one, and echoes it in the response.
+func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			b := make([]byte, 12)
+			rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Set(requestIDKey, id)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func requestID(c echo.Context) string {
+	id, _ := c.Get(requestIDKey).(string)
+	return id
+}
+
+// observe writes one log line and the metrics of each request. It logs the
+// path without its query and never a header or body, so no token,
+// password or photo location can reach the log.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		elapsed := time.Since(start)
+		route := c.Path()
+		if route == "" || route == "/*" { // no registered route matched
+			route = "unmatched"
+		}
+		status := c.Response().Status
+		s.metrics.observe(c.Request().Method, route, status, elapsed)
+		attrs := []slog.Attr{
+			slog.String("request_id", requestID(c)),
+			slog.String("method", c.Request().Method),
+			slog.String("route", route),
+			slog.String("path", c.Request().URL.Path),
+			slog.Int("status", status),
+			slog.Int64("bytes_out", c.Response().Size),
+			slog.Duration("latency", elapsed),
+			slog.String("remote", c.RealIP()),
+		}
+		if p := auth.PrincipalFrom(c); p != nil {
+			attrs = append(attrs, slog.String("user", p.UserID), slog.String("device", p.Device))
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+		return nil
+	}
+}
+
+func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
+	s.log.Error("panic", "request_id", requestID(c), "route", c.Path(), "error", err.Error(), "stack", string(stack))
+	return err
+}

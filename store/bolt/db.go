@@ -1,0 +1,78 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/fieldsync/fieldsync"
+)
+
+// DB is the store. It is safe for concurrent use.
+type DB struct {
+	db *bbolt.DB
+}
+
+// Open opens (creating if needed) the bbolt file at path and migrates it
+// to the current schema. It fails after a second when another process
+// holds the file, instead of waiting forever.
+func Open(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: the file is in use by another process (is `fieldsync serve` running on this data directory?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the file; pending transactions finish first.
+func (s *DB) Close() error { return s.db.Close() }
+
+// Ping reports whether the file answers a read transaction.
+func (s *DB) Ping(ctx context.Context) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return errors.New("store: meta bucket missing")
+		}
+		return nil
+	})
+}
+
+func get[T any](b *bbolt.Bucket, key string) (*T, error) {
+	raw := b.Get([]byte(key))
+	if raw == nil {
+		return nil, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, fmt.Errorf("decode %s/%s: %w", b, key, err)
+	}
+	return v, nil
+}
+
+func put(b *bbolt.Bucket, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), raw)
+}
+
+func notFound(kind, id string) error {
+	return fieldsync.Errorf(fieldsync.ENotFound, "%s %q not found", kind, id)
+}

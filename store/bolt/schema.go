@@ -1,0 +1,63 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// Buckets. Names are part of the file format: never rename one, add a
+// migration instead.
+var (
+	bucketMeta       = []byte("meta")
+	bucketUsers      = []byte("users")       // user id -> User
+	bucketUserLogins = []byte("user_logins") // normalized login -> user id
+	bucketDevices    = []byte("devices")     // device id -> Device
+	bucketRefresh    = []byte("refresh")     // token hash -> RefreshToken
+	bucketFamilies   = []byte("families")    // family id -> TokenFamily
+
+	keySchemaVersion = []byte("schema_version")
+)
+
+// migrations[i] brings a file from schema version i to i+1. They run in
+// one transaction on Open, so a file is never left half-migrated.
+var migrations = []func(tx *bbolt.Tx) error{
+	// 0 -> 1: accounts, devices and refresh tokens.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketUsers, bucketUserLogins, bucketDevices, bucketRefresh, bucketFamilies} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+// SchemaVersion is the version a file has after Open.
+func SchemaVersion() int { return len(migrations) }
+
+func migrate(db *bbolt.DB) error {
+	return db.Update(func(tx *bbolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		v := 0
+		if raw := meta.Get(keySchemaVersion); raw != nil {
+			if len(raw) != 8 {
+				return fmt.Errorf("corrupt schema version record")
+			}
+			v = int(binary.BigEndian.Uint64(raw))
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("data file has schema version %d, newer than this binary's %d: upgrade fieldsync", v, len(migrations))
+		}
+		for ; v < len(migrations); v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("migrate schema %d -> %d: %w", v, v+1, err)
+			}
+		}
+		return meta.Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, uint64(v)))
+	})
+}

@@ -1,0 +1,226 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/fieldsync/fieldsync"
+)
+
+// StartSession registers (or refreshes) the device of a login and stores
+// the first refresh token of a new family, in one transaction. A revoked
+// device gets EDeviceRevoked; a device id registered to another user gets
+// EConflict.
+func (s *DB) StartSession(ctx context.Context, dev fieldsync.Device, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Device, error) {
+	var out *fieldsync.Device
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		devices := tx.Bucket(bucketDevices)
+		old, err := get[fieldsync.Device](devices, dev.ID)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			if old.Revoked() {
+				return fieldsync.Errorf(fieldsync.EDeviceRevoked, "device %q was revoked", dev.ID)
+			}
+			if old.UserID != dev.UserID {
+				return fieldsync.Errorf(fieldsync.EConflict, "device %q is registered to another user", dev.ID)
+			}
+			old.LastSeen = dev.LastSeen
+			if dev.Name != "" {
+				old.Name = dev.Name
+			}
+			dev = *old
+		}
+		if err := put(devices, dev.ID, dev); err != nil {
+			return err
+		}
+		if err := put(tx.Bucket(bucketFamilies), fam.ID, fam); err != nil {
+			return err
+		}
+		out = &dev
+		return put(tx.Bucket(bucketRefresh), tok.Hash, tok)
+	})
+	return out, err
+}
+
+// RotateRefresh exchanges the refresh token whose hash is oldHash for next,
+// which inherits its family, user and device. The answers:
+//   - ERefreshInvalid: unknown, expired, or its family was ended (logout);
+//   - ERefreshReused: the token had been rotated already, so it was copied:
+//     the whole family is revoked (committed) before the error returns;
+//   - EDeviceRevoked: the device was revoked.
+func (s *DB) RotateRefresh(ctx context.Context, oldHash string, next fieldsync.RefreshToken) (*fieldsync.RefreshToken, error) {
+	var (
+		out    *fieldsync.RefreshToken
+		reused bool
+	)
+	now := next.CreatedAt
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		tokens, families := tx.Bucket(bucketRefresh), tx.Bucket(bucketFamilies)
+		old, err := get[fieldsync.RefreshToken](tokens, oldHash)
+		if err != nil {
+			return err
+		}
+		if old == nil || !now.Before(old.ExpiresAt) {
+			return fieldsync.Errorf(fieldsync.ERefreshInvalid, "refresh token is unknown or expired")
+		}
+		fam, err := get[fieldsync.TokenFamily](families, old.Family)
+		if err != nil {
+			return err
+		}
+		if fam == nil || fam.RevokedAt != nil {
+			return fieldsync.Errorf(fieldsync.ERefreshInvalid, "refresh token was revoked")
+		}
+		if old.RotatedAt != nil {
+			// Return nil so the revocation commits; the error follows below.
+			reused = true
+			fam.RevokedAt = &now
+			return put(families, fam.ID, fam)
+		}
+		dev, err := get[fieldsync.Device](tx.Bucket(bucketDevices), old.DeviceID)
+		if err != nil {
+			return err
+		}
+		if dev == nil || dev.Revoked() {
+			return fieldsync.Errorf(fieldsync.EDeviceRevoked, "device %q was revoked", old.DeviceID)
+		}
+		old.RotatedAt = &now
+		if err := put(tokens, oldHash, old); err != nil {
+			return err
+		}
+		next.Family, next.UserID, next.DeviceID = old.Family, old.UserID, old.DeviceID
+		dev.LastSeen = now
+		if err := put(tx.Bucket(bucketDevices), dev.ID, dev); err != nil {
+			return err
+		}
+		out = &next
+		return put(tokens, next.Hash, next)
+	})
+	if err == nil && reused {
+		err = fieldsync.Errorf(fieldsync.ERefreshReused, "refresh token was already used; every session of this login is revoked")
+	}
+	return out, err
+}
+
+// EndFamily revokes the family of the refresh token with hash (logout).
+// Unknown tokens are not an error, so a repeated logout is harmless.
+func (s *DB) EndFamily(ctx context.Context, hash string, now time.Time) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		tok, err := get[fieldsync.RefreshToken](tx.Bucket(bucketRefresh), hash)
+		if err != nil || tok == nil {
+			return err
+		}
+		families := tx.Bucket(bucketFamilies)
+		fam, err := get[fieldsync.TokenFamily](families, tok.Family)
+		if err != nil || fam == nil || fam.RevokedAt != nil {
+			return err
+		}
+		fam.RevokedAt = &now
+		return put(families, fam.ID, fam)
+	})
+}
+
+// Device returns the device with id, or ENotFound.
+func (s *DB) Device(ctx context.Context, id string) (*fieldsync.Device, error) {
+	var d *fieldsync.Device
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
+		d, err = get[fieldsync.Device](tx.Bucket(bucketDevices), id)
+		return err
+	})
+	if err == nil && d == nil {
+		err = notFound("device", id)
+	}
+	return d, err
+}
+
+// Devices lists every registered device in id order.
+func (s *DB) Devices(ctx context.Context) ([]fieldsync.Device, error) {
+	var out []fieldsync.Device
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketDevices).ForEach(func(_, raw []byte) error {
+			var d fieldsync.Device
+			if err := json.Unmarshal(raw, &d); err != nil {
+				return err
+			}
+			out = append(out, d)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// RevokeDevice marks the device revoked: its refresh tokens are refused at
+// once and its access tokens from the next request on. Revoking twice keeps
+// the first time. ENotFound for an unknown device.
+func (s *DB) RevokeDevice(ctx context.Context, id string, now time.Time) (*fieldsync.Device, error) {
+	var d *fieldsync.Device
+	err := s.db.Update(func(tx *bbolt.Tx) (err error) {
+		devices := tx.Bucket(bucketDevices)
+		d, err = get[fieldsync.Device](devices, id)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return notFound("device", id)
+		}
+		if d.RevokedAt == nil {
+			d.RevokedAt = &now
+		}
+		return put(devices, id, d)
+	})
+	return d, err
+}
+
+// PruneRefresh deletes refresh tokens that expired before now, and the
+// families left without tokens, so the file does not grow with every
+// rotation. It returns how many tokens it deleted.
+func (s *DB) PruneRefresh(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		live := map[string]bool{}
+		var expired [][]byte
+		tokens := tx.Bucket(bucketRefresh)
+		if err := tokens.ForEach(func(k, raw []byte) error {
+			var t fieldsync.RefreshToken
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return err
+			}
+			if now.Before(t.ExpiresAt) {
+				live[t.Family] = true
+			} else {
+				// Keys are only valid during the iteration: copy them.
+				expired = append(expired, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		families := tx.Bucket(bucketFamilies)
+		var dead [][]byte
+		if err := families.ForEach(func(k, _ []byte) error {
+			if !live[string(k)] {
+				dead = append(dead, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		n = len(expired)
+		for _, k := range expired {
+			if err := tokens.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, k := range dead {
+			if err := families.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,136 @@
+package fieldsync
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Role says what a user may do. Every route names the roles it admits;
+// ownership (which visits, which reports) is checked on top of the role.
+type Role string
+
+const (
+	RoleAdmin      Role = "admin"      // manages users, devices and keys
+	RoleDispatcher Role = "dispatcher" // plans and assigns visits
+	RoleTechnician Role = "technician" // works visits on a tablet, offline first
+	RoleCustomer   Role = "customer"   // reads and signs their own reports
+)
+
+// Roles lists every role in a stable order.
+var Roles = []Role{RoleAdmin, RoleDispatcher, RoleTechnician, RoleCustomer}
+
+// ParseRole returns the role named s or an EInvalid error.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", Errorf(EInvalid, "unknown role %q (want admin, dispatcher, technician or customer)", s)
+}
+
+// User is an account. PasswordHash is an encoded argon2id hash and never
+// leaves the server.
+type User struct {
+	ID           string    `json:"id"`
+	Login        string    `json:"login"`
+	Name         string    `json:"name,omitempty"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"password_hash,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Limits on account fields; the API refuses anything longer.
+const (
+	MaxLoginLen    = 64
+	MaxNameLen     = 200
+	MinPasswordLen = 8
+	MaxPasswordLen = 1024 // argon2 reads all of it; bound the work per attempt
+	MaxDeviceIDLen = 128
+)
+
+// NormalizeLogin folds a login to the form it is stored and looked up by.
+func NormalizeLogin(login string) string { return strings.ToLower(strings.TrimSpace(login)) }
+
+// ValidateNewUser checks the fields of an account about to be created.
+func ValidateNewUser(login, name, password string, role Role) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	l := NormalizeLogin(login)
+	if l == "" {
+		return Errorf(EInvalid, "login is required")
+	}
+	if len(l) > MaxLoginLen {
+		return Errorf(EInvalid, "login is longer than %d bytes", MaxLoginLen)
+	}
+	for _, r := range l {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("._-@+", r)) {
+			return Errorf(EInvalid, "login may hold only letters, digits and . _ - @ +")
+		}
+	}
+	if len(name) > MaxNameLen || !utf8.ValidString(name) {
+		return Errorf(EInvalid, "name must be valid UTF-8 of at most %d bytes", MaxNameLen)
+	}
+	if utf8.RuneCountInString(password) < MinPasswordLen {
+		return Errorf(EInvalid, "password must be at least %d characters", MinPasswordLen)
+	}
+	if len(password) > MaxPasswordLen {
+		return Errorf(EInvalid, "password is longer than %d bytes", MaxPasswordLen)
+	}
+	return nil
+}
+
+// Device is a registered tablet (or browser). A device belongs to the user
+// who registered it; an admin can revoke it, which ends its sessions.
+type Device struct {
+	ID        string     `json:"id"`
+	UserID    string     `json:"user_id"`
+	Name      string     `json:"name,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	LastSeen  time.Time  `json:"last_seen"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Revoked reports whether an admin has revoked the device.
+func (d *Device) Revoked() bool { return d.RevokedAt != nil }
+
+// ValidateDeviceID checks a client-chosen device id.
+func ValidateDeviceID(id string) error {
+	if id == "" {
+		return Errorf(EInvalid, "device_id is required")
+	}
+	if len(id) > MaxDeviceIDLen {
+		return Errorf(EInvalid, "device_id is longer than %d bytes", MaxDeviceIDLen)
+	}
+	for _, r := range id {
+		if r <= ' ' || r == 0x7f || r == '/' {
+			return Errorf(EInvalid, "device_id may not hold spaces, control characters or '/'")
+		}
+	}
+	return nil
+}
+
+// RefreshToken is the stored form of an opaque refresh token: only its
+// hash is kept. Tokens of one login form a family; each refresh rotates
+// the token (the old one gets RotatedAt) and presenting a rotated token
+// again revokes the whole family.
+type RefreshToken struct {
+	Hash      string     `json:"hash"` // hex SHA-256 of the token
+	Family    string     `json:"family"`
+	UserID    string     `json:"user_id"`
+	DeviceID  string     `json:"device_id"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RotatedAt *time.Time `json:"rotated_at,omitempty"`
+}
+
+// TokenFamily is one login's chain of refresh tokens.
+type TokenFamily struct {
+	ID        string     `json:"id"`
+	UserID    string     `json:"user_id"`
+	DeviceID  string     `json:"device_id"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
