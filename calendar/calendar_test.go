@@ -45,7 +45,6 @@ func TestDefault(t *testing.T) {
 	}
 }
 
-
 func TestLocation(t *testing.T) {
 	_, off := time.Date(2026, 7, 1, 0, 0, 0, 0, Location()).Zone()
 	if off != 8*3600 {

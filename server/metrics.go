@@ -39,5 +39,6 @@ func (m *httpMetrics) observe(method, route string, status int, d time.Duration)
 }
 
 func (s *Server) handleMetrics() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	// The gzip middleware compresses responses; promhttp must not do it again.
+	return echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{DisableCompression: true}))
 }

@@ -24,10 +24,11 @@ func (s *Server) routes() {
 	e.POST("/v1/auth/refresh", s.handleRefresh())
 	e.POST("/v1/auth/logout", s.handleLogout())
 
-	v1 := e.Group("/v1", authn)
-	v1.GET("/me", s.handleMe())
-	v1.GET("/users", s.handleListUsers(), staff)
-	v1.POST("/users", s.handleCreateUser(), admin)
-	v1.GET("/devices", s.handleListDevices(), admin)
-	v1.POST("/devices/:id/revoke", s.handleRevokeDevice(), admin)
+	// Everything else needs an access token. Middleware is named per route,
+	// not on a group, so an unknown path is a 404, never a 401.
+	e.GET("/v1/me", s.handleMe(), authn)
+	e.GET("/v1/users", s.handleListUsers(), authn, staff)
+	e.POST("/v1/users", s.handleCreateUser(), authn, admin)
+	e.GET("/v1/devices", s.handleListDevices(), authn, admin)
+	e.POST("/v1/devices/:id/revoke", s.handleRevokeDevice(), authn, admin)
 }
