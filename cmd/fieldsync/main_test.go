@@ -1,0 +1,360 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/fieldsync/fieldsync/store/bolt"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the fieldsync command once per test run, so the tests
+// below run the real program as a user would.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fieldsync-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "fieldsync")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v", buildErr)
+	}
+	return binPath
+}
+
+// process is a running `fieldsync serve`.
+type process struct {
+	cmd    *exec.Cmd
+	addr   string
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	done   chan error
+}
+
+func (p *process) logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// serveProcess starts `fieldsync serve` on a free port over dir and waits
+// for it to say where it listens.
+func serveProcess(t *testing.T, dir string) *process {
+	t.Helper()
+	cmd := exec.Command(binary(t), "serve", "--addr", "127.0.0.1:0", "--data", dir)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, done: make(chan error, 1)}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.mu.Lock()
+			p.stderr.Write(line)
+			p.stderr.WriteByte('\n')
+			p.mu.Unlock()
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+				addrc <- rec.Addr
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("server log:\n%s", p.logs())
+		}
+	})
+	select {
+	case p.addr = <-addrc:
+	case err := <-p.done:
+		t.Fatalf("serve exited: %v\n%s", err, p.logs())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start:\n%s", p.logs())
+	}
+	return p
+}
+
+func (p *process) url(path string) string { return "http://" + p.addr + path }
+
+func postJSON(url string, body any) (int, []byte, error) {
+	raw, _ := json.Marshal(body)
+	res, err := http.Post(url, "application/json", bytes.NewReader(raw))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
+}
+
+func addUser(t *testing.T, dir, role, login, password string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(t.Context(), []string{"admin", "add-user", "--data", dir, "--role", role, "--login", login, "--password-stdin"},
+		func(string) string { return "" }, strings.NewReader(password+"\n"), &out, &errb)
+	if err != nil {
+		t.Fatalf("add-user: %v %s", err, errb.String())
+	}
+}
+
+type session struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// TestServeLoginAndVerifyWithIndependentJWT walks the first steps of a new
+// user: start the server, add a user, log in, verify the access token with
+// go-jose against the published JWKS.
+func TestServeLoginAndVerifyWithIndependentJWT(t *testing.T) {
+	dir := t.TempDir()
+	addUser(t, dir, "technician", "li.tech", "a-long-password")
+	p := serveProcess(t, dir)
+
+	res, err := http.Get(p.url("/healthz"))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", res, err)
+	}
+	status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": "li.tech", "password": "a-long-password", "device_id": "tab-1", "device_name": "Tab"})
+	if err != nil || status != 200 {
+		t.Fatalf("login: %d %s %v", status, body, err)
+	}
+	var s session
+	json.Unmarshal(body, &s)
+
+	res, err = http.Get(p.url("/.well-known/jwks.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jwks jose.JSONWebKeySet
+	if err := json.NewDecoder(res.Body).Decode(&jwks); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	tok, err := josejwt.ParseSigned(s.AccessToken, []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := jwks.Key(tok.Headers[0].KeyID)
+	if len(keys) != 1 {
+		t.Fatalf("kid %q not in the JWKS", tok.Headers[0].KeyID)
+	}
+	var claims josejwt.Claims
+	var extra struct {
+		Role   string `json:"role"`
+		Device string `json:"device"`
+	}
+	if err := tok.Claims(keys[0].Key, &claims, &extra); err != nil {
+		t.Fatalf("go-jose rejects the signature: %v", err)
+	}
+	if err := claims.Validate(josejwt.Expected{Issuer: "fieldsync", AnyAudience: josejwt.Audience{"fieldsync-api"}, Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if extra.Role != "technician" || extra.Device != "tab-1" || claims.ID == "" || claims.Subject == "" {
+		t.Fatalf("claims %+v %+v", claims, extra)
+	}
+	if exp := claims.Expiry.Time().Sub(claims.IssuedAt.Time()); exp != 15*time.Minute {
+		t.Fatalf("access token lives %v, want 15m", exp)
+	}
+}
+
+// TestKilledServerKeepsAcknowledgedWrites kills the server with SIGKILL in
+// the middle of a stream of logins (each one a write: a device and a
+// refresh token) and checks, after a restart on the same data, that every
+// login the server acknowledged is still there: its refresh token works.
+func TestKilledServerKeepsAcknowledgedWrites(t *testing.T) {
+	dir := t.TempDir()
+	addUser(t, dir, "technician", "crash.tech", "a-long-password")
+	p := serveProcess(t, dir)
+
+	var (
+		mu    sync.Mutex
+		acked = map[string]string{} // device -> refresh token
+	)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				dev := "tab-" + string(rune('a'+w)) + "-" + time.Now().Format("150405.000000000")
+				status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": "crash.tech", "password": "a-long-password", "device_id": dev})
+				if err != nil {
+					return // the server is gone
+				}
+				if status != 200 {
+					t.Errorf("login: %d %s", status, body)
+					return
+				}
+				var s session
+				json.Unmarshal(body, &s)
+				mu.Lock()
+				acked[dev] = s.RefreshToken
+				mu.Unlock()
+			}
+		}()
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 40 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	p.done <- nil // for the cleanup
+	cancel()
+	wg.Wait()
+	if len(acked) < 40 {
+		t.Fatalf("only %d logins acknowledged before the kill", len(acked))
+	}
+
+	p2 := serveProcess(t, dir)
+	for dev, refresh := range acked {
+		status, body, err := postJSON(p2.url("/v1/auth/refresh"), map[string]string{"refresh_token": refresh})
+		if err != nil || status != 200 {
+			t.Errorf("acknowledged login on %s lost after SIGKILL: %d %s %v", dev, status, body, err)
+		}
+	}
+}
+
+// TestSIGTERMStopsCleanly checks a graceful stop: exit status 0 and the
+// data file released, so an admin command can open it at once.
+func TestSIGTERMStopsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	p := serveProcess(t, dir)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Fatalf("serve exited with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+	if !strings.Contains(p.logs(), `"msg":"stopped"`) {
+		t.Fatalf("no clean stop in the log:\n%s", p.logs())
+	}
+	db, err := bolt.Open(filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatalf("data file still held: %v", err)
+	}
+	db.Close()
+}
+
+func TestAdminCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := func(string) string { return "" }
+	tests := []struct {
+		name    string
+		args    []string
+		stdin   string
+		wantOut string
+		wantErr string
+	}{
+		{"add-user creates an account", []string{"admin", "add-user", "--data", dir, "--role", "dispatcher", "--login", "Wang", "--password-stdin"}, "pw-pw-pw-pw\n", "created dispatcher wang", ""},
+		{"a taken login is refused", []string{"admin", "add-user", "--data", dir, "--role", "technician", "--login", "wang", "--password-stdin"}, "pw-pw-pw-pw\n", "", "taken"},
+		{"an unknown role is refused", []string{"admin", "add-user", "--data", dir, "--role", "boss", "--login", "x", "--password-stdin"}, "pw-pw-pw-pw\n", "", "unknown role"},
+		{"a password is never an argument", []string{"admin", "add-user", "--data", dir, "--role", "admin", "--login", "x"}, "", "", "--password-stdin"},
+		{"revoking an unknown device says so", []string{"admin", "revoke-device", "--data", dir, "nope"}, "", "", "not found"},
+		{"add-key adds a signing key", []string{"admin", "add-key", "--data", dir}, "", "added key", ""},
+		{"list-keys marks the signing key", []string{"admin", "list-keys", "--data", dir}, "", "(signing)", ""},
+		{"remove-key refuses the last key", []string{"admin", "remove-key", "--data", dir, "x"}, "", "", "no key"},
+		{"version prints the version", []string{"version"}, "", "fieldsync dev", ""},
+		{"an unknown command is a usage error", []string{"frobnicate"}, "", "", "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(t.Context(), tt.args, env, strings.NewReader(tt.stdin), &out, &errb)
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("error %v; stderr %s", err, errb.String())
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+			if !strings.Contains(out.String(), tt.wantOut) {
+				t.Fatalf("output %q, want %q", out.String(), tt.wantOut)
+			}
+		})
+	}
+}
+
+func TestFlagsFromEnvironment(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantAddr string
+		wantErr  bool
+	}{
+		{"the default applies without flag or variable", nil, nil, "127.0.0.1:8080", false},
+		{"the variable overrides the default", nil, map[string]string{"FIELDSYNC_ADDR": ":9000"}, ":9000", false},
+		{"the flag overrides the variable", []string{"--addr", ":7000"}, map[string]string{"FIELDSYNC_ADDR": ":9000"}, ":7000", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			addr := fs.String("addr", "127.0.0.1:8080", "")
+			fs.Duration("shutdown-grace", time.Second, "")
+			err := parseFlags(fs, tt.args, func(k string) string { return tt.env[k] })
+			if (err != nil) != tt.wantErr || *addr != tt.wantAddr {
+				t.Fatalf("addr %q err %v, want %q", *addr, err, tt.wantAddr)
+			}
+		})
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.Duration("shutdown-grace", time.Second, "")
+	if err := parseFlags(fs, nil, func(k string) string { return map[string]string{"FIELDSYNC_SHUTDOWN_GRACE": "soon"}[k] }); err == nil || !strings.Contains(err.Error(), "FIELDSYNC_SHUTDOWN_GRACE") {
+		t.Fatalf("a bad variable must name itself, got %v", err)
+	}
+}
