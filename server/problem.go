@@ -1,8 +1,11 @@
 package server
 
 import (
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -77,6 +80,13 @@ func asAppError(err error) (*fieldsync.Error, bool) {
 			}
 			return &fieldsync.Error{Code: code, Detail: detail}, true
 		}
+	}
+	var corrupt flate.CorruptInputError
+	if errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt) {
+		return &fieldsync.Error{Code: fieldsync.EInvalid, Detail: "the request body is not valid gzip"}, true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &fieldsync.Error{Code: fieldsync.EInvalid, Detail: "the request body ended early"}, true
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &fieldsync.Error{Code: fieldsync.ETimeout, Detail: "the request took too long"}, true

@@ -178,6 +178,8 @@ func TestBadInputGetsProblems(t *testing.T) {
 		{"a form body is unsupported", "POST", "/v1/auth/login", "application/x-www-form-urlencoded", "", `login=a`, 415, fieldsync.EUnsupported},
 		{"a body over the limit is refused", "POST", "/v1/auth/login", "application/json", "", big, 413, fieldsync.ETooLarge},
 		{"a gzip body over the limit once inflated is refused", "POST", "/v1/auth/login", "application/json", "gzip", big, 413, fieldsync.ETooLarge},
+		{"a body that is not gzip is invalid", "POST", "/v1/auth/login", "application/json", "gzip-broken", `{"login":"a","password":"b"}`, 400, fieldsync.EInvalid},
+		{"a truncated gzip body is invalid", "POST", "/v1/auth/login", "application/json", "gzip-broken", `{}`, 400, fieldsync.EInvalid},
 		{"missing fields are invalid", "POST", "/v1/auth/login", "application/json", "", `{"login":"a"}`, 400, fieldsync.EInvalid},
 		{"an unknown route is route_not_found", "GET", "/v1/nothing-here", "", "", ``, 404, fieldsync.ERouteNotFound},
 		{"a wrong method is method_not_allowed", "DELETE", "/v1/auth/login", "", "", ``, 405, fieldsync.EMethod},
@@ -195,7 +197,7 @@ func TestBadInputGetsProblems(t *testing.T) {
 				req.Header.Set("Content-Type", tt.ctype)
 			}
 			if tt.encoding != "" {
-				req.Header.Set("Content-Encoding", tt.encoding)
+				req.Header.Set("Content-Encoding", strings.TrimSuffix(tt.encoding, "-broken"))
 			}
 			if tt.code == fieldsync.ETokenInvalid {
 				req.Header.Set("Authorization", "Bearer not.a.token")
