@@ -64,6 +64,9 @@ func ErrorCode(err error) string {
 // for errors that are not *Error (their text may hold internals).
 func ErrorDetail(err error) string {
 	var e *Error
+	if err == nil {
+		return ""
+	}
 	if errors.As(err, &e) {
 		return e.Detail
 	}
@@ -72,3 +75,9 @@ func ErrorDetail(err error) string {
 
 // ETimeout means the request ran out of time on the server.
 const ETimeout = "timeout"
+
+// EInvalidTransition means a state machine forbids the step asked for.
+const EInvalidTransition = "invalid_transition"
+
+// EReportSealed means the report was signed and refuses edits.
+const EReportSealed = "report_sealed"

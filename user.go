@@ -3,6 +3,7 @@ package fieldsync
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -70,7 +71,7 @@ func ValidateNewUser(login, name, password string, role Role) error {
 			return Errorf(EInvalid, "login may hold only letters, digits and . _ - @ +")
 		}
 	}
-	if len(name) > MaxNameLen || !utf8.ValidString(name) {
+	if name = strings.TrimSpace(name); len(name) > MaxNameLen || !utf8.ValidString(name) {
 		return Errorf(EInvalid, "name must be valid UTF-8 of at most %d bytes", MaxNameLen)
 	}
 	if utf8.RuneCountInString(password) < MinPasswordLen {
@@ -104,8 +105,11 @@ func ValidateDeviceID(id string) error {
 	if len(id) > MaxDeviceIDLen {
 		return Errorf(EInvalid, "device_id is longer than %d bytes", MaxDeviceIDLen)
 	}
+	if !utf8.ValidString(id) {
+		return Errorf(EInvalid, "device_id is not valid UTF-8")
+	}
 	for _, r := range id {
-		if r <= ' ' || r == 0x7f || r == '/' {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '/' {
 			return Errorf(EInvalid, "device_id may not hold spaces, control characters or '/'")
 		}
 	}

@@ -17,6 +17,23 @@ var (
 	bucketRefresh    = []byte("refresh")     // token hash -> RefreshToken
 	bucketFamilies   = []byte("families")    // family id -> TokenFamily
 
+	bucketCustomers = []byte("customers") // id -> Customer
+	bucketSites     = []byte("sites")     // id -> Site
+	bucketAssets    = []byte("assets")    // id -> Asset
+	bucketTickets   = []byte("tickets")   // id -> Ticket
+	bucketVisits    = []byte("visits")    // id -> Visit
+	bucketReports   = []byte("reports")   // id -> Report
+	bucketAudit     = []byte("audit")     // entry id (UUIDv7: time order) -> AuditEntry
+
+	// Indexes: composite keys "<parent>\x00<child>" with empty values, so a
+	// prefix scan lists a parent's children in creation order.
+	indexVisitsByTech    = []byte("idx_visits_tech")      // technician \x00 visit
+	indexVisitsByTicket  = []byte("idx_visits_ticket")    // ticket \x00 visit
+	indexReportsByVisit  = []byte("idx_reports_visit")    // visit \x00 report
+	indexCustomersByUser = []byte("idx_customers_user")   // user \x00 customer
+	indexTicketsByCust   = []byte("idx_tickets_customer") // customer \x00 ticket
+	indexAuditByEntity   = []byte("idx_audit_entity")     // entity \x00 id \x00 entry
+
 	keySchemaVersion = []byte("schema_version")
 )
 
@@ -26,6 +43,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 	// 0 -> 1: accounts, devices and refresh tokens.
 	func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketUsers, bucketUserLogins, bucketDevices, bucketRefresh, bucketFamilies} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	// 1 -> 2: the after-sales domain and its audit trail.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketCustomers, bucketSites, bucketAssets, bucketTickets, bucketVisits, bucketReports, bucketAudit,
+			indexVisitsByTech, indexVisitsByTicket, indexReportsByVisit, indexCustomersByUser, indexTicketsByCust, indexAuditByEntity} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -1,0 +1,169 @@
+package fieldsync
+
+import (
+	"strings"
+	"time"
+)
+
+// VisitStatus is where a visit stands. The machine:
+//
+//	scheduled → en_route → on_site → completed | needs_second_visit
+//	scheduled | en_route | on_site → cancelled
+//
+// A second visit is a new Visit on the same ticket.
+type VisitStatus string
+
+const (
+	VisitScheduled        VisitStatus = "scheduled"
+	VisitEnRoute          VisitStatus = "en_route"
+	VisitOnSite           VisitStatus = "on_site"
+	VisitCompleted        VisitStatus = "completed"
+	VisitNeedsSecondVisit VisitStatus = "needs_second_visit"
+	VisitCancelled        VisitStatus = "cancelled"
+)
+
+// VisitStatuses lists every status.
+var VisitStatuses = []VisitStatus{VisitScheduled, VisitEnRoute, VisitOnSite, VisitCompleted, VisitNeedsSecondVisit, VisitCancelled}
+
+// VisitAction names a transition; technicians send these from the tablet.
+type VisitAction string
+
+const (
+	ActionDepart          VisitAction = "depart"
+	ActionArrive          VisitAction = "arrive"
+	ActionComplete        VisitAction = "complete"
+	ActionNeedSecondVisit VisitAction = "need_second_visit"
+	ActionCancel          VisitAction = "cancel"
+)
+
+// visitTransitions is the state machine: action -> from -> to.
+var visitTransitions = map[VisitAction]map[VisitStatus]VisitStatus{
+	ActionDepart:          {VisitScheduled: VisitEnRoute},
+	ActionArrive:          {VisitEnRoute: VisitOnSite},
+	ActionComplete:        {VisitOnSite: VisitCompleted},
+	ActionNeedSecondVisit: {VisitOnSite: VisitNeedsSecondVisit},
+	ActionCancel:          {VisitScheduled: VisitCancelled, VisitEnRoute: VisitCancelled, VisitOnSite: VisitCancelled},
+}
+
+// ParseVisitStatus returns EInvalid for an unknown status.
+func ParseVisitStatus(s string) (VisitStatus, error) {
+	if oneOf(VisitStatus(s), VisitStatuses) {
+		return VisitStatus(s), nil
+	}
+	return "", Errorf(EInvalid, "unknown visit status %q", s)
+}
+
+// Terminal reports whether no action leads out of s.
+func (s VisitStatus) Terminal() bool {
+	return s == VisitCompleted || s == VisitNeedsSecondVisit || s == VisitCancelled
+}
+
+// NextVisitStatus returns where action leads from from, or an
+// EInvalidTransition error.
+func NextVisitStatus(from VisitStatus, action VisitAction) (VisitStatus, error) {
+	moves, ok := visitTransitions[action]
+	if !ok {
+		return "", Errorf(EInvalid, "unknown visit action %q", action)
+	}
+	to, ok := moves[from]
+	if !ok {
+		return "", Errorf(EInvalidTransition, "a %s visit cannot %s", from, action)
+	}
+	return to, nil
+}
+
+// Visit is a ticket's on-site appointment.
+type Visit struct {
+	ID           string      `json:"id"`
+	TicketID     string      `json:"ticket_id"`
+	TechnicianID string      `json:"technician_id"`
+	WindowStart  time.Time   `json:"window_start"`
+	WindowEnd    time.Time   `json:"window_end"`
+	Status       VisitStatus `json:"status"`
+	// Due is the on-site promise: the technician must arrive by then.
+	Due          time.Time  `json:"due"`
+	DueWarning   string     `json:"due_warning,omitempty"`
+	DepartedAt   *time.Time `json:"departed_at,omitempty"`
+	ArrivedAt    *time.Time `json:"arrived_at,omitempty"`
+	FinishedAt   *time.Time `json:"finished_at,omitempty"` // completed, needs a second visit, or cancelled
+	CancelReason string     `json:"cancel_reason,omitempty"`
+	// PreviousVisitID links a second visit to the one that asked for it.
+	PreviousVisitID string    `json:"previous_visit_id,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// MaxVisitWindow bounds an appointment window.
+const MaxVisitWindow = 12 * time.Hour
+
+// ValidateWindow checks an appointment window: it must end after it
+// starts, not lie in the past, and not span more than MaxVisitWindow.
+func ValidateWindow(start, end, now time.Time) error {
+	if start.IsZero() || end.IsZero() {
+		return Errorf(EInvalid, "window_start and window_end are required (RFC 3339)")
+	}
+	if !end.After(start) {
+		return Errorf(EInvalid, "window_end must be after window_start")
+	}
+	if end.Before(now) {
+		return Errorf(EInvalid, "the visit window is in the past")
+	}
+	if end.Sub(start) > MaxVisitWindow {
+		return Errorf(EInvalid, "a visit window may span at most %s", MaxVisitWindow)
+	}
+	return nil
+}
+
+// Apply performs action on the visit at now, recording the time of the
+// step. EInvalidTransition when the state machine forbids it.
+func (v *Visit) Apply(action VisitAction, now time.Time, reason string) error {
+	to, err := NextVisitStatus(v.Status, action)
+	if err != nil {
+		return err
+	}
+	if action == ActionCancel {
+		reason = strings.TrimSpace(reason)
+		if err := requireText("reason", reason, MaxShortText*2); err != nil {
+			return err
+		}
+		v.CancelReason = reason
+	}
+	switch to {
+	case VisitEnRoute:
+		v.DepartedAt = &now
+	case VisitOnSite:
+		v.ArrivedAt = &now
+	case VisitCompleted, VisitNeedsSecondVisit, VisitCancelled:
+		v.FinishedAt = &now
+	}
+	v.Status, v.UpdatedAt = to, now
+	return nil
+}
+
+// Assign gives the visit to technician. A visit already under way or
+// finished cannot change hands (EInvalidTransition); one en route goes
+// back to scheduled for the new technician.
+func (v *Visit) Assign(technician string, now time.Time) error {
+	if technician == "" {
+		return Errorf(EInvalid, "technician_id is required")
+	}
+	if v.Status == VisitOnSite || v.Status.Terminal() {
+		return Errorf(EInvalidTransition, "a %s visit cannot be reassigned", v.Status)
+	}
+	if technician == v.TechnicianID {
+		return nil
+	}
+	v.TechnicianID, v.Status, v.DepartedAt, v.UpdatedAt = technician, VisitScheduled, nil, now
+	return nil
+}
+
+// VisitFilter selects visits. Zero fields do not filter. Match, when set,
+// is applied last (for rules that need the clock, such as SLA states).
+type VisitFilter struct {
+	TechnicianID string
+	Status       VisitStatus
+	From, To     time.Time // window_start in [From, To)
+	Match        func(*Visit) bool
+	Cursor       string
+	Limit        int
+}
