@@ -28,6 +28,7 @@ const (
 	// Hashes with more than this memory are refused rather than computed:
 	// a corrupt record must not let one login take the server's memory.
 	maxArgonMemory = 1 << 20 // 1 GiB in KiB
+	maxArgonTime   = 16
 )
 
 var b64 = base64.RawStdEncoding
@@ -60,7 +61,7 @@ func CheckPassword(encoded, password string) (bool, error) {
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
 		return false, errBadHash
 	}
-	if p.Memory == 0 || p.Memory > maxArgonMemory || p.Time == 0 || p.Threads == 0 {
+	if p.Memory == 0 || p.Memory > maxArgonMemory || p.Time == 0 || p.Time > maxArgonTime || p.Threads == 0 {
 		return false, errBadHash
 	}
 	salt, err := b64.DecodeString(parts[4])

@@ -93,10 +93,28 @@ func (t *Throttle) Succeed(login string) {
 	delete(t.keys, loginKey(login))
 }
 
+// prune forgets expired keys. If the map is still full, it then forgets
+// unlocked keys (mere counts) and, only as a last resort, locked ones, down
+// to 7/8 of MaxKeys, so that a flood of fresh keys (one per address) can
+// neither grow the map without bound nor lift a lock.
 func (t *Throttle) prune(now time.Time) {
 	for k, s := range t.keys {
 		if now.Sub(s.first) > t.Window && !now.Before(s.lockedUntil) {
 			delete(t.keys, k)
+		}
+	}
+	if t.MaxKeys <= 0 {
+		return
+	}
+	target := t.MaxKeys - t.MaxKeys/8 - 2 // room for the two keys Fail adds
+	for _, evictLocked := range []bool{false, true} {
+		for k, s := range t.keys {
+			if len(t.keys) <= target {
+				return
+			}
+			if evictLocked || !now.Before(s.lockedUntil) {
+				delete(t.keys, k)
+			}
 		}
 	}
 }
