@@ -12,6 +12,8 @@ import (
 const (
 	roleAdmin      = fieldsync.RoleAdmin
 	roleDispatcher = fieldsync.RoleDispatcher
+	roleTechnician = fieldsync.RoleTechnician
+	roleCustomer   = fieldsync.RoleCustomer
 )
 
 type loginRequest struct {

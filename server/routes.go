@@ -1,6 +1,9 @@
 package server
 
 import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
 )
 
@@ -31,4 +34,30 @@ func (s *Server) routes() {
 	e.POST("/v1/users", s.handleCreateUser(), authn, admin)
 	e.GET("/v1/devices", s.handleListDevices(), authn, admin)
 	e.POST("/v1/devices/:id/revoke", s.handleRevokeDevice(), authn, admin)
+
+	// The after-sales domain. Reads that customers or technicians may make
+	// check ownership in the handler; the roles here are the outer fence.
+	e.POST("/v1/customers", s.handleCreateCustomer(), authn, staff)
+	e.GET("/v1/customers/:id", s.handleGetCustomer(), authn, staffOr(roleCustomer))
+	e.POST("/v1/sites", s.handleCreateSite(), authn, staff)
+	e.GET("/v1/sites/:id", s.handleGetSite(), authn, staff)
+	e.POST("/v1/assets", s.handleCreateAsset(), authn, staff)
+	e.GET("/v1/assets/:id", s.handleGetAsset(), authn, staff)
+	e.POST("/v1/tickets", s.handleCreateTicket(), authn, staff)
+	e.GET("/v1/tickets", s.handleListTickets(), authn, staffOr(roleCustomer))
+	e.GET("/v1/tickets/:id", s.handleGetTicket(), authn, staffOr(roleCustomer))
+	e.POST("/v1/tickets/:id/contact", s.handleContactTicket(), authn, staff)
+	e.POST("/v1/visits", s.handleCreateVisit(), authn, staff)
+	e.GET("/v1/visits", s.handleListVisits(), authn, staffOr(roleTechnician))
+	e.GET("/v1/visits/:id", s.handleGetVisit(), authn, staffOr(roleTechnician))
+	e.POST("/v1/visits/:id/assign", s.handleAssignVisit(), authn, staff)
+	e.POST("/v1/visits/:id/cancel", s.handleCancelVisit(), authn, staff)
+	e.GET("/v1/templates", s.handleListTemplates(), authn)
+	e.GET("/v1/templates/:id", s.handleGetTemplate(), authn)
+	e.GET("/v1/audit", s.handleAudit(), authn, admin)
+}
+
+// staffOr admits admins, dispatchers and one more role.
+func staffOr(r fieldsync.Role) echo.MiddlewareFunc {
+	return auth.Require(roleAdmin, roleDispatcher, r)
 }

@@ -15,6 +15,9 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/calendar"
+	"github.com/fieldsync/fieldsync/sla"
+	"github.com/fieldsync/fieldsync/templates"
 )
 
 // Store is what the handlers need of persistence beyond the auth service.
@@ -25,6 +28,24 @@ type Store interface {
 	Users(ctx context.Context, role fieldsync.Role) ([]fieldsync.User, error)
 	Devices(ctx context.Context) ([]fieldsync.Device, error)
 	RevokeDevice(ctx context.Context, id string, now time.Time) (*fieldsync.Device, error)
+
+	CreateCustomer(ctx context.Context, c *fieldsync.Customer, a fieldsync.Actor) error
+	Customer(ctx context.Context, id string) (*fieldsync.Customer, error)
+	CustomerIDsOfUser(ctx context.Context, userID string) ([]string, error)
+	CreateSite(ctx context.Context, s *fieldsync.Site, a fieldsync.Actor) error
+	Site(ctx context.Context, id string) (*fieldsync.Site, error)
+	CreateAsset(ctx context.Context, as *fieldsync.Asset, a fieldsync.Actor) error
+	Asset(ctx context.Context, id string) (*fieldsync.Asset, error)
+	CreateTicket(ctx context.Context, t *fieldsync.Ticket, a fieldsync.Actor) error
+	Ticket(ctx context.Context, id string) (*fieldsync.Ticket, error)
+	TicketsOfCustomer(ctx context.Context, customerID string) ([]fieldsync.Ticket, error)
+	TicketContext(ctx context.Context, id string) (*fieldsync.Ticket, *fieldsync.Site, []fieldsync.Visit, error)
+	UpdateTicket(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Ticket) error) (*fieldsync.Ticket, error)
+	CreateVisit(ctx context.Context, v *fieldsync.Visit, a fieldsync.Actor) error
+	UpdateVisit(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Visit) error) (*fieldsync.Visit, error)
+	VisitBundle(ctx context.Context, id string) (*fieldsync.VisitBundle, error)
+	Visits(ctx context.Context, f fieldsync.VisitFilter) ([]fieldsync.Visit, string, error)
+	Audit(ctx context.Context, f fieldsync.AuditFilter) ([]fieldsync.AuditEntry, string, error)
 }
 
 // Deps are everything the server needs; New takes them explicitly.
@@ -38,6 +59,12 @@ type Deps struct {
 	BodyLimit int64
 	// Timeout bounds a handler's context.
 	Timeout time.Duration
+	// Calendar counts working days for SLA deadlines; nil uses calendar.Default().
+	Calendar *calendar.Calendar
+	// Policy holds the SLA promises; the zero value uses sla.DefaultPolicy().
+	Policy sla.Policy
+	// Templates are the report templates; nil uses templates.All().
+	Templates []fieldsync.Template
 	// Registry receives the HTTP metrics; nil makes a new one.
 	Registry *prometheus.Registry
 	Now      func() time.Time
@@ -74,6 +101,19 @@ func New(d Deps) *Server {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	// Records keep whole seconds: deadlines read cleanly and JSON round
+	// trips are exact.
+	clock := d.Now
+	d.Now = func() time.Time { return clock().Truncate(time.Second) }
+	if d.Calendar == nil {
+		d.Calendar = calendar.Default()
+	}
+	if d.Policy.OnSite == nil {
+		d.Policy = sla.DefaultPolicy()
+	}
+	if d.Templates == nil {
+		d.Templates = templates.All()
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

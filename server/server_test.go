@@ -45,7 +45,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newTestServer(t *testing.T) *testServer {
+// newTestServer starts a server; opts adjust its Deps (a clock, say).
+func newTestServer(t *testing.T, opts ...func(*Deps)) *testServer {
 	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "fieldsync.db"))
 	if err != nil {
@@ -59,11 +60,15 @@ func newTestServer(t *testing.T) *testServer {
 	issuer := auth.NewIssuer(keys)
 	svc := auth.NewService(store, issuer, nil)
 	logs := &syncBuffer{}
-	s := New(Deps{
+	d := Deps{
 		Store: store, Auth: svc, Issuer: issuer, Version: "test",
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BodyLimit: 64 << 10,
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	s := New(d)
 	ts := &testServer{Server: httptest.NewServer(s), store: store, svc: svc, keys: keys, logs: logs}
 	t.Cleanup(func() {
 		ts.Close()

@@ -41,6 +41,7 @@ const usage = `fieldsync — after-sales field service server
 
 Commands:
   serve                      run the server (see: fieldsync serve -h)
+  demo --data DIR            fill a fresh data directory with a living demo dataset
   admin add-user             create an account (password on stdin)
   admin revoke-device ID     revoke a tablet: its sessions end at once
   admin add-key              add a signing key (signs from the next start)
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args[1:], getenv, stderr)
 	case "admin":
 		return admin(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "demo":
+		return demo(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "fieldsync", buildVersion())
 		return nil

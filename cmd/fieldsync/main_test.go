@@ -358,3 +358,76 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		t.Fatalf("a bad variable must name itself, got %v", err)
 	}
 }
+
+// TestDemoFillsAFreshDirectory runs `fieldsync demo`, then serves its data
+// and reads it as the printed dispatcher and technician would.
+func TestDemoFillsAFreshDirectory(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, &out, &errb); err != nil {
+		t.Fatalf("demo: %v %s", err, errb.String())
+	}
+	passwords := map[string]string{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && strings.Count(f[2], "-") == 2 {
+			passwords[f[1]] = f[2]
+		}
+	}
+	if len(passwords) != 6 {
+		t.Fatalf("demo printed %d logins, want 6:\n%s", len(passwords), out.String())
+	}
+	err := run(t.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "fresh data directory") {
+		t.Fatalf("a second demo on the same directory: %v", err)
+	}
+
+	p := serveProcess(t, dir)
+	token := func(login string) string {
+		status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": login, "password": passwords[login], "device_id": "test-" + login})
+		if err != nil || status != 200 {
+			t.Fatalf("login %s: %d %s %v", login, status, body, err)
+		}
+		var s session
+		json.Unmarshal(body, &s)
+		return s.AccessToken
+	}
+	get := func(tok, path string, out any) {
+		req, _ := http.NewRequest("GET", p.url(path), nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if res.StatusCode != 200 {
+			b, _ := io.ReadAll(res.Body)
+			t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+		}
+		json.NewDecoder(res.Body).Decode(out)
+	}
+	var all struct {
+		Items []struct {
+			Status string `json:"status"`
+			SLA    struct{ State string }
+		}
+	}
+	get(token("dispatcher"), "/v1/visits", &all)
+	statuses, states := map[string]int{}, map[string]int{}
+	for _, v := range all.Items {
+		statuses[v.Status]++
+		states[v.SLA.State]++
+	}
+	if len(all.Items) != 6 || len(statuses) < 4 || states["breached"] == 0 {
+		t.Fatalf("demo visits: %d, statuses %v, sla %v; want 6 in at least 4 states with a breach", len(all.Items), statuses, states)
+	}
+	var mine struct{ Items []any }
+	get(token("tech.li"), "/v1/visits", &mine)
+	if len(mine.Items) != 2 {
+		t.Fatalf("tech.li sees %d visits, want 2", len(mine.Items))
+	}
+	var tickets struct{ Items []any }
+	get(token("customer.liu"), "/v1/tickets", &tickets)
+	if len(tickets.Items) != 6 {
+		t.Fatalf("the demo customer sees %d tickets, want 6", len(tickets.Items))
+	}
+}
