@@ -79,5 +79,13 @@ const ETimeout = "timeout"
 // EInvalidTransition means a state machine forbids the step asked for.
 const EInvalidTransition = "invalid_transition"
 
+// ECursorReset means a sync cursor is not valid for this server any more:
+// the device pulls again from the start, keeping its pending work.
+const ECursorReset = "cursor_reset"
+
+// EUnsupportedProtocol means the client speaks a sync protocol version
+// this server cannot serve.
+const EUnsupportedProtocol = "unsupported_protocol"
+
 // EReportSealed means the report was signed and refuses edits.
 const EReportSealed = "report_sealed"

@@ -41,8 +41,14 @@ type Report struct {
 	RequiredSlots  []string                   `json:"required_slots,omitempty"` // photo slots the template asks for
 	Status         ReportStatus               `json:"status"`
 	SignedAt       *time.Time                 `json:"signed_at,omitempty"`
-	CreatedAt      time.Time                  `json:"created_at"`
-	UpdatedAt      time.Time                  `json:"updated_at"`
+	SignedBy       string                     `json:"signed_by,omitempty"` // the technician whose device signed
+	// Clocks holds, per field ("findings", "answers.<item>"…), the hybrid
+	// logical clock of the edit that set it: drafts merge field by field.
+	Clocks map[string]string `json:"clocks,omitempty"`
+	// Extra keeps fields this server does not know, sent by newer clients.
+	Extra     map[string]json.RawMessage `json:"extra,omitempty"`
+	CreatedAt time.Time                  `json:"created_at"`
+	UpdatedAt time.Time                  `json:"updated_at"`
 }
 
 // Editable returns EReportSealed unless the report is a draft.

@@ -12,6 +12,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/calendar"
 	"github.com/fieldsync/fieldsync/sla"
+	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -55,6 +56,10 @@ type visitDetail struct {
 	Site     fieldsync.Site     `json:"site"`
 	Asset    fieldsync.Asset    `json:"asset"`
 	Reports  []fieldsync.Report `json:"reports"`
+	// RefusedWork is what technicians' devices sent for this visit that
+	// the server could not apply (a visit reassigned while they were
+	// offline, a signed report edited): kept for the dispatcher, never lost.
+	RefusedWork []syncproto.Refusal `json:"refused_work"`
 }
 
 type ticketView struct {
@@ -477,13 +482,21 @@ func (s *Server) handleGetVisit() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if p := auth.PrincipalFrom(c); p.Is(fieldsync.RoleTechnician) && b.Visit.TechnicianID != p.UserID {
+		p := auth.PrincipalFrom(c)
+		if p.Is(fieldsync.RoleTechnician) && b.Visit.TechnicianID != p.UserID {
 			return notVisible("visit", b.Visit.ID)
 		}
-		return respond(c, http.StatusOK, visitDetail{
+		d := visitDetail{
 			visitView: visitView{Visit: b.Visit, SLA: s.visitSLA(&b.Visit)},
 			Ticket:    b.Ticket, Customer: b.Customer, Site: b.Site, Asset: b.Asset, Reports: b.Reports,
-		})
+			RefusedWork: []syncproto.Refusal{},
+		}
+		if p.Is(fieldsync.RoleAdmin, fieldsync.RoleDispatcher) {
+			if d.RefusedWork, err = s.deps.Store.RefusedWork(c.Request().Context(), b.Visit.ID); err != nil {
+				return err
+			}
+		}
+		return respond(c, http.StatusOK, d)
 	}
 }
 

@@ -55,6 +55,10 @@ func (s *Server) routes() {
 	e.GET("/v1/templates", s.handleListTemplates(), authn)
 	e.GET("/v1/templates/:id", s.handleGetTemplate(), authn)
 	e.GET("/v1/audit", s.handleAudit(), authn, admin)
+
+	// Sync: technicians push their offline work; they and staff pull.
+	e.POST("/v1/sync/push", s.handlePush(), authn, auth.Require(roleTechnician))
+	e.GET("/v1/sync/pull", s.handlePull(), authn, staffOr(roleTechnician))
 }
 
 // staffOr admits admins, dispatchers and one more role.

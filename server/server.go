@@ -17,6 +17,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/calendar"
 	"github.com/fieldsync/fieldsync/sla"
+	syncproto "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/templates"
 )
 
@@ -46,6 +47,11 @@ type Store interface {
 	VisitBundle(ctx context.Context, id string) (*fieldsync.VisitBundle, error)
 	Visits(ctx context.Context, f fieldsync.VisitFilter) ([]fieldsync.Visit, string, error)
 	Audit(ctx context.Context, f fieldsync.AuditFilter) ([]fieldsync.AuditEntry, string, error)
+
+	syncproto.Store
+	Pull(ctx context.Context, parts []string, cursor string, limit int) ([]syncproto.Change, string, bool, error)
+	Changed() <-chan struct{}
+	RefusedWork(ctx context.Context, visitID string) ([]syncproto.Refusal, error)
 }
 
 // Deps are everything the server needs; New takes them explicitly.
@@ -73,7 +79,7 @@ type Deps struct {
 // Defaults for Deps.
 const (
 	DefaultBodyLimit = 1 << 20
-	DefaultTimeout   = 30 * time.Second
+	DefaultTimeout   = 60 * time.Second // above MaxWait, so long polls end on their own
 )
 
 // Server is the HTTP API. It is an http.Handler.
@@ -83,6 +89,7 @@ type Server struct {
 	log      *slog.Logger
 	registry *prometheus.Registry
 	metrics  *httpMetrics
+	engine   *syncproto.Engine
 }
 
 // New wires the middleware and routes.
@@ -122,6 +129,14 @@ func New(d Deps) *Server {
 	e.IPExtractor = echo.ExtractIPDirect()
 	s := &Server{echo: e, deps: d, log: d.Logger, registry: d.Registry, metrics: newHTTPMetrics(d.Registry)}
 	e.HTTPErrorHandler = s.handleError
+	s.engine = &syncproto.Engine{Store: d.Store, Now: d.Now, Templates: func(id string) (fieldsync.Template, bool) {
+		for _, t := range d.Templates {
+			if t.ID == id {
+				return t, true
+			}
+		}
+		return fieldsync.Template{}, false
+	}}
 
 	e.Use(
 		s.requestID,

@@ -17,6 +17,7 @@ import (
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/store/bolt"
+	"github.com/fieldsync/fieldsync/templates"
 )
 
 // testServer is a real server on loopback over a real bbolt file.
@@ -50,6 +51,9 @@ func newTestServer(t *testing.T, opts ...func(*Deps)) *testServer {
 	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "fieldsync.db"))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PublishTemplates(t.Context(), templates.All()); err != nil {
 		t.Fatal(err)
 	}
 	k, err := auth.NewKey(time.Now())

@@ -17,6 +17,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store/bolt"
+	"github.com/fieldsync/fieldsync/templates"
 )
 
 // demo fills a fresh data directory with a small living dataset. It goes
@@ -40,6 +41,9 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		return err
 	} else if len(users) > 0 {
 		return fmt.Errorf("%s already has accounts: demo needs a fresh data directory", *data)
+	}
+	if err := store.PublishTemplates(ctx, templates.All()); err != nil {
+		return err
 	}
 	keys, err := auth.LoadKeySet(dir.keys(), time.Now())
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store/bolt"
+	"github.com/fieldsync/fieldsync/templates"
 )
 
 // dataDir is the layout of --data: everything a server keeps.
@@ -54,6 +55,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	keys, err := auth.LoadKeySet(dir.keys(), time.Now())
 	if err != nil {
 		return fmt.Errorf("signing keys: %w", err)
+	}
+	if err := store.PublishTemplates(ctx, templates.All()); err != nil {
+		return fmt.Errorf("publish templates: %w", err)
 	}
 	issuer := auth.NewIssuer(keys)
 	srv := server.New(server.Deps{

@@ -2,11 +2,13 @@ package bolt
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -16,7 +18,11 @@ import (
 
 // DB is the store. It is safe for concurrent use.
 type DB struct {
-	db *bbolt.DB
+	db    *bbolt.DB
+	epoch string // names this store in sync cursors
+
+	mu      sync.Mutex
+	changed chan struct{} // closed at the next committed change
 }
 
 // Open opens (creating if needed) the bbolt file at path and migrates it
@@ -37,7 +43,12 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{db: db}, nil
+	var epoch []byte
+	db.View(func(tx *bbolt.Tx) error {
+		epoch = append(epoch, tx.Bucket(bucketMeta).Get(keyEpoch)...)
+		return nil
+	})
+	return &DB{db: db, epoch: hex.EncodeToString(epoch)}, nil
 }
 
 // Close closes the file; pending transactions finish first.
@@ -75,4 +86,14 @@ func put(b *bbolt.Bucket, key string, v any) error {
 
 func notFound(kind, id string) error {
 	return fieldsync.Errorf(fieldsync.ENotFound, "%s %q not found", kind, id)
+}
+
+// update runs a write transaction of synced records and wakes long polls
+// once it has committed.
+func (s *DB) update(fn func(tx *bbolt.Tx) error) error {
+	if err := s.db.Update(fn); err != nil {
+		return err
+	}
+	s.notify()
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
+	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
 func key(parts ...string) []byte {
@@ -34,13 +35,17 @@ func audited(tx *bbolt.Tx, bucket []byte, entity, id string, before, after any, 
 		return err
 	}
 	e := fieldsync.AuditEntry{
-		ID: uuid.Must(uuid.NewV7()).String(), At: now, UserID: actor.UserID, DeviceID: actor.DeviceID,
+		ID: newAuditID(), At: now, UserID: actor.UserID, DeviceID: actor.DeviceID,
 		Action: action, Entity: entity, EntityID: id, Changes: changes,
 	}
 	if err := put(tx.Bucket(bucketAudit), e.ID, e); err != nil {
 		return err
 	}
-	return tx.Bucket(indexAuditByEntity).Put(key(entity, id, e.ID), nil)
+	if err := tx.Bucket(indexAuditByEntity).Put(key(entity, id, e.ID), nil); err != nil {
+		return err
+	}
+	_, err = publish(tx, entity, id, syncproto.ChangeUpsert, now)
+	return err
 }
 
 // create stores a new record; EConflict if the id is taken.
@@ -79,7 +84,7 @@ func view[T any](s *DB, bucket []byte, kind, id string) (*T, error) {
 // CreateCustomer stores a new customer. A UserID must name a user with
 // the customer role (EInvalid).
 func (s *DB) CreateCustomer(ctx context.Context, c *fieldsync.Customer, actor fieldsync.Actor) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		if c.UserID != "" {
 			u, err := must[fieldsync.User](tx, bucketUsers, "user_id", c.UserID)
 			if err != nil {
@@ -103,7 +108,7 @@ func (s *DB) Customer(ctx context.Context, id string) (*fieldsync.Customer, erro
 
 // CreateSite stores a new site of an existing customer.
 func (s *DB) CreateSite(ctx context.Context, site *fieldsync.Site, actor fieldsync.Actor) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", site.CustomerID); err != nil {
 			return err
 		}
@@ -118,7 +123,7 @@ func (s *DB) Site(ctx context.Context, id string) (*fieldsync.Site, error) {
 
 // CreateAsset stores a new asset of an existing customer.
 func (s *DB) CreateAsset(ctx context.Context, a *fieldsync.Asset, actor fieldsync.Actor) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", a.CustomerID); err != nil {
 			return err
 		}
@@ -134,7 +139,7 @@ func (s *DB) Asset(ctx context.Context, id string) (*fieldsync.Asset, error) {
 // CreateTicket stores a ticket whose customer, site and asset exist and
 // belong together (EInvalid when the site or asset is another customer's).
 func (s *DB) CreateTicket(ctx context.Context, t *fieldsync.Ticket, actor fieldsync.Actor) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", t.CustomerID); err != nil {
 			return err
 		}
@@ -165,7 +170,7 @@ func (s *DB) Ticket(ctx context.Context, id string) (*fieldsync.Ticket, error) {
 // change under action. fn's error aborts it.
 func (s *DB) UpdateTicket(ctx context.Context, id string, actor fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Ticket) error) (*fieldsync.Ticket, error) {
 	var out *fieldsync.Ticket
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		before, err := must[fieldsync.Ticket](tx, bucketTickets, "ticket", id)
 		if err != nil {
 			return err
@@ -227,7 +232,7 @@ func (s *DB) TicketsOfCustomer(ctx context.Context, customerID string) ([]fields
 // CreateVisit stores a visit of an existing ticket, assigned to a user
 // with the technician role (EInvalid otherwise).
 func (s *DB) CreateVisit(ctx context.Context, v *fieldsync.Visit, actor fieldsync.Actor) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		if _, err := must[fieldsync.Ticket](tx, bucketTickets, "ticket_id", v.TicketID); err != nil {
 			return err
 		}
@@ -240,7 +245,10 @@ func (s *DB) CreateVisit(ctx context.Context, v *fieldsync.Visit, actor fieldsyn
 		if err := tx.Bucket(indexVisitsByTech).Put(key(v.TechnicianID, v.ID), nil); err != nil {
 			return err
 		}
-		return create(tx, bucketVisits, "visit", v.ID, v, actor, v.CreatedAt)
+		if err := create(tx, bucketVisits, "visit", v.ID, v, actor, v.CreatedAt); err != nil {
+			return err
+		}
+		return backfill(tx, v.TechnicianID, v.ID, v.CreatedAt)
 	})
 }
 
@@ -260,7 +268,7 @@ func checkTechnician(tx *bbolt.Tx, id string) error {
 // technician index follows the change.
 func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Visit) error) (*fieldsync.Visit, error) {
 	var out *fieldsync.Visit
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		before, err := must[fieldsync.Visit](tx, bucketVisits, "visit", id)
 		if err != nil {
 			return err
@@ -282,7 +290,18 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 			}
 		}
 		out = &after
-		return audited(tx, bucketVisits, "visit", id, before, &after, actor, action, now)
+		if err := audited(tx, bucketVisits, "visit", id, before, &after, actor, action, now); err != nil {
+			return err
+		}
+		if after.TechnicianID != before.TechnicianID {
+			// The new technician gets the whole bundle; the old one an evict
+			// of what their other visits do not need.
+			if err := backfill(tx, after.TechnicianID, id, now); err != nil {
+				return err
+			}
+			return evict(tx, before.TechnicianID, id, now)
+		}
+		return nil
 	})
 	return out, err
 }
@@ -493,7 +512,7 @@ func decodeCursor(c string) (string, error) {
 
 // CreateReport stores a new report of an existing visit.
 func (s *DB) CreateReport(ctx context.Context, r *fieldsync.Report, actor fieldsync.Actor) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		if _, err := must[fieldsync.Visit](tx, bucketVisits, "visit_id", r.VisitID); err != nil {
 			return err
 		}
@@ -503,3 +522,5 @@ func (s *DB) CreateReport(ctx context.Context, r *fieldsync.Report, actor fields
 		return create(tx, bucketReports, "report", r.ID, r, actor, r.CreatedAt)
 	})
 }
+
+func newAuditID() string { return uuid.Must(uuid.NewV7()).String() }

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 
@@ -34,7 +35,18 @@ var (
 	indexTicketsByCust   = []byte("idx_tickets_customer") // customer \x00 ticket
 	indexAuditByEntity   = []byte("idx_audit_entity")     // entity \x00 id \x00 entry
 
+	// Sync. The feed holds, per partition, each visible record once, at the
+	// position of its latest change: partition \x00 seq(8 bytes) -> feedEntry.
+	bucketFeed          = []byte("feed")
+	bucketFeedPos       = []byte("feed_pos")          // partition \x00 entity \x00 id -> seq
+	bucketRevs          = []byte("revs")              // entity \x00 id -> seq of its last change
+	bucketDeviceSeq     = []byte("device_seq")        // device id -> highest applied push seq
+	bucketRefused       = []byte("refused")           // device \x00 seq -> Refusal
+	indexRefusedByVisit = []byte("idx_refused_visit") // visit \x00 device \x00 seq
+	bucketTemplates     = []byte("templates")         // template id -> Template (reference data)
+
 	keySchemaVersion = []byte("schema_version")
+	keyEpoch         = []byte("epoch")
 )
 
 // migrations[i] brings a file from schema version i to i+1. They run in
@@ -58,6 +70,24 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 2 -> 3: sync. Every record already stored enters the feed, so devices
+	// bootstrapping from this file see it; the epoch names this store in
+	// cursors.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketFeed, bucketFeedPos, bucketRevs, bucketDeviceSeq, bucketRefused, indexRefusedByVisit, bucketTemplates} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		epoch := make([]byte, 8)
+		if _, err := rand.Read(epoch); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Put(keyEpoch, epoch); err != nil {
+			return err
+		}
+		return publishExisting(tx)
 	},
 }
 

@@ -1,0 +1,409 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/fieldsync/fieldsync"
+	syncproto "github.com/fieldsync/fieldsync/sync"
+)
+
+// Partitions of the feed. A technician pulls theirs and the shared one;
+// admins and dispatchers pull "all" and the shared one.
+const (
+	partAll    = "all"
+	partShared = "shared"
+)
+
+func partUser(id string) string { return "u:" + id }
+
+// PartitionsFor returns the feed partitions a user pulls.
+func PartitionsFor(userID string, role fieldsync.Role) []string {
+	switch role {
+	case fieldsync.RoleAdmin, fieldsync.RoleDispatcher:
+		return []string{partAll, partShared}
+	case fieldsync.RoleTechnician:
+		return []string{partUser(userID), partShared}
+	}
+	return nil
+}
+
+type feedEntry struct {
+	Entity string    `json:"e"`
+	ID     string    `json:"i"`
+	Op     string    `json:"o"`
+	At     time.Time `json:"t"`
+}
+
+// bucketOf names the bucket each synced entity lives in.
+var bucketOf = map[string][]byte{
+	"customer": bucketCustomers, "site": bucketSites, "asset": bucketAssets, "ticket": bucketTickets,
+	"visit": bucketVisits, "report": bucketReports, "template": bucketTemplates,
+}
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// touch gives a record a new revision: the next sequence of the feed.
+func touch(tx *bbolt.Tx, entity, id string) (uint64, error) {
+	seq, err := tx.Bucket(bucketFeed).NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	return seq, tx.Bucket(bucketRevs).Put(key(entity, id), seqKey(seq))
+}
+
+// place puts a record at position seq of partition part, removing its
+// older position there, so a pull meets each record once, at its latest.
+func place(tx *bbolt.Tx, part, entity, id, op string, seq uint64, now time.Time) error {
+	feed, pos := tx.Bucket(bucketFeed), tx.Bucket(bucketFeedPos)
+	pk := key(part, entity, id)
+	if old := pos.Get(pk); old != nil {
+		if err := feed.Delete(append(key(part, ""), old...)); err != nil {
+			return err
+		}
+	}
+	raw, err := json.Marshal(feedEntry{Entity: entity, ID: id, Op: op, At: now})
+	if err != nil {
+		return err
+	}
+	if err := feed.Put(append(key(part, ""), seqKey(seq)...), raw); err != nil {
+		return err
+	}
+	return pos.Put(pk, seqKey(seq))
+}
+
+// publish records a change of a record and places it in every partition
+// that sees it. It returns the record's new revision.
+func publish(tx *bbolt.Tx, entity, id, op string, now time.Time) (uint64, error) {
+	seq, err := touch(tx, entity, id)
+	if err != nil {
+		return 0, err
+	}
+	parts, err := partitionsOf(tx, entity, id)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range parts {
+		if err := place(tx, p, entity, id, op, seq, now); err != nil {
+			return 0, err
+		}
+	}
+	return seq, nil
+}
+
+// partitionsOf lists who sees a record: everyone for templates, else the
+// dispatchers and the technicians of the visits it belongs to.
+func partitionsOf(tx *bbolt.Tx, entity, id string) ([]string, error) {
+	if entity == "template" {
+		return []string{partShared}, nil
+	}
+	techs := map[string]bool{}
+	addVisit := func(visitID string) error {
+		v, err := get[fieldsync.Visit](tx.Bucket(bucketVisits), visitID)
+		if v != nil {
+			techs[v.TechnicianID] = true
+		}
+		return err
+	}
+	addTicket := func(ticketID string) error {
+		return scanPrefix(tx.Bucket(indexVisitsByTicket), key(ticketID, ""), "", func(visitID string) (bool, error) {
+			return true, addVisit(visitID)
+		})
+	}
+	var err error
+	switch entity {
+	case "visit":
+		err = addVisit(id)
+	case "report":
+		var r *fieldsync.Report
+		if r, err = get[fieldsync.Report](tx.Bucket(bucketReports), id); r != nil {
+			err = addVisit(r.VisitID)
+		}
+	case "ticket":
+		err = addTicket(id)
+	case "customer", "site", "asset":
+		err = ticketsTouching(tx, entity, id, addTicket)
+	}
+	parts := []string{partAll}
+	for t := range techs {
+		parts = append(parts, partUser(t))
+	}
+	return parts, err
+}
+
+// ticketsTouching calls fn with each ticket that refers to a customer,
+// site or asset, through the customer's ticket index.
+func ticketsTouching(tx *bbolt.Tx, entity, id string, fn func(ticketID string) error) error {
+	customer := id
+	if entity != "customer" {
+		var owner struct {
+			CustomerID string `json:"customer_id"`
+		}
+		raw := tx.Bucket(bucketOf[entity]).Get([]byte(id))
+		if raw == nil {
+			return nil
+		}
+		if err := json.Unmarshal(raw, &owner); err != nil {
+			return err
+		}
+		customer = owner.CustomerID
+	}
+	tickets := tx.Bucket(bucketTickets)
+	return scanPrefix(tx.Bucket(indexTicketsByCust), key(customer, ""), "", func(ticketID string) (bool, error) {
+		t, err := get[fieldsync.Ticket](tickets, ticketID)
+		if err != nil || t == nil {
+			return err == nil, err
+		}
+		if entity == "customer" || entity == "site" && t.SiteID == id || entity == "asset" && t.AssetID == id {
+			return true, fn(ticketID)
+		}
+		return true, nil
+	})
+}
+
+type recordRef struct{ entity, id string }
+
+// bundleOf lists the records a technician needs for a visit.
+func bundleOf(tx *bbolt.Tx, visitID string) ([]recordRef, error) {
+	v, err := get[fieldsync.Visit](tx.Bucket(bucketVisits), visitID)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	refs := []recordRef{{"visit", v.ID}}
+	t, err := get[fieldsync.Ticket](tx.Bucket(bucketTickets), v.TicketID)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
+		refs = append(refs, recordRef{"ticket", t.ID}, recordRef{"customer", t.CustomerID}, recordRef{"site", t.SiteID}, recordRef{"asset", t.AssetID})
+	}
+	err = scanPrefix(tx.Bucket(indexReportsByVisit), key(visitID, ""), "", func(reportID string) (bool, error) {
+		refs = append(refs, recordRef{"report", reportID})
+		return true, nil
+	})
+	return refs, err
+}
+
+// backfill places a visit's whole bundle in a technician's partition, old
+// records included, so a reassignment brings everything to the new one.
+func backfill(tx *bbolt.Tx, tech, visitID string, now time.Time) error {
+	refs, err := bundleOf(tx, visitID)
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		seq, err := tx.Bucket(bucketFeed).NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := place(tx, partUser(tech), r.entity, r.id, syncproto.ChangeUpsert, seq, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evict tells a technician that a visit left them: every record of its
+// bundle that none of their other visits still needs.
+func evict(tx *bbolt.Tx, tech, visitID string, now time.Time) error {
+	keep := map[recordRef]bool{}
+	err := scanPrefix(tx.Bucket(indexVisitsByTech), key(tech, ""), "", func(other string) (bool, error) {
+		if other == visitID {
+			return true, nil
+		}
+		refs, err := bundleOf(tx, other)
+		for _, r := range refs {
+			keep[r] = true
+		}
+		return true, err
+	})
+	if err != nil {
+		return err
+	}
+	refs, err := bundleOf(tx, visitID)
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if keep[r] {
+			continue
+		}
+		seq, err := tx.Bucket(bucketFeed).NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := place(tx, partUser(tech), r.entity, r.id, syncproto.ChangeEvict, seq, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publishExisting enters every stored record into the feed (migration).
+func publishExisting(tx *bbolt.Tx) error {
+	now := time.Now().UTC()
+	for _, entity := range []string{"customer", "site", "asset", "ticket", "visit", "report"} {
+		var ids []string
+		if err := tx.Bucket(bucketOf[entity]).ForEach(func(k, _ []byte) error {
+			ids = append(ids, string(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := publish(tx, entity, id, syncproto.ChangeUpsert, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// PublishTemplates stores the report templates as reference data; those
+// that changed (or are new) enter the shared partition.
+func (s *DB) PublishTemplates(ctx context.Context, templates []fieldsync.Template) error {
+	changed := false
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketTemplates)
+		for _, t := range templates {
+			raw, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			if bytes.Equal(b.Get([]byte(t.ID)), raw) {
+				continue
+			}
+			if err := b.Put([]byte(t.ID), raw); err != nil {
+				return err
+			}
+			if _, err := publish(tx, "template", t.ID, syncproto.ChangeUpsert, time.Now().UTC()); err != nil {
+				return err
+			}
+			changed = true
+		}
+		return nil
+	})
+	if changed {
+		s.notify()
+	}
+	return err
+}
+
+// --- pull -------------------------------------------------------------------
+
+// Cursors carry the store's epoch and a feed position: "<epoch hex>.<seq>".
+func (s *DB) encodeFeedCursor(seq uint64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(s.epoch + "." + strconv.FormatUint(seq, 10)))
+}
+
+func (s *DB) decodeFeedCursor(tx *bbolt.Tx, c string) (uint64, error) {
+	if c == "" {
+		return 0, nil
+	}
+	reset := fieldsync.Errorf(fieldsync.ECursorReset, "this cursor is not valid for this server; pull again from the start")
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, reset
+	}
+	epoch, pos, ok := strings.Cut(string(raw), ".")
+	if !ok || epoch != s.epoch {
+		return 0, reset
+	}
+	seq, err := strconv.ParseUint(pos, 10, 64)
+	if err != nil || seq > tx.Bucket(bucketFeed).Sequence() {
+		return 0, reset
+	}
+	return seq, nil
+}
+
+// Pull returns up to limit changes of the partitions after cursor, in feed
+// order, each record at most once, with the next cursor and whether more
+// are waiting. Its cost grows with the changes in those partitions, not
+// with the store. ECursorReset for a cursor of another store or epoch.
+func (s *DB) Pull(ctx context.Context, parts []string, cursor string, limit int) ([]syncproto.Change, string, bool, error) {
+	if limit <= 0 || limit > syncproto.MaxPullLimit {
+		limit = syncproto.DefaultPullSize
+	}
+	var (
+		changes = []syncproto.Change{}
+		next    string
+		more    bool
+	)
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		after, err := s.decodeFeedCursor(tx, cursor)
+		if err != nil {
+			return err
+		}
+		type hit struct {
+			seq   uint64
+			entry feedEntry
+		}
+		var hits []hit
+		feed := tx.Bucket(bucketFeed)
+		for _, p := range parts {
+			prefix := key(p, "")
+			c := feed.Cursor()
+			n := 0
+			for k, v := c.Seek(append(append([]byte(nil), prefix...), seqKey(after+1)...)); k != nil && bytes.HasPrefix(k, prefix) && n <= limit; k, v = c.Next() {
+				var e feedEntry
+				if err := json.Unmarshal(v, &e); err != nil {
+					return err
+				}
+				hits = append(hits, hit{binary.BigEndian.Uint64(k[len(prefix):]), e})
+				n++
+			}
+		}
+		sort.Slice(hits, func(i, j int) bool { return hits[i].seq < hits[j].seq })
+		if len(hits) > limit {
+			hits, more = hits[:limit], true
+		}
+		last := after
+		for _, h := range hits {
+			last = h.seq
+			ch := syncproto.Change{Entity: h.entry.Entity, ID: h.entry.ID, Op: h.entry.Op, Rev: int64(h.seq)}
+			if rev := tx.Bucket(bucketRevs).Get(key(h.entry.Entity, h.entry.ID)); rev != nil && h.entry.Op != syncproto.ChangeEvict {
+				ch.Rev = int64(binary.BigEndian.Uint64(rev))
+			}
+			if h.entry.Op == syncproto.ChangeUpsert {
+				raw := tx.Bucket(bucketOf[h.entry.Entity]).Get([]byte(h.entry.ID))
+				if raw == nil {
+					continue // deleted since; its delete entry follows
+				}
+				ch.Data = append(json.RawMessage(nil), raw...)
+			}
+			changes = append(changes, ch)
+		}
+		next = s.encodeFeedCursor(last)
+		return nil
+	})
+	return changes, next, more, err
+}
+
+// Changed returns a channel closed at the next committed change, for long
+// polls.
+func (s *DB) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
+}
+
+func (s *DB) notify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+}

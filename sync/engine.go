@@ -1,0 +1,437 @@
+package syncproto
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/fieldsync/fieldsync"
+)
+
+// Codes of refused mutations, beside the domain's own (invalid_transition,
+// report_sealed, not_found, forbidden, invalid).
+const (
+	CodeSeqGap          = "seq_gap"
+	CodeUnknownEntity   = "unknown_entity"
+	CodeUnknownField    = "unknown_field"
+	CodeUnknownOp       = "unknown_op"
+	CodeVisitReassigned = "visit_reassigned"
+	CodeIncomplete      = "report_incomplete"
+	CodeBadHLC          = "bad_hlc"
+)
+
+// MaxSkew is how far ahead of the server's clock a device's stamp may be.
+const MaxSkew = 5 * time.Minute
+
+// Refusal is a mutation the server did not apply, kept for dispatchers:
+// work a technician really did is never dropped.
+type Refusal struct {
+	DeviceID string    `json:"device_id"`
+	UserID   string    `json:"user_id"`
+	Mutation Mutation  `json:"mutation"`
+	Status   string    `json:"status"` // conflict or rejected
+	Code     string    `json:"code"`
+	Detail   string    `json:"detail"`
+	VisitID  string    `json:"visit_id,omitempty"` // the visit the work belongs to, when known
+	At       time.Time `json:"at"`
+}
+
+// Txn is what the engine needs of the store inside one push transaction.
+// Reads return nil, nil for a missing record.
+type Txn interface {
+	DeviceSeq(device string) (int64, error)
+	SetDeviceSeq(device string, seq int64) error
+	Visit(id string) (*fieldsync.Visit, error)
+	Report(id string) (*fieldsync.Report, error)
+	// PutVisit and PutReport store the record, audit it and publish it to
+	// the partitions that see it; they return its new revision.
+	PutVisit(v *fieldsync.Visit, actor fieldsync.Actor, action string, now time.Time) (int64, error)
+	PutReport(r *fieldsync.Report, before *fieldsync.Report, actor fieldsync.Actor, action string, now time.Time) (int64, error)
+	DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now time.Time) (int64, error)
+	Rev(entity, id string) (int64, error)
+	Refuse(r Refusal) error
+}
+
+// Store runs fn in one read-write transaction (one fsync): if fn fails,
+// nothing of the batch is written.
+type Store interface {
+	Push(ctx context.Context, fn func(Txn) error) error
+}
+
+// Principal is who pushes.
+type Principal struct {
+	UserID string
+	Role   fieldsync.Role
+	Device string
+}
+
+// Engine applies pushes.
+type Engine struct {
+	Store     Store
+	Templates func(id string) (fieldsync.Template, bool)
+	Now       func() time.Time
+}
+
+// Push applies a batch in order, in one transaction, and answers each
+// mutation. A batch-level error (EInvalid, EForbidden) means nothing was
+// applied.
+func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushResponse, error) {
+	if req.DeviceID != p.Device {
+		return nil, fieldsync.Errorf(fieldsync.EForbidden, "device_id %q is not the device of this token", req.DeviceID)
+	}
+	if len(req.Mutations) > MaxBatch {
+		return nil, fieldsync.Errorf(fieldsync.EInvalid, "a push holds at most %d mutations", MaxBatch)
+	}
+	now := e.Now().UTC()
+	actor := fieldsync.Actor{UserID: p.UserID, DeviceID: p.Device}
+	var resp PushResponse
+	err := e.Store.Push(ctx, func(tx Txn) error {
+		resp.Results = make([]Result, 0, len(req.Mutations))
+		last, err := tx.DeviceSeq(p.Device)
+		if err != nil {
+			return err
+		}
+		gap := false
+		for _, m := range req.Mutations {
+			switch {
+			case m.Seq <= last:
+				rev, err := tx.Rev(m.Entity, m.ID)
+				if err != nil {
+					return err
+				}
+				resp.Results = append(resp.Results, Result{Seq: m.Seq, Status: Duplicate, Rev: rev})
+				continue
+			case gap || m.Seq != last+1:
+				// Not consumed: the device must send the missing seq first.
+				gap = true
+				resp.Results = append(resp.Results, Result{Seq: m.Seq, Status: Rejected, Code: CodeSeqGap,
+					Detail: "expected seq " + itoa(last+1)})
+				continue
+			}
+			res, err := e.apply(tx, p, actor, m, now)
+			if err != nil {
+				return err
+			}
+			if res.Status == Conflict || res.Status == Rejected {
+				visitID := m.ID
+				if m.Entity == "report" {
+					if r, _ := tx.Report(m.ID); r != nil {
+						visitID = r.VisitID
+					} else if v, ok := m.Fields["visit_id"]; ok {
+						json.Unmarshal(v, &visitID)
+					}
+				}
+				if err := tx.Refuse(Refusal{DeviceID: p.Device, UserID: p.UserID, Mutation: m, Status: res.Status, Code: res.Code, Detail: res.Detail, VisitID: visitID, At: now}); err != nil {
+					return err
+				}
+			}
+			resp.Results = append(resp.Results, res)
+			last = m.Seq
+		}
+		return tx.SetDeviceSeq(p.Device, last)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// apply answers one in-order mutation. Its error is a store fault; the
+// mutation's own faults are results.
+func (e *Engine) apply(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, now time.Time) (Result, error) {
+	refuse := func(status, code, detail string) (Result, error) {
+		return Result{Seq: m.Seq, Status: status, Code: code, Detail: detail}, nil
+	}
+	stamp, err := ParseHLC(m.HLC)
+	if err != nil {
+		return refuse(Rejected, CodeBadHLC, err.Error())
+	}
+	stamp = stamp.Clamp(now, MaxSkew)
+	if m.ID == "" || len(m.ID) > 128 {
+		return refuse(Rejected, fieldsync.EInvalid, "id is required (at most 128 bytes)")
+	}
+	var res Result
+	switch m.Entity {
+	case "visit":
+		res, err = e.applyVisit(tx, p, actor, m, stamp, now)
+	case "report":
+		res, err = e.applyReport(tx, p, actor, m, stamp, now)
+	default:
+		return refuse(Rejected, CodeUnknownEntity, "unknown entity "+quote(m.Entity))
+	}
+	res.Seq = m.Seq
+	return res, err
+}
+
+// outcome turns a domain error into a result: state refusals are
+// conflicts, anything else about the input is a rejection.
+func outcome(err error) Result {
+	code := fieldsync.ErrorCode(err)
+	status := Rejected
+	switch code {
+	case fieldsync.EInvalidTransition, fieldsync.EReportSealed, fieldsync.EConflict, CodeVisitReassigned:
+		status = Conflict
+	}
+	return Result{Status: status, Code: code, Detail: fieldsync.ErrorDetail(err)}
+}
+
+func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, stamp HLC, now time.Time) (Result, error) {
+	if m.Op != OpAction {
+		return Result{Status: Rejected, Code: CodeUnknownOp, Detail: "visits take only actions"}, nil
+	}
+	action := fieldsync.VisitAction(m.Action)
+	switch action {
+	case fieldsync.ActionDepart, fieldsync.ActionArrive, fieldsync.ActionComplete, fieldsync.ActionNeedSecondVisit:
+	default:
+		return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "unknown visit action " + quote(m.Action)}, nil
+	}
+	v, err := tx.Visit(m.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	if v == nil {
+		return Result{Status: Rejected, Code: fieldsync.ENotFound, Detail: "no visit " + quote(m.ID)}, nil
+	}
+	if err := e.mayWorkOn(tx, p, v); err != nil {
+		return outcome(err), nil
+	}
+	// The step happened when the device says, not when it synced, so an
+	// arrival logged offline counts for the SLA at its real time.
+	at := time.UnixMilli(stamp.Wall).UTC().Truncate(time.Second)
+	if err := v.Apply(action, at, ""); err != nil {
+		return outcome(err), nil
+	}
+	v.UpdatedAt = now
+	rev, err := tx.PutVisit(v, actor, "visit."+m.Action, now)
+	return Result{Status: Applied, Rev: rev}, err
+}
+
+// mayWorkOn checks that a technician works on their own visit. A visit
+// that was theirs and went to another is a conflict, kept for dispatchers.
+func (e *Engine) mayWorkOn(tx Txn, p Principal, v *fieldsync.Visit) error {
+	if p.Role != fieldsync.RoleTechnician || v.TechnicianID == p.UserID {
+		return nil
+	}
+	return fieldsync.Errorf(CodeVisitReassigned, "visit %s is assigned to another technician now; your work is kept for the dispatcher", v.ID)
+}
+
+var reportFields = map[string]bool{"visit_id": true, "template_id": true, "answers": true, "findings": true, "cause": true, "responsibility": true}
+
+func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, stamp HLC, now time.Time) (Result, error) {
+	before, err := tx.Report(m.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	if before == nil && m.Op != OpUpsert {
+		return Result{Status: Rejected, Code: fieldsync.ENotFound, Detail: "no report " + quote(m.ID)}, nil
+	}
+	var r fieldsync.Report
+	if before != nil {
+		r = cloneReport(before)
+	}
+	visitID := r.VisitID
+	if before == nil {
+		if err := jsonField(m.Fields, "visit_id", &visitID); err != nil || visitID == "" {
+			return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "a new report needs visit_id"}, nil
+		}
+	}
+	v, err := tx.Visit(visitID)
+	if err != nil {
+		return Result{}, err
+	}
+	if v == nil {
+		return Result{Status: Rejected, Code: fieldsync.ENotFound, Detail: "no visit " + quote(visitID)}, nil
+	}
+	if err := e.mayWorkOn(tx, p, v); err != nil {
+		return outcome(err), nil
+	}
+	if before != nil {
+		if err := r.Editable(); err != nil {
+			return outcome(err), nil
+		}
+	}
+	switch m.Op {
+	case OpUpsert:
+		if before == nil {
+			r = fieldsync.Report{ID: m.ID, VisitID: visitID, Status: fieldsync.ReportDraft, CreatedAt: now}
+			if err := jsonField(m.Fields, "template_id", &r.TemplateID); err != nil || r.TemplateID == "" {
+				return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "a new report needs template_id"}, nil
+			}
+		}
+		tpl, ok := e.Templates(r.TemplateID)
+		if !ok {
+			return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "unknown template " + quote(r.TemplateID)}, nil
+		}
+		if before == nil {
+			r.RequiredSlots = tpl.RequiredSlots()
+		}
+		if err := mergeReport(&r, m.Fields, stamp, tpl, before == nil); err != nil {
+			return outcome(err), nil
+		}
+		r.UpdatedAt = now
+		action := "report.update"
+		if before == nil {
+			action = "report.create"
+		}
+		rev, err := tx.PutReport(&r, before, actor, action, now)
+		return Result{Status: Applied, Rev: rev}, err
+	case OpAction:
+		if m.Action != "sign" {
+			return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "unknown report action " + quote(m.Action)}, nil
+		}
+		tpl, ok := e.Templates(r.TemplateID)
+		if !ok {
+			return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "unknown template " + quote(r.TemplateID)}, nil
+		}
+		if missing := tpl.Missing(r.Answers); len(missing) > 0 {
+			return Result{Status: Rejected, Code: CodeIncomplete, Detail: "required items unanswered: " + strings.Join(missing, ", ")}, nil
+		}
+		if err := r.Sign(time.UnixMilli(stamp.Wall).UTC().Truncate(time.Second)); err != nil {
+			return outcome(err), nil
+		}
+		r.SignedBy, r.UpdatedAt = p.UserID, now
+		rev, err := tx.PutReport(&r, before, actor, "report.sign", now)
+		return Result{Status: Applied, Rev: rev}, err
+	case OpDelete:
+		rev, err := tx.DeleteReport(&r, actor, now)
+		return Result{Status: Applied, Rev: rev}, err
+	}
+	return Result{Status: Rejected, Code: CodeUnknownOp, Detail: "unknown op " + quote(m.Op)}, nil
+}
+
+// mergeReport lays fields over r, field by field: a field changes only if
+// the mutation's stamp is newer than the stamp of its current value, so
+// edits from two tablets merge and the later edit of one field wins.
+func mergeReport(r *fieldsync.Report, fields map[string]json.RawMessage, stamp HLC, tpl fieldsync.Template, creating bool) error {
+	if r.Clocks == nil {
+		r.Clocks = map[string]string{}
+	}
+	newer := func(field string) bool {
+		old, err := ParseHLC(r.Clocks[field])
+		if err != nil || stamp.Compare(old) > 0 {
+			r.Clocks[field] = stamp.String()
+			return true
+		}
+		return false
+	}
+	for name, raw := range fields {
+		switch name {
+		case "visit_id", "template_id":
+			var s string
+			if json.Unmarshal(raw, &s) != nil || (!creating && s != fieldValue(r, name)) {
+				return fieldsync.Errorf(fieldsync.EInvalid, "%s cannot change", name)
+			}
+		case "answers":
+			var answers map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &answers); err != nil {
+				return fieldsync.Errorf(fieldsync.EInvalid, "answers must be an object of item id to value")
+			}
+			for item, v := range answers {
+				if err := tpl.CheckAnswer(item, v); err != nil {
+					return err
+				}
+			}
+			for item, v := range answers {
+				if !newer("answers." + item) {
+					continue
+				}
+				if r.Answers == nil {
+					r.Answers = map[string]json.RawMessage{}
+				}
+				r.Answers[item] = v
+			}
+		case "findings", "cause":
+			var s string
+			if json.Unmarshal(raw, &s) != nil || len(s) > fieldsync.MaxLongText {
+				return fieldsync.Errorf(fieldsync.EInvalid, "%s must be text of at most %d bytes", name, fieldsync.MaxLongText)
+			}
+			if newer(name) {
+				if name == "findings" {
+					r.Findings = s
+				} else {
+					r.Cause = s
+				}
+			}
+		case "responsibility":
+			var s fieldsync.Responsibility
+			if json.Unmarshal(raw, &s) != nil || !validResponsibility(s) {
+				return fieldsync.Errorf(fieldsync.EInvalid, "responsibility must be quality, customer_damage, transport or unknown")
+			}
+			if newer(name) {
+				r.Responsibility = s
+			}
+		default:
+			// A newer client's field: kept, not lost, with the same rule.
+			if len(name) > 64 {
+				return fieldsync.Errorf(CodeUnknownField, "field name too long")
+			}
+			if newer("extra." + name) {
+				if r.Extra == nil {
+					r.Extra = map[string]json.RawMessage{}
+				}
+				r.Extra[name] = raw
+			}
+		}
+	}
+	return nil
+}
+
+func validResponsibility(s fieldsync.Responsibility) bool {
+	for _, r := range fieldsync.Responsibilities {
+		if s == r {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldValue(r *fieldsync.Report, name string) string {
+	if name == "visit_id" {
+		return r.VisitID
+	}
+	return r.TemplateID
+}
+
+func cloneReport(r *fieldsync.Report) fieldsync.Report {
+	c := *r
+	c.Answers = cloneMap(r.Answers)
+	c.Extra = cloneMap(r.Extra)
+	c.Clocks = make(map[string]string, len(r.Clocks))
+	for k, v := range r.Clocks {
+		c.Clocks[k] = v
+	}
+	c.RequiredSlots = append([]string(nil), r.RequiredSlots...)
+	return c
+}
+
+func cloneMap(m map[string]json.RawMessage) map[string]json.RawMessage {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func jsonField(fields map[string]json.RawMessage, name string, v any) error {
+	raw, ok := fields[name]
+	if !ok {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return `"` + s + `"`
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
