@@ -2,10 +2,13 @@ package server
 
 import (
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
 )
+
+const pushPath = "/v1/sync/push"
 
 // routes lists every route the server answers, with the roles it admits.
 // openapi.json describes exactly these (TestOpenAPIMatchesRoutes).
@@ -57,7 +60,7 @@ func (s *Server) routes() {
 	e.GET("/v1/audit", s.handleAudit(), authn, admin)
 
 	// Sync: technicians push their offline work; they and staff pull.
-	e.POST("/v1/sync/push", s.handlePush(), authn, auth.Require(roleTechnician))
+	e.POST(pushPath, s.handlePush(), middleware.BodyLimit(byteSize(PushBodyLimit)), authn, auth.Require(roleTechnician))
 	e.GET("/v1/sync/pull", s.handlePull(), authn, staffOr(roleTechnician))
 }
 

@@ -80,6 +80,9 @@ type Deps struct {
 const (
 	DefaultBodyLimit = 1 << 20
 	DefaultTimeout   = 60 * time.Second // above MaxWait, so long polls end on their own
+	// PushBodyLimit bounds a sync push: 500 mutations of up to 64 KiB of
+	// fields each would be more, but real batches are far smaller.
+	PushBodyLimit = 16 << 20
 )
 
 // Server is the HTTP API. It is an http.Handler.
@@ -146,7 +149,11 @@ func New(d Deps) *Server {
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
 		middleware.Decompress(),
 		// After Decompress, so the limit counts the bytes a handler reads.
-		middleware.BodyLimit(byteSize(d.BodyLimit)),
+		// A push has a limit of its own (routes.go).
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+			Limit:   byteSize(d.BodyLimit),
+			Skipper: func(c echo.Context) bool { return c.Path() == pushPath },
+		}),
 	)
 	s.routes()
 	return s

@@ -19,6 +19,8 @@ const (
 	CodeVisitReassigned = "visit_reassigned"
 	CodeIncomplete      = "report_incomplete"
 	CodeBadHLC          = "bad_hlc"
+	CodeBatchTooLarge   = "batch_too_large"
+	CodeTooLarge        = "mutation_too_large"
 )
 
 // MaxSkew is how far ahead of the server's clock a device's stamp may be.
@@ -80,7 +82,7 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 	if req.DeviceID != p.Device {
 		return nil, fieldsync.Errorf(fieldsync.EForbidden, "device_id %q is not the device of this token", req.DeviceID)
 	}
-	if len(req.Mutations) > MaxBatch {
+	if len(req.Mutations) > 4*MaxBatch {
 		return nil, fieldsync.Errorf(fieldsync.EInvalid, "a push holds at most %d mutations", MaxBatch)
 	}
 	now := e.Now().UTC()
@@ -93,8 +95,14 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 			return err
 		}
 		gap := false
-		for _, m := range req.Mutations {
+		for i, m := range req.Mutations {
 			switch {
+			case i >= MaxBatch:
+				// Over the batch size: answered one by one and not consumed,
+				// so the device sends them again in its next batch.
+				resp.Results = append(resp.Results, Result{Seq: m.Seq, Status: Rejected, Code: CodeBatchTooLarge,
+					Detail: "a push applies at most " + itoa(MaxBatch) + " mutations; send the rest again"})
+				continue
 			case m.Seq <= last:
 				rev, err := tx.Rev(m.Entity, m.ID)
 				if err != nil {
@@ -150,6 +158,13 @@ func (e *Engine) apply(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, n
 	stamp = stamp.Clamp(now, MaxSkew)
 	if m.ID == "" || len(m.ID) > 128 {
 		return refuse(Rejected, fieldsync.EInvalid, "id is required (at most 128 bytes)")
+	}
+	size := 0
+	for k, v := range m.Fields {
+		size += len(k) + len(v)
+	}
+	if size > MaxFieldsBytes {
+		return refuse(Rejected, CodeTooLarge, "a mutation's fields may hold at most "+itoa(MaxFieldsBytes)+" bytes")
 	}
 	var res Result
 	switch m.Entity {

@@ -109,7 +109,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	return nil
 }
 
-// pruneLoop deletes expired refresh tokens at start and then hourly.
+// pruneLoop deletes expired refresh tokens and sync tombstones past their
+// horizon, at start and then hourly.
 func pruneLoop(ctx context.Context, store *bolt.DB, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -118,6 +119,11 @@ func pruneLoop(ctx context.Context, store *bolt.DB, log *slog.Logger) {
 			log.Warn("pruning refresh tokens failed", "error", err.Error())
 		} else if n > 0 {
 			log.Info("pruned expired refresh tokens", "count", n)
+		}
+		if n, err := store.PruneFeed(ctx, time.Now().Add(-bolt.TombstoneHorizon)); err != nil {
+			log.Warn("pruning sync tombstones failed", "error", err.Error())
+		} else if n > 0 {
+			log.Info("pruned sync tombstones", "count", n)
 		}
 		select {
 		case <-ctx.Done():

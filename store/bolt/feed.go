@@ -75,10 +75,73 @@ func place(tx *bbolt.Tx, part, entity, id, op string, seq uint64, now time.Time)
 	if err != nil {
 		return err
 	}
-	if err := feed.Put(append(key(part, ""), seqKey(seq)...), raw); err != nil {
+	fk := append(key(part, ""), seqKey(seq)...)
+	if err := feed.Put(fk, raw); err != nil {
 		return err
 	}
+	if op != syncproto.ChangeUpsert {
+		// Tombstones are kept for the horizon, then pruned (PruneFeed).
+		stamp, _ := now.MarshalBinary()
+		if err := tx.Bucket(bucketTombstones).Put(append(append(seqKey(seq), 0), fk...), stamp); err != nil {
+			return err
+		}
+	}
 	return pos.Put(pk, seqKey(seq))
+}
+
+// TombstoneHorizon is how long deletes and evictions stay in the feed. A
+// device whose cursor is older must bootstrap again (cursor_reset).
+const TombstoneHorizon = 30 * 24 * time.Hour
+
+// PruneFeed drops tombstones placed before cutoff and moves the horizon
+// past them. It returns how many it dropped.
+func (s *DB) PruneFeed(ctx context.Context, cutoff time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		feed, pos, stones := tx.Bucket(bucketFeed), tx.Bucket(bucketFeedPos), tx.Bucket(bucketTombstones)
+		var done [][]byte
+		horizon := uint64(0)
+		c := stones.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var at time.Time
+			if err := at.UnmarshalBinary(v); err != nil {
+				return err
+			}
+			if !at.Before(cutoff) {
+				break // keys are in seq order, and seq follows time
+			}
+			done = append(done, append([]byte(nil), k...))
+			horizon = binary.BigEndian.Uint64(k[:8])
+		}
+		for _, k := range done {
+			fk := k[9:]
+			if raw := feed.Get(fk); raw != nil {
+				var e feedEntry
+				if err := json.Unmarshal(raw, &e); err != nil {
+					return err
+				}
+				part := string(fk[:bytes.IndexByte(fk, 0)])
+				pk := key(part, e.Entity, e.ID)
+				if bytes.Equal(pos.Get(pk), fk[len(part)+1:]) {
+					if err := pos.Delete(pk); err != nil {
+						return err
+					}
+				}
+				if err := feed.Delete(fk); err != nil {
+					return err
+				}
+			}
+			if err := stones.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(done)
+		if horizon == 0 {
+			return nil
+		}
+		return tx.Bucket(bucketMeta).Put(keyHorizon, seqKey(horizon))
+	})
+	return n, err
 }
 
 // publish records a change of a record and places it in every partition
@@ -321,6 +384,10 @@ func (s *DB) decodeFeedCursor(tx *bbolt.Tx, c string) (uint64, error) {
 	seq, err := strconv.ParseUint(pos, 10, 64)
 	if err != nil || seq > tx.Bucket(bucketFeed).Sequence() {
 		return 0, reset
+	}
+	// A cursor from before the horizon may have missed pruned deletes.
+	if h := tx.Bucket(bucketMeta).Get(keyHorizon); h != nil && seq < binary.BigEndian.Uint64(h) {
+		return 0, fieldsync.Errorf(fieldsync.ECursorReset, "this cursor is older than the %s tombstone horizon; pull again from the start", TombstoneHorizon)
 	}
 	return seq, nil
 }

@@ -44,9 +44,11 @@ var (
 	bucketRefused       = []byte("refused")           // device \x00 seq -> Refusal
 	indexRefusedByVisit = []byte("idx_refused_visit") // visit \x00 device \x00 seq
 	bucketTemplates     = []byte("templates")         // template id -> Template (reference data)
+	bucketTombstones    = []byte("tombstones")        // seq \x00 feed key -> time: deletes and evictions, oldest first
 
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
+	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
 )
 
 // migrations[i] brings a file from schema version i to i+1. They run in
@@ -75,7 +77,7 @@ var migrations = []func(tx *bbolt.Tx) error{
 	// bootstrapping from this file see it; the epoch names this store in
 	// cursors.
 	func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketFeed, bucketFeedPos, bucketRevs, bucketDeviceSeq, bucketRefused, indexRefusedByVisit, bucketTemplates} {
+		for _, b := range [][]byte{bucketFeed, bucketFeedPos, bucketRevs, bucketDeviceSeq, bucketRefused, indexRefusedByVisit, bucketTemplates, bucketTombstones} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
