@@ -31,7 +31,9 @@ func TestMergeReport(t *testing.T) {
 		{"the later edit of one field wins even when it arrives first", fields("findings", `"late"`), late, fields("findings", `"early"`), early,
 			func(r fieldsync.Report) bool { return r.Findings == "late" }, ""},
 		{"answers merge item by item", fields("answers", `{"power_on":true}`), early, fields("answers", `{"notes":"n"}`), late,
-			func(r fieldsync.Report) bool { return string(r.Answers["power_on"]) == "true" && string(r.Answers["notes"]) == `"n"` }, ""},
+			func(r fieldsync.Report) bool {
+				return string(r.Answers["power_on"]) == "true" && string(r.Answers["notes"]) == `"n"`
+			}, ""},
 		{"an older answer to the same item loses", fields("answers", `{"power_on":true}`), late, fields("answers", `{"power_on":false}`), early,
 			func(r fieldsync.Report) bool { return string(r.Answers["power_on"]) == "true" }, ""},
 		{"a field unknown to this server is kept", nil, early, fields("customer_mood", `"calm"`), late,
