@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -429,5 +430,106 @@ func TestDemoFillsAFreshDirectory(t *testing.T) {
 	get(token("customer.liu"), "/v1/tickets", &tickets)
 	if len(tickets.Items) != 6 {
 		t.Fatalf("the demo customer sees %d tickets, want 6", len(tickets.Items))
+	}
+}
+
+// demoLogins runs `fieldsync demo` into dir and returns login -> password.
+func demoLogins(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, &out, &errb); err != nil {
+		t.Fatalf("demo: %v %s", err, errb.String())
+	}
+	passwords := map[string]string{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && strings.Count(f[2], "-") == 2 {
+			passwords[f[1]] = f[2]
+		}
+	}
+	return passwords
+}
+
+// TestPushSurvivesAKilledServer pushes a technician's step, kills the
+// server with SIGKILL as soon as the request is sent (before or after it
+// applied — either may happen), restarts it and sends the same push again
+// until it is answered: the step must be there exactly once.
+func TestPushSurvivesAKilledServer(t *testing.T) {
+	dir := t.TempDir()
+	pw := demoLogins(t, dir)
+	p := serveProcess(t, dir)
+	status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": "tech.li", "password": pw["tech.li"], "device_id": "tab-li"})
+	if err != nil || status != 200 {
+		t.Fatalf("login: %d %s %v", status, body, err)
+	}
+	var s session
+	json.Unmarshal(body, &s)
+	authed := func(p *process, method, path string, in, out any) (int, error) {
+		raw, _ := json.Marshal(in)
+		req, _ := http.NewRequest(method, p.url(path), bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+s.AccessToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer res.Body.Close()
+		if out != nil {
+			json.NewDecoder(res.Body).Decode(out)
+		}
+		return res.StatusCode, nil
+	}
+	var visits struct {
+		Items []struct{ ID, Status string }
+	}
+	if _, err := authed(p, "GET", "/v1/visits?status=scheduled", nil, &visits); err != nil || len(visits.Items) == 0 {
+		t.Fatalf("no scheduled visit for tech.li: %v %+v", err, visits)
+	}
+	visit := visits.Items[0].ID
+	push := map[string]any{"device_id": "tab-li", "mutations": []map[string]any{
+		{"seq": 1, "entity": "visit", "id": visit, "op": "action", "action": "depart", "hlc": fmt.Sprintf("%d:0:tab-li", time.Now().UnixMilli())},
+	}}
+
+	go authed(p, "POST", "/v1/sync/push", push, nil)
+	time.Sleep(5 * time.Millisecond) // let the request leave; the kill may land before or after it applies
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+	p.done <- nil
+
+	p2 := serveProcess(t, dir)
+	var resp struct {
+		Results []struct{ Status, Code string }
+	}
+	if status, err := authed(p2, "POST", "/v1/sync/push", push, &resp); err != nil || status != 200 {
+		t.Fatalf("push after restart: %d %v", status, err)
+	}
+	if len(resp.Results) != 1 || resp.Results[0].Status != "applied" && resp.Results[0].Status != "duplicate" {
+		t.Fatalf("retry answered %+v", resp.Results)
+	}
+	// And once more: now it is certainly a duplicate.
+	authed(p2, "POST", "/v1/sync/push", push, &resp)
+	if resp.Results[0].Status != "duplicate" {
+		t.Fatalf("a third send answered %+v", resp.Results)
+	}
+
+	status, body, _ = postJSON(p2.url("/v1/auth/login"), map[string]string{"login": "admin", "password": pw["admin"], "device_id": "admin-pc"})
+	var adm session
+	json.Unmarshal(body, &adm)
+	req, _ := http.NewRequest("GET", p2.url("/v1/audit?entity=visit&id="+visit), nil)
+	req.Header.Set("Authorization", "Bearer "+adm.AccessToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || status != 200 {
+		t.Fatalf("audit: %v %d", err, status)
+	}
+	var audit struct{ Items []struct{ Action string } }
+	json.NewDecoder(res.Body).Decode(&audit)
+	res.Body.Close()
+	departs := 0
+	for _, e := range audit.Items {
+		if e.Action == "visit.depart" {
+			departs++
+		}
+	}
+	if departs != 1 {
+		t.Fatalf("the depart was applied %d times", departs)
 	}
 }
