@@ -57,6 +57,8 @@ func Authenticate(is *Issuer, devices DeviceStore) echo.MiddlewareFunc {
 				return err
 			}
 			c.Set(principalKey, &Principal{UserID: claims.Subject, Role: claims.Role, Device: claims.Device})
+			ctx := fieldsync.WithActor(c.Request().Context(), fieldsync.Actor{UserID: claims.Subject, DeviceID: claims.Device})
+			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
 	}

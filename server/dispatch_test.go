@@ -410,3 +410,23 @@ func TestDispatchValidation(t *testing.T) {
 	w.visit(t, in.ticket, w.techBID)
 	_ = fmt.Sprint
 }
+
+func TestAccountChangesAreAudited(t *testing.T) {
+	w := newDispatchWorld(t, date(2026, 3, 10, 9))
+	var u struct{ ID string }
+	w.call(t, w.admin, "POST", "/v1/users", map[string]string{"login": "new.tech", "password": "secret-secret", "role": "technician"}, 201, &u)
+	w.call(t, w.admin, "POST", "/v1/devices/d-tech-a/revoke", nil, 200, nil)
+
+	var users, devices page[fieldsync.AuditEntry]
+	w.call(t, w.admin, "GET", "/v1/audit?entity=user&id="+u.ID, nil, 200, &users)
+	w.call(t, w.admin, "GET", "/v1/audit?entity=device&id=d-tech-a", nil, 200, &devices)
+	if len(users.Items) != 1 || users.Items[0].Action != "user.create" || users.Items[0].DeviceID != "d-admin" {
+		t.Fatalf("user audit: %+v", users.Items)
+	}
+	if _, leaked := users.Items[0].Changes["password_hash"]; leaked {
+		t.Fatal("the audit trail holds a password hash")
+	}
+	if len(devices.Items) != 1 || devices.Items[0].Action != "device.revoke" || devices.Items[0].Changes["revoked_at"].To == nil {
+		t.Fatalf("device audit: %+v", devices.Items)
+	}
+}

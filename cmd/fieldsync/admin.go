@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +22,9 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: admin needs a subcommand", errUsage)
 	}
+	// Changes made here are audited as the admin command's.
+	host, _ := os.Hostname()
+	ctx = fieldsync.WithActor(ctx, fieldsync.Actor{UserID: "admin-command", DeviceID: host})
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")

@@ -24,12 +24,21 @@ func key(parts ...string) []byte {
 	return b.Bytes()
 }
 
-// audited stores after under id in bucket and appends the audit entry of
-// the change, in the caller's transaction.
+// audited stores after under id in bucket, appends the audit entry of the
+// change and publishes it to the sync feed, in the caller's transaction.
 func audited(tx *bbolt.Tx, bucket []byte, entity, id string, before, after any, actor fieldsync.Actor, action string, now time.Time) error {
 	if err := put(tx.Bucket(bucket), id, after); err != nil {
 		return err
 	}
+	if err := writeAudit(tx, entity, id, before, after, actor, action, now); err != nil {
+		return err
+	}
+	_, err := publish(tx, entity, id, syncproto.ChangeUpsert, now)
+	return err
+}
+
+// writeAudit appends the audit entry of a change.
+func writeAudit(tx *bbolt.Tx, entity, id string, before, after any, actor fieldsync.Actor, action string, now time.Time) error {
 	changes, err := fieldsync.Diff(before, after)
 	if err != nil {
 		return err
@@ -41,11 +50,7 @@ func audited(tx *bbolt.Tx, bucket []byte, entity, id string, before, after any, 
 	if err := put(tx.Bucket(bucketAudit), e.ID, e); err != nil {
 		return err
 	}
-	if err := tx.Bucket(indexAuditByEntity).Put(key(entity, id, e.ID), nil); err != nil {
-		return err
-	}
-	_, err = publish(tx, entity, id, syncproto.ChangeUpsert, now)
-	return err
+	return tx.Bucket(indexAuditByEntity).Put(key(entity, id, e.ID), nil)
 }
 
 // create stores a new record; EConflict if the id is taken.

@@ -167,10 +167,15 @@ func (s *DB) RevokeDevice(ctx context.Context, id string, now time.Time) (*field
 		if d == nil {
 			return notFound("device", id)
 		}
-		if d.RevokedAt == nil {
-			d.RevokedAt = &now
+		if d.RevokedAt != nil {
+			return nil
 		}
-		return put(devices, id, d)
+		before := *d
+		d.RevokedAt = &now
+		if err := put(devices, id, d); err != nil {
+			return err
+		}
+		return writeAudit(tx, "device", id, before, d, fieldsync.ActorFrom(ctx), "device.revoke", now)
 	})
 	return d, err
 }

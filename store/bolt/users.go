@@ -24,7 +24,12 @@ func (s *DB) CreateUser(ctx context.Context, u fieldsync.User) error {
 		if err := logins.Put([]byte(u.Login), []byte(u.ID)); err != nil {
 			return err
 		}
-		return put(users, u.ID, u)
+		if err := put(users, u.ID, u); err != nil {
+			return err
+		}
+		shown := u
+		shown.PasswordHash = "" // the audit trail never holds a password hash
+		return writeAudit(tx, "user", u.ID, nil, shown, fieldsync.ActorFrom(ctx), "user.create", u.CreatedAt)
 	})
 }
 
