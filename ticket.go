@@ -47,6 +47,7 @@ type Ticket struct {
 	CreatedAt        time.Time  `json:"created_at"`
 	FirstResponseDue time.Time  `json:"first_response_due"`
 	FirstContactAt   *time.Time `json:"first_contact_at,omitempty"`
+	ContactNote      string     `json:"contact_note,omitempty"` // what was agreed at first contact
 	// DueWarning is set when a deadline was counted without a holiday
 	// calendar for a year it crosses (weekends only).
 	DueWarning string `json:"due_warning,omitempty"`

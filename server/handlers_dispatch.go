@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -305,10 +306,13 @@ func (s *Server) handleContactTicket() echo.HandlerFunc {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
+		if len(req.Note) > fieldsync.MaxLongText {
+			return fieldsync.Errorf(fieldsync.EInvalid, "note is longer than %d bytes", fieldsync.MaxLongText)
+		}
 		now := s.deps.Now().UTC()
 		t, err := s.deps.Store.UpdateTicket(c.Request().Context(), c.Param("id"), actor(c), "ticket.contact", now, func(t *fieldsync.Ticket) error {
 			if t.FirstContactAt == nil {
-				t.FirstContactAt = &now
+				t.FirstContactAt, t.ContactNote = &now, strings.TrimSpace(req.Note)
 			}
 			return nil
 		})
