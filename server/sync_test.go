@@ -145,6 +145,11 @@ func TestSyncSeqGapAndRefusalsDoNotBlock(t *testing.T) {
 	if rs := tab.push(t, bad, unknown, good); statuses(rs) != "1:conflict:invalid_transition 2:rejected:unknown_entity 3:applied: " {
 		t.Fatalf("push: %s", statuses(rs))
 	}
+	// Sent again (the answer was lost): the refusals are answered again,
+	// the applied one is a duplicate, and nothing changes.
+	if rs := tab.push(t, bad, unknown, good); statuses(rs) != "1:conflict:invalid_transition 2:rejected:unknown_entity 3:duplicate: " {
+		t.Fatalf("replay: %s", statuses(rs))
+	}
 	skip := syncproto.Mutation{Seq: 5, Entity: "visit", ID: v.ID, Op: "action", Action: "arrive", HLC: tab.clock.Now().String()}
 	if rs := tab.push(t, skip); statuses(rs) != "5:rejected:seq_gap " {
 		t.Fatalf("gap: %s", statuses(rs))

@@ -53,6 +53,8 @@ type Txn interface {
 	DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now time.Time) (int64, error)
 	Rev(entity, id string) (int64, error)
 	Refuse(r Refusal) error
+	// Refusal returns the refusal of a device's seq, or nil.
+	Refusal(device string, seq int64) (*Refusal, error)
 }
 
 // Store runs fn in one read-write transaction (one fsync): if fn fails,
@@ -104,6 +106,16 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 					Detail: "a push applies at most " + itoa(MaxBatch) + " mutations; send the rest again"})
 				continue
 			case m.Seq <= last:
+				// Seen before. A refusal is answered again, so a device whose
+				// first answer was lost still learns of it; nothing changes.
+				prior, err := tx.Refusal(p.Device, m.Seq)
+				if err != nil {
+					return err
+				}
+				if prior != nil {
+					resp.Results = append(resp.Results, Result{Seq: m.Seq, Status: prior.Status, Code: prior.Code, Detail: prior.Detail})
+					continue
+				}
 				rev, err := tx.Rev(m.Entity, m.ID)
 				if err != nil {
 					return err

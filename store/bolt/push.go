@@ -120,6 +120,11 @@ func (p pushTx) Refuse(r syncproto.Refusal) error {
 	return p.tx.Bucket(indexRefusedByVisit).Put(append(key(r.VisitID, ""), k...), nil)
 }
 
+func (p pushTx) Refusal(device string, seq int64) (*syncproto.Refusal, error) {
+	k := append(key(device, ""), seqKey(uint64(seq))...)
+	return get[syncproto.Refusal](p.tx.Bucket(bucketRefused), string(k))
+}
+
 // RefusedWork lists the refused mutations that belong to a visit.
 func (s *DB) RefusedWork(ctx context.Context, visitID string) ([]syncproto.Refusal, error) {
 	out := []syncproto.Refusal{}

@@ -1,0 +1,394 @@
+package clientsdk
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/fieldsync/fieldsync"
+	syncproto "github.com/fieldsync/fieldsync/sync"
+)
+
+// codeReportIncomplete is the server's code for signing a report with
+// required items unanswered (docs/sync.md); SignReport answers it locally.
+const codeReportIncomplete = "report_incomplete"
+
+// Visits returns the technician's visits as they stand on the device, with
+// pending work laid over, in window order.
+func (c *Client) Visits() ([]fieldsync.Visit, error) {
+	var out []fieldsync.Visit
+	err := c.view(func(rd *reader) error {
+		if err := rd.loadAll(); err != nil {
+			return err
+		}
+		return eachRecord(rd.tx, "visit", func(id string, s *stored) error {
+			v, err := overlayVisit(s, rd.all[string(recordKey("visit", id))])
+			if err != nil {
+				return err
+			}
+			out = append(out, *v)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b fieldsync.Visit) int {
+		return cmp.Or(a.WindowStart.Compare(b.WindowStart), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// Bundle returns a visit with its ticket, customer, site, asset and
+// reports (pending work laid over; reports created on the device appear at
+// once). ENotFound when the device has no such visit. A part the server has
+// not delivered yet is left as its zero value.
+func (c *Client) Bundle(visitID string) (*fieldsync.VisitBundle, error) {
+	var b fieldsync.VisitBundle
+	err := c.view(func(rd *reader) error {
+		v, err := rd.visit(visitID)
+		if err != nil {
+			return err
+		}
+		b.Visit = *v
+		t, _, err := get[fieldsync.Ticket](rd.tx, "ticket", v.TicketID)
+		if err != nil {
+			return err
+		}
+		b.Ticket = t
+		if b.Customer, _, err = get[fieldsync.Customer](rd.tx, "customer", t.CustomerID); err != nil {
+			return err
+		}
+		if b.Site, _, err = get[fieldsync.Site](rd.tx, "site", t.SiteID); err != nil {
+			return err
+		}
+		if b.Asset, _, err = get[fieldsync.Asset](rd.tx, "asset", t.AssetID); err != nil {
+			return err
+		}
+		all, err := rd.reports()
+		if err != nil {
+			return err
+		}
+		b.Reports = []fieldsync.Report{}
+		for _, r := range all {
+			if r.VisitID == visitID {
+				b.Reports = append(b.Reports, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(b.Reports, func(x, y fieldsync.Report) int {
+		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.ID, y.ID))
+	})
+	return &b, nil
+}
+
+// Report returns one report with pending work laid over, or ENotFound.
+func (c *Client) Report(reportID string) (*fieldsync.Report, error) {
+	var r *fieldsync.Report
+	err := c.view(func(rd *reader) (err error) {
+		r, err = rd.report(reportID)
+		return err
+	})
+	return r, err
+}
+
+// Templates returns the report templates pulled from the server, by id.
+func (c *Client) Templates() ([]fieldsync.Template, error) {
+	var out []fieldsync.Template
+	err := c.view(func(rd *reader) error {
+		return eachRecord(rd.tx, "template", func(_ string, s *stored) error {
+			var t fieldsync.Template
+			if err := json.Unmarshal(s.Data, &t); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Depart, Arrive, Complete and NeedSecondVisit record a step of the visit.
+// The step is checked against the visit as the device sees it: an
+// EInvalidTransition error when the state machine forbids it, ENotFound
+// for a visit the device does not have. The time of the step is now, on
+// the device, whenever it reaches the server.
+func (c *Client) Depart(visitID string) error { return c.visitStep(visitID, fieldsync.ActionDepart) }
+
+// Arrive: see Depart.
+func (c *Client) Arrive(visitID string) error { return c.visitStep(visitID, fieldsync.ActionArrive) }
+
+// Complete: see Depart.
+func (c *Client) Complete(visitID string) error {
+	return c.visitStep(visitID, fieldsync.ActionComplete)
+}
+
+// NeedSecondVisit: see Depart.
+func (c *Client) NeedSecondVisit(visitID string) error {
+	return c.visitStep(visitID, fieldsync.ActionNeedSecondVisit)
+}
+
+func (c *Client) visitStep(id string, action fieldsync.VisitAction) error {
+	return c.write("visit", id, syncproto.OpAction, string(action), nil, func(rd *reader) error {
+		v, err := rd.visit(id)
+		if err != nil {
+			return err
+		}
+		_, err = fieldsync.NextVisitStatus(v.Status, action)
+		return err
+	})
+}
+
+// CreateReport starts a draft report of the visit on the template and
+// returns its id, made on the device (UUIDv7). ENotFound for a visit the
+// device does not have, or a template it has pulled none of by that id
+// while it holds others.
+func (c *Client) CreateReport(visitID, templateID string) (string, error) {
+	if templateID == "" {
+		return "", fieldsync.Errorf(fieldsync.EInvalid, "template_id is required")
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", err
+	}
+	fields := map[string]json.RawMessage{"visit_id": jsonString(visitID), "template_id": jsonString(templateID)}
+	err = c.write("report", id.String(), syncproto.OpUpsert, "", fields, func(rd *reader) error {
+		if _, err := rd.visit(visitID); err != nil {
+			return err
+		}
+		t, err := rd.template(templateID)
+		if err != nil || t != nil {
+			return err
+		}
+		some, err := anyRecord(rd.tx, "template")
+		if err != nil {
+			return err
+		}
+		if some {
+			return fieldsync.Errorf(fieldsync.ENotFound, "no template %q on this device", templateID)
+		}
+		return nil // no templates pulled yet: the server checks
+	})
+	if err != nil {
+		return "", err
+	}
+	return id.String(), nil
+}
+
+// SetAnswer answers one checklist item of a draft report; value is
+// anything that encodes to JSON (a json.RawMessage is taken as is; nil
+// clears the answer). It is checked against the template when the device
+// has it: EInvalid names the item and what it takes. EReportSealed for a
+// signed report.
+func (c *Client) SetAnswer(reportID, itemID string, value any) error {
+	if itemID == "" {
+		return fieldsync.Errorf(fieldsync.EInvalid, "item id is required")
+	}
+	raw, ok := value.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(value); err != nil {
+			return fieldsync.Errorf(fieldsync.EInvalid, "answer to %s does not encode to JSON: %v", itemID, err)
+		}
+	} else if !json.Valid(raw) {
+		return fieldsync.Errorf(fieldsync.EInvalid, "answer to %s is not JSON", itemID)
+	}
+	answers, err := json.Marshal(map[string]json.RawMessage{itemID: raw})
+	if err != nil {
+		return err
+	}
+	return c.write("report", reportID, syncproto.OpUpsert, "", map[string]json.RawMessage{"answers": answers}, func(rd *reader) error {
+		r, err := c.editable(rd, reportID)
+		if err != nil {
+			return err
+		}
+		t, err := rd.template(r.TemplateID)
+		if err != nil || t == nil {
+			return err
+		}
+		return t.CheckAnswer(itemID, raw)
+	})
+}
+
+// ReportFields are the free fields of a report; nil means unchanged.
+type ReportFields struct {
+	Findings       *string
+	Cause          *string
+	Responsibility *fieldsync.Responsibility
+}
+
+// SetReport changes the fields that are set in f. EInvalid for text that
+// is too long or a responsibility that does not exist, EReportSealed for
+// a signed report.
+func (c *Client) SetReport(reportID string, f ReportFields) error {
+	fields := map[string]json.RawMessage{}
+	for name, text := range map[string]*string{"findings": f.Findings, "cause": f.Cause} {
+		if text == nil {
+			continue
+		}
+		if len(*text) > fieldsync.MaxLongText || !utf8.ValidString(*text) {
+			return fieldsync.Errorf(fieldsync.EInvalid, "%s takes UTF-8 text up to %d bytes", name, fieldsync.MaxLongText)
+		}
+		fields[name] = jsonString(*text)
+	}
+	if f.Responsibility != nil {
+		if !slices.Contains(fieldsync.Responsibilities, *f.Responsibility) {
+			return fieldsync.Errorf(fieldsync.EInvalid, "unknown responsibility %q", *f.Responsibility)
+		}
+		fields["responsibility"] = jsonString(string(*f.Responsibility))
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return c.write("report", reportID, syncproto.OpUpsert, "", fields, func(rd *reader) error {
+		_, err := c.editable(rd, reportID)
+		return err
+	})
+}
+
+// SignReport signs a draft. When the device has the template, every
+// required item must be answered: otherwise an error with code
+// "report_incomplete" naming them. EReportSealed when already signed.
+func (c *Client) SignReport(reportID string) error {
+	return c.write("report", reportID, syncproto.OpAction, "sign", nil, func(rd *reader) error {
+		r, err := c.editable(rd, reportID)
+		if err != nil {
+			return err
+		}
+		t, err := rd.template(r.TemplateID)
+		if err != nil || t == nil {
+			return err
+		}
+		if missing := t.Missing(r.Answers); len(missing) > 0 {
+			return fieldsync.Errorf(codeReportIncomplete, "required items unanswered: %s", strings.Join(missing, ", "))
+		}
+		return nil
+	})
+}
+
+func (c *Client) editable(rd *reader, reportID string) (*fieldsync.Report, error) {
+	r, err := rd.report(reportID)
+	if err != nil {
+		return nil, err
+	}
+	return r, r.Editable()
+}
+
+// Conflicts lists the work the server refused (conflicts and rejections),
+// oldest first, with the server's code and detail.
+func (c *Client) Conflicts() ([]Refusal, error) {
+	var out []Refusal
+	err := c.view(func(rd *reader) error {
+		return rd.tx.Bucket(bucketRefused).ForEach(func(_, v []byte) error {
+			var r Refusal
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DismissConflict removes a refusal from the device once the technician
+// has seen it; the server keeps its own copy for dispatchers.
+func (c *Client) DismissConflict(seq int64) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
+	return c.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketRefused).Delete(seqKey(seq))
+	})
+}
+
+// Refusal is a mutation the server did not apply: Status is
+// syncproto.Conflict (the server's state refuses it) or syncproto.Rejected
+// (the mutation itself is wrong), Code the server's stable code.
+type Refusal struct {
+	Mutation syncproto.Mutation `json:"mutation"`
+	Status   string             `json:"status"`
+	Code     string             `json:"code"`
+	Detail   string             `json:"detail,omitempty"`
+	At       time.Time          `json:"at"` // when the device learnt of it
+}
+
+// write records one local change: check runs against the overlaid state,
+// and the change's outbox entry commits in the same transaction, so a
+// crash never leaves one without the other.
+func (c *Client) write(entity, id, op, action string, fields map[string]json.RawMessage, check func(rd *reader) error) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
+	if fields != nil {
+		raw, err := json.Marshal(fields)
+		if err != nil {
+			return err
+		}
+		if len(raw) > syncproto.MaxFieldsBytes {
+			return fieldsync.Errorf(fieldsync.ETooLarge, "the change is %d bytes; at most %d", len(raw), syncproto.MaxFieldsBytes)
+		}
+	}
+	err := c.db.Update(func(tx *bbolt.Tx) error {
+		if err := check(&reader{tx: tx}); err != nil {
+			return err
+		}
+		meta := tx.Bucket(bucketMeta)
+		seq := int64(getU64(meta, keyNextSeq))
+		if seq < 1 {
+			return fmt.Errorf("corrupt seq counter")
+		}
+		stamp := c.clock.Now()
+		m := syncproto.Mutation{Seq: seq, Entity: entity, ID: id, Op: op, Action: action, Fields: fields, HLC: stamp.String()}
+		if err := queue(tx, m); err != nil {
+			return err
+		}
+		if err := meta.Put(keyNextSeq, u64(uint64(seq+1))); err != nil {
+			return err
+		}
+		return meta.Put(keyLastHLC, []byte(stamp.String()))
+	})
+	if err != nil {
+		return err
+	}
+	c.poke(c.changed)
+	return nil
+}
+
+func (c *Client) view(fn func(rd *reader) error) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
+	return c.db.View(func(tx *bbolt.Tx) error { return fn(&reader{tx: tx}) })
+}
+
+func anyRecord(tx *bbolt.Tx, entity string) (bool, error) {
+	found := false
+	err := eachRecord(tx, entity, func(string, *stored) error {
+		found = true
+		return errStopScan
+	})
+	if errors.Is(err, errStopScan) {
+		err = nil
+	}
+	return found, err
+}
+
+var errStopScan = errors.New("stop scan")
+
+func jsonString(s string) json.RawMessage {
+	raw, _ := json.Marshal(s)
+	return raw
+}

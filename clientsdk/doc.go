@@ -1,0 +1,35 @@
+// Package clientsdk is the technician's side of Fieldsync: a local bbolt
+// database on the tablet, the work done offline, and its sync with the
+// server when the network returns.
+//
+// Every app method (Visits, Bundle, Arrive, CreateReport, SetAnswer,
+// SignReport…) works offline. A write checks itself against what the
+// device knows (the visit state machine, the report's template), then
+// commits the local change and its outbox entry in one bbolt transaction:
+// a crash never leaves one without the other. Reads return the server's
+// last state with the pending outbox laid over it (the overlay), computed
+// at read time, so a pull rebases it for free.
+//
+// Sync runs one round of the protocol in docs/sync.md: push the outbox in
+// seq order (the server dedupes by seq, so a retry is always safe), move
+// what the server refuses to Conflicts, then pull the user's partition
+// page by page. Start runs rounds in the background: on start, after local
+// changes, when a long-polled pull brings news, and after failures with
+// backoff. Tokens are renewed on their own; a revoked device or an ended
+// session stops syncing (ErrDeviceRevoked, ErrSignedOut) and keeps every
+// byte of local work.
+//
+// Start reading with client.go (Options, Open), then app.go (what the app
+// calls), overlay.go (how reads see pending work), sync.go (a round) and
+// loop.go (the background loop). local.go lists the buckets of the file:
+//
+//	meta     schema version, device id, seq counter, last HLC, cursor, tokens, user, sync stats
+//	records  entity \x00 id -> {rev, data}: the server's last state (plus, after a push, the
+//	         device's own applied changes at the revision the server gave them)
+//	outbox   seq (big-endian) -> syncproto.Mutation not yet answered
+//	outbox_by_record  entity \x00 id \x00 seq -> empty: the outbox by record, same transactions
+//	refused  seq (big-endian) -> Refusal: what the server did not apply, with its code
+//
+// The network is one small interface, Transport (an *http.Client is one),
+// so tests and the app can cut it.
+package clientsdk

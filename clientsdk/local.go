@@ -1,0 +1,256 @@
+package clientsdk
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	syncproto "github.com/fieldsync/fieldsync/sync"
+)
+
+// Buckets and meta keys. Their names are the file format on every tablet
+// in the field: never rename one; add a migration instead.
+var (
+	bucketMeta    = []byte("meta")    // keys below
+	bucketRecords = []byte("records") // entity \x00 id -> stored: the last server state
+	bucketOutbox  = []byte("outbox")  // seq (8 bytes big-endian) -> syncproto.Mutation not yet answered
+	bucketRefused = []byte("refused") // seq (8 bytes big-endian) -> Refusal
+	// bucketPending indexes the outbox by record, so a write or a read of
+	// one record costs what is pending on it, not the whole outbox.
+	bucketPending = []byte("outbox_by_record") // entity \x00 id \x00 seq (8 bytes) -> empty
+
+	keySchema      = []byte("schema_version") // uint64
+	keyDeviceID    = []byte("device_id")
+	keyNextSeq     = []byte("next_seq")     // uint64, from 1
+	keyLastHLC     = []byte("last_hlc")     // the last stamp issued, so restarts stay monotonic
+	keyCursor      = []byte("cursor")       // opaque pull cursor; absent before the bootstrap
+	keyAccess      = []byte("access")       // access token
+	keyAccessUntil = []byte("access_exp")   // uint64 unix ms
+	keyRefresh     = []byte("refresh")      // refresh token (rotated on use)
+	keyUserID      = []byte("user_id")      // who signed in last
+	keyRole        = []byte("role")         // their role
+	keyStopped     = []byte("stopped")      // why syncing stopped: an error code; absent when fine
+	keyLastSync    = []byte("last_sync")    // uint64 unix ms of the last successful round
+	keyPulledTotal = []byte("pulled_total") // uint64: changes applied from pulls
+)
+
+// migrations[i] brings a file from schema version i to i+1, all in one
+// transaction on Open.
+var migrations = []func(tx *bbolt.Tx) error{
+	// 0 -> 1: server copy, outbox, refused work; seq counter at 1.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketRecords, bucketOutbox, bucketRefused, bucketPending} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keyNextSeq, u64(1))
+	},
+}
+
+// SchemaVersion is the version of the file format this build writes.
+func SchemaVersion() int { return len(migrations) }
+
+// migrate brings the file to SchemaVersion, records the device id on first
+// open and checks it later, and returns the last HLC stamp issued.
+func migrate(db *bbolt.DB, deviceID string) (syncproto.HLC, error) {
+	var last syncproto.HLC
+	err := db.Update(func(tx *bbolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		v := 0
+		if raw := meta.Get(keySchema); raw != nil {
+			if len(raw) != 8 {
+				return fmt.Errorf("corrupt schema version")
+			}
+			v = int(binary.BigEndian.Uint64(raw))
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("the file has schema version %d, newer than this SDK (%d): update the app", v, len(migrations))
+		}
+		for ; v < len(migrations); v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+			}
+		}
+		if err := meta.Put(keySchema, u64(uint64(v))); err != nil {
+			return err
+		}
+		switch stored := string(meta.Get(keyDeviceID)); stored {
+		case "":
+			if err := meta.Put(keyDeviceID, []byte(deviceID)); err != nil {
+				return err
+			}
+		case deviceID:
+		default:
+			return fmt.Errorf("the file belongs to device %q, not %q", stored, deviceID)
+		}
+		if raw := meta.Get(keyLastHLC); raw != nil {
+			last, _ = syncproto.ParseHLC(string(raw))
+		}
+		return nil
+	})
+	return last, err
+}
+
+// stored is a record as the device keeps it: the server's data at rev.
+// Evicted marks a record the server took out of the user's partition
+// while the device still had unsynced work on it; it goes once that work
+// is answered.
+type stored struct {
+	Rev     int64           `json:"rev"`
+	Evicted bool            `json:"evicted,omitempty"`
+	Data    json.RawMessage `json:"data"`
+}
+
+func recordKey(entity, id string) []byte {
+	return []byte(entity + "\x00" + id)
+}
+
+func splitKey(k []byte) (entity, id string) {
+	e, i, _ := bytes.Cut(k, []byte{0})
+	return string(e), string(i)
+}
+
+func getRecord(tx *bbolt.Tx, entity, id string) (*stored, error) {
+	raw := tx.Bucket(bucketRecords).Get(recordKey(entity, id))
+	if raw == nil {
+		return nil, nil
+	}
+	var s stored
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("record %s %s: %w", entity, id, err)
+	}
+	return &s, nil
+}
+
+func putRecord(tx *bbolt.Tx, key []byte, s *stored) error {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketRecords).Put(key, raw)
+}
+
+// eachRecord calls fn for every record of entity, in id order.
+func eachRecord(tx *bbolt.Tx, entity string, fn func(id string, s *stored) error) error {
+	prefix := []byte(entity + "\x00")
+	cur := tx.Bucket(bucketRecords).Cursor()
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		var s stored
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("record %q: %w", k, err)
+		}
+		if err := fn(string(k[len(prefix):]), &s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outbox returns pending mutations, oldest first: up to limit of them
+// (limit <= 0: all) and, past the first, no more than maxBytes of JSON
+// (maxBytes <= 0: no bound).
+func outbox(tx *bbolt.Tx, limit, maxBytes int) ([]syncproto.Mutation, error) {
+	var out []syncproto.Mutation
+	size := 0
+	cur := tx.Bucket(bucketOutbox).Cursor()
+	for k, v := cur.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = cur.Next() {
+		if size += len(v); maxBytes > 0 && size > maxBytes && len(out) > 0 {
+			break
+		}
+		var m syncproto.Mutation
+		if err := json.Unmarshal(v, &m); err != nil {
+			return nil, fmt.Errorf("outbox %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// queue adds a mutation to the outbox and its index.
+func queue(tx *bbolt.Tx, m syncproto.Mutation) error {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketOutbox).Put(seqKey(m.Seq), raw); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketPending).Put(pendingKey(m.Entity, m.ID, m.Seq), nil)
+}
+
+// dequeue removes a mutation from the outbox and its index.
+func dequeue(tx *bbolt.Tx, m syncproto.Mutation) error {
+	if err := tx.Bucket(bucketOutbox).Delete(seqKey(m.Seq)); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketPending).Delete(pendingKey(m.Entity, m.ID, m.Seq))
+}
+
+func pendingKey(entity, id string, seq int64) []byte {
+	return append(recordKey(entity, id+"\x00"), seqKey(seq)...)
+}
+
+// pendingFor returns the pending mutations of one record, in seq order.
+func pendingFor(tx *bbolt.Tx, entity, id string) ([]syncproto.Mutation, error) {
+	var out []syncproto.Mutation
+	prefix := recordKey(entity, id+"\x00")
+	box := tx.Bucket(bucketOutbox)
+	cur := tx.Bucket(bucketPending).Cursor()
+	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+		raw := box.Get(k[len(prefix):])
+		if raw == nil {
+			return nil, fmt.Errorf("outbox index names seq %d, which is not in the outbox", binary.BigEndian.Uint64(k[len(prefix):]))
+		}
+		var m syncproto.Mutation
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// hasPending reports whether the device has unanswered work on a record.
+func hasPending(tx *bbolt.Tx, entity, id string) bool {
+	prefix := recordKey(entity, id+"\x00")
+	k, _ := tx.Bucket(bucketPending).Cursor().Seek(prefix)
+	return k != nil && bytes.HasPrefix(k, prefix)
+}
+
+// pendingByRecord groups the outbox by record key, each list in seq order.
+func pendingByRecord(tx *bbolt.Tx) (map[string][]syncproto.Mutation, error) {
+	all, err := outbox(tx, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]syncproto.Mutation)
+	for _, m := range all {
+		k := string(recordKey(m.Entity, m.ID))
+		out[k] = append(out[k], m)
+	}
+	return out, nil
+}
+
+func seqKey(seq int64) []byte { return u64(uint64(seq)) }
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// getU64 reads a counter; absent or malformed reads as 0.
+func getU64(b *bbolt.Bucket, key []byte) uint64 {
+	raw := b.Get(key)
+	if len(raw) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(raw)
+}

@@ -1,0 +1,247 @@
+package clientsdk
+
+import (
+	"encoding/json"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/fieldsync/fieldsync"
+	syncproto "github.com/fieldsync/fieldsync/sync"
+)
+
+// The overlay: what the app reads is the server's last state with the
+// device's pending mutations laid over it in seq order. It is computed at
+// read time, so a pull rebases it for free, and a mutation leaving the
+// outbox (answered or refused) leaves the overlay with it.
+
+// overlayVisit returns the visit as the technician sees it, nil when the
+// device has no such visit.
+func overlayVisit(s *stored, pending []syncproto.Mutation) (*fieldsync.Visit, error) {
+	if s == nil {
+		return nil, nil // a device cannot create visits
+	}
+	var v fieldsync.Visit
+	if err := json.Unmarshal(s.Data, &v); err != nil {
+		return nil, err
+	}
+	for _, m := range pending {
+		applyVisit(&v, m)
+	}
+	return &v, nil
+}
+
+// applyVisit lays one mutation over a visit. A step the state machine
+// refuses from the current state is skipped: the server will answer it
+// with a conflict, and the device will show it as refused.
+func applyVisit(v *fieldsync.Visit, m syncproto.Mutation) {
+	if m.Op == syncproto.OpAction {
+		// The stamp's wall time is when it happened on the device: an
+		// arrival logged offline keeps its real time.
+		_ = v.Apply(fieldsync.VisitAction(m.Action), hlcTime(m.HLC), "")
+	}
+}
+
+// overlayReport returns the report as the technician sees it, nil when
+// neither the server nor a pending creation knows it.
+func overlayReport(s *stored, pending []syncproto.Mutation) (*fieldsync.Report, error) {
+	var r fieldsync.Report
+	switch {
+	case s != nil:
+		if err := json.Unmarshal(s.Data, &r); err != nil {
+			return nil, err
+		}
+	case createsReport(pending):
+		r.Status = fieldsync.ReportDraft
+	default:
+		return nil, nil
+	}
+	for _, m := range pending {
+		applyReport(&r, m)
+	}
+	return &r, nil
+}
+
+// createsReport reports whether a pending upsert creates the report: only
+// a creation names the visit.
+func createsReport(pending []syncproto.Mutation) bool {
+	for _, m := range pending {
+		if m.Op == syncproto.OpUpsert && m.Fields["visit_id"] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// applyReport lays one mutation over a report: upserts merge field by
+// field (answers item by item), "sign" signs a draft. Malformed fields are
+// skipped; the server is the judge of them.
+func applyReport(r *fieldsync.Report, m syncproto.Mutation) {
+	at := hlcTime(m.HLC)
+	switch m.Op {
+	case syncproto.OpUpsert:
+		if r.Editable() != nil {
+			return
+		}
+		if r.ID == "" {
+			r.ID, r.CreatedAt = m.ID, at
+		}
+		for name, raw := range m.Fields {
+			switch name {
+			case "visit_id":
+				_ = json.Unmarshal(raw, &r.VisitID)
+			case "template_id":
+				_ = json.Unmarshal(raw, &r.TemplateID)
+			case "findings":
+				_ = json.Unmarshal(raw, &r.Findings)
+			case "cause":
+				_ = json.Unmarshal(raw, &r.Cause)
+			case "responsibility":
+				_ = json.Unmarshal(raw, &r.Responsibility)
+			case "answers":
+				var answers map[string]json.RawMessage
+				if json.Unmarshal(raw, &answers) != nil {
+					continue
+				}
+				if r.Answers == nil {
+					r.Answers = make(map[string]json.RawMessage, len(answers))
+				}
+				for item, v := range answers {
+					r.Answers[item] = v
+				}
+			}
+		}
+		r.UpdatedAt = at
+	case syncproto.OpAction:
+		if m.Action == "sign" {
+			_ = r.Sign(at)
+		}
+	}
+}
+
+// hlcTime is the wall time of a stamp; zero for a malformed one.
+func hlcTime(s string) time.Time {
+	h, err := syncproto.ParseHLC(s)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(h.Wall).UTC()
+}
+
+// reader reads overlaid records inside one transaction. Reads of one
+// record use the outbox index; reads of many group the whole outbox once.
+type reader struct {
+	tx  *bbolt.Tx
+	all map[string][]syncproto.Mutation // by record key, once loaded
+}
+
+func (rd *reader) pending(entity, id string) ([]syncproto.Mutation, error) {
+	if rd.all != nil {
+		return rd.all[string(recordKey(entity, id))], nil
+	}
+	return pendingFor(rd.tx, entity, id)
+}
+
+// loadAll groups the whole outbox, for reads that walk many records.
+func (rd *reader) loadAll() error {
+	if rd.all != nil {
+		return nil
+	}
+	all, err := pendingByRecord(rd.tx)
+	rd.all = all
+	return err
+}
+
+func (rd *reader) visit(id string) (*fieldsync.Visit, error) {
+	s, err := getRecord(rd.tx, "visit", id)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := rd.pending("visit", id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := overlayVisit(s, pending)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, fieldsync.Errorf(fieldsync.ENotFound, "no visit %q on this device", id)
+	}
+	return v, nil
+}
+
+func (rd *reader) report(id string) (*fieldsync.Report, error) {
+	s, err := getRecord(rd.tx, "report", id)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := rd.pending("report", id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := overlayReport(s, pending)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, fieldsync.Errorf(fieldsync.ENotFound, "no report %q on this device", id)
+	}
+	return r, nil
+}
+
+// reports returns every report on the device, the server's and those
+// created here and not yet answered.
+func (rd *reader) reports() ([]fieldsync.Report, error) {
+	if err := rd.loadAll(); err != nil {
+		return nil, err
+	}
+	var out []fieldsync.Report
+	seen := map[string]bool{}
+	err := eachRecord(rd.tx, "report", func(id string, s *stored) error {
+		seen[id] = true
+		r, err := overlayReport(s, rd.all[string(recordKey("report", id))])
+		if err != nil {
+			return err
+		}
+		out = append(out, *r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for key, muts := range rd.all {
+		entity, id := splitKey([]byte(key))
+		if entity != "report" || seen[id] {
+			continue
+		}
+		if r, _ := overlayReport(nil, muts); r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out, nil
+}
+
+// template returns a pulled template, nil when the device has none by id.
+func (rd *reader) template(id string) (*fieldsync.Template, error) {
+	s, err := getRecord(rd.tx, "template", id)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	var t fieldsync.Template
+	if err := json.Unmarshal(s.Data, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// get decodes a plain record (no overlay: the device does not edit it);
+// false when absent.
+func get[T any](tx *bbolt.Tx, entity, id string) (T, bool, error) {
+	var v T
+	s, err := getRecord(tx, entity, id)
+	if err != nil || s == nil {
+		return v, false, err
+	}
+	return v, true, json.Unmarshal(s.Data, &v)
+}
