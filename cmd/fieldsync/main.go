@@ -47,6 +47,7 @@ Commands:
   admin add-key              add a signing key (signs from the next start)
   admin list-keys            list signing keys, newest (signing) first
   admin remove-key KID       remove a signing key: its tokens stop verifying
+  tech                       a technician's tablet on the command line (fieldsync tech -h)
   version                    print the version
 `
 
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args[1:], getenv, stderr)
 	case "admin":
 		return admin(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "tech":
+		return tech(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "demo":
 		return demo(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":

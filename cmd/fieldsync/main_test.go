@@ -72,7 +72,13 @@ func (p *process) logs() string {
 // for it to say where it listens.
 func serveProcess(t *testing.T, dir string) *process {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "--addr", "127.0.0.1:0", "--data", dir)
+	return serveProcessAt(t, dir, "127.0.0.1:0")
+}
+
+// serveProcessAt starts `fieldsync serve` on addr.
+func serveProcessAt(t *testing.T, dir, addr string) *process {
+	t.Helper()
+	cmd := exec.Command(binary(t), "serve", "--addr", addr, "--data", dir)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fieldsync/fieldsync/templates"
+)
+
+// techCLI runs `fieldsync tech --db db ARGS…` in process.
+func techCLI(t *testing.T, db, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(t.Context(), append([]string{"tech", "--db", db}, args...), func(string) string { return "" }, strings.NewReader(stdin), &out, &errb)
+	return out.String() + errb.String(), err
+}
+
+func mustTech(t *testing.T, db string, args ...string) string {
+	t.Helper()
+	out, err := techCLI(t, db, "", args...)
+	if err != nil {
+		t.Fatalf("tech %v: %v\n%s", args, err, out)
+	}
+	return out
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func stop(t *testing.T, p *process) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-p.done; err != nil {
+		t.Fatalf("serve did not stop cleanly: %v", err)
+	}
+	p.done <- nil
+}
+
+// TestTechnicianOfflineDayWithTheCLI is the offline flow as a script: log
+// in, lose the network, work a visit, get it back, sync, and the
+// dispatcher sees it all; a second sync sends nothing; a hand-replayed
+// push is a duplicate.
+func TestTechnicianOfflineDayWithTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	pw := demoLogins(t, dir)
+	addr := freeAddr(t)
+	p := serveProcessAt(t, dir, addr)
+	db := filepath.Join(t.TempDir(), "tab.db")
+
+	if out, err := techCLI(t, db, pw["tech.li"]+"\n", "login", "--server", "http://"+addr, "--device", "tab-li", "tech.li"); err != nil || !strings.Contains(out, "signed in as tech.li") {
+		t.Fatalf("login: %v\n%s", err, out)
+	}
+	visit := ""
+	for _, line := range strings.Split(mustTech(t, db, "visits"), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == "scheduled" {
+			visit = f[0]
+		}
+	}
+	if visit == "" {
+		t.Fatal("tech.li has no scheduled visit")
+	}
+
+	stop(t, p) // the basement: no network from here on
+	mustTech(t, db, "depart", visit)
+	mustTech(t, db, "arrive", visit)
+	tpl, _ := templates.ByID("tv-v1")
+	answered := 0
+	for _, it := range tpl.Items {
+		if !it.Required {
+			continue
+		}
+		value := map[string]string{"yes_no": "false", "number": "55", "text": "屏线松动,已重新插紧"}[string(it.Type)]
+		if it.Type == "choice" {
+			value = it.Options[0].Value
+		}
+		if it.Type == "number" && it.Min != nil {
+			value = fmt.Sprint(*it.Min)
+		}
+		mustTech(t, db, "answer", visit, it.ID, value)
+		answered++
+	}
+	mustTech(t, db, "complete", visit)
+	if out, err := techCLI(t, db, "", "sync"); err == nil {
+		t.Fatalf("sync without a server succeeded:\n%s", out)
+	}
+	if out := mustTech(t, db, "status"); !strings.Contains(out, fmt.Sprintf("pending: %d", 4+answered)) {
+		t.Fatalf("status offline:\n%s", out)
+	}
+
+	p = serveProcessAt(t, dir, addr) // back in coverage
+	if out := mustTech(t, db, "sync"); !strings.Contains(out, fmt.Sprintf("pushed %d (applied %d, duplicate 0, refused 0)", 4+answered, 4+answered)) {
+		t.Fatalf("sync:\n%s", out)
+	}
+	if out := mustTech(t, db, "sync"); !strings.HasPrefix(out, "pushed 0 ") {
+		t.Fatalf("a second sync sent something:\n%s", out)
+	}
+
+	dispatcher := loginHTTP(t, p, "dispatcher", pw["dispatcher"], "browser")
+	var detail struct {
+		Status  string
+		Reports []struct {
+			Answers map[string]json.RawMessage
+		}
+	}
+	getJSON(t, p, dispatcher, "/v1/visits/"+visit, &detail)
+	if detail.Status != "completed" || len(detail.Reports) != 1 || len(detail.Reports[0].Answers) != answered {
+		t.Fatalf("the dispatcher sees %+v", detail)
+	}
+
+	// The first push again, by hand, from the same device.
+	tab := loginHTTP(t, p, "tech.li", pw["tech.li"], "tab-li")
+	push := map[string]any{"device_id": "tab-li", "mutations": []map[string]any{{"seq": 1, "entity": "visit", "id": visit, "op": "action", "action": "depart", "hlc": fmt.Sprintf("%d:0:tab-li", time.Now().UnixMilli())}}}
+	raw, _ := json.Marshal(push)
+	req, _ := http.NewRequest("POST", p.url("/v1/sync/push"), bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tab)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct{ Results []struct{ Status string } }
+	json.NewDecoder(res.Body).Decode(&resp)
+	res.Body.Close()
+	if len(resp.Results) != 1 || resp.Results[0].Status != "duplicate" {
+		t.Fatalf("a replayed push answered %+v", resp.Results)
+	}
+}
+
+func loginHTTP(t *testing.T, p *process, login, password, device string) string {
+	t.Helper()
+	status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": login, "password": password, "device_id": device})
+	if err != nil || status != 200 {
+		t.Fatalf("login %s: %d %s %v", login, status, body, err)
+	}
+	var s session
+	json.Unmarshal(body, &s)
+	return s.AccessToken
+}
+
+func getJSON(t *testing.T, p *process, token, path string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", p.url(path), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", path, res.StatusCode)
+	}
+	json.NewDecoder(res.Body).Decode(out)
+}
+
+func TestTechCommandsExplainThemselves(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "tab.db")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a command before login says to log in", []string{"visits"}, "fieldsync tech login"},
+		{"the first login needs a device", []string{"login", "--server", "http://127.0.0.1:1", "li"}, "--device"},
+		{"an unknown command is named", []string{"dance"}, "unknown tech command"},
+		{"no command shows the usage", nil, "tech needs a command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := techCLI(t, db, "pw\n", tt.args...)
+			if err == nil || !strings.Contains(err.Error()+out, tt.want) {
+				t.Fatalf("err %v, output %q; want %q", err, out, tt.want)
+			}
+		})
+	}
+}
