@@ -46,10 +46,12 @@ type Txn interface {
 	SetDeviceSeq(device string, seq int64) error
 	Visit(id string) (*fieldsync.Visit, error)
 	Report(id string) (*fieldsync.Report, error)
-	// PutVisit and PutReport store the record, audit it and publish it to
-	// the partitions that see it; they return its new revision.
-	PutVisit(v *fieldsync.Visit, actor fieldsync.Actor, action string, now time.Time) (int64, error)
-	PutReport(r *fieldsync.Report, before *fieldsync.Report, actor fieldsync.Actor, action string, now time.Time) (int64, error)
+	// PutVisit and PutReport store the record, audit the change and
+	// publish it to the partitions that see it (staff, and the technician
+	// of the visit); they return its new revision. changes names what the
+	// push changed, so the store need not diff the whole record.
+	PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error)
+	PutReport(r *fieldsync.Report, created bool, visit *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error)
 	DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now time.Time) (int64, error)
 	Rev(entity, id string) (int64, error)
 	Refuse(r Refusal) error
@@ -230,7 +232,16 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 		return outcome(err), nil
 	}
 	v.UpdatedAt = now
-	rev, err := tx.PutVisit(v, actor, "visit."+m.Action, now)
+	changes := map[string]json.RawMessage{"status": rawJSON(v.Status)}
+	switch v.Status {
+	case fieldsync.VisitEnRoute:
+		changes["departed_at"] = rawJSON(at)
+	case fieldsync.VisitOnSite:
+		changes["arrived_at"] = rawJSON(at)
+	default:
+		changes["finished_at"] = rawJSON(at)
+	}
+	rev, err := tx.PutVisit(v, changes, actor, "visit."+m.Action, now)
 	return Result{Status: Applied, Rev: rev}, err
 }
 
@@ -293,15 +304,17 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		if before == nil {
 			r.RequiredSlots = tpl.RequiredSlots()
 		}
-		if err := mergeReport(&r, m.Fields, stamp, tpl, before == nil); err != nil {
+		changes, err := mergeReport(&r, m.Fields, stamp, tpl, before == nil)
+		if err != nil {
 			return outcome(err), nil
 		}
 		r.UpdatedAt = now
 		action := "report.update"
 		if before == nil {
 			action = "report.create"
+			changes["visit_id"], changes["template_id"] = rawJSON(r.VisitID), rawJSON(r.TemplateID)
 		}
-		rev, err := tx.PutReport(&r, before, actor, action, now)
+		rev, err := tx.PutReport(&r, before == nil, v, changes, actor, action, now)
 		return Result{Status: Applied, Rev: rev}, err
 	case OpAction:
 		if m.Action != "sign" {
@@ -318,7 +331,8 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 			return outcome(err), nil
 		}
 		r.SignedBy, r.UpdatedAt = p.UserID, now
-		rev, err := tx.PutReport(&r, before, actor, "report.sign", now)
+		changes := map[string]json.RawMessage{"status": rawJSON(r.Status), "signed_at": rawJSON(r.SignedAt), "signed_by": rawJSON(r.SignedBy)}
+		rev, err := tx.PutReport(&r, false, v, changes, actor, "report.sign", now)
 		return Result{Status: Applied, Rev: rev}, err
 	case OpDelete:
 		rev, err := tx.DeleteReport(&r, actor, now)
@@ -329,15 +343,18 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 
 // mergeReport lays fields over r, field by field: a field changes only if
 // the mutation's stamp is newer than the stamp of its current value, so
-// edits from two tablets merge and the later edit of one field wins.
-func mergeReport(r *fieldsync.Report, fields map[string]json.RawMessage, stamp HLC, tpl fieldsync.Template, creating bool) error {
+// edits from two tablets merge and the later edit of one field wins. It
+// returns what it changed, by field ("answers.<item>" for answers).
+func mergeReport(r *fieldsync.Report, fields map[string]json.RawMessage, stamp HLC, tpl fieldsync.Template, creating bool) (map[string]json.RawMessage, error) {
 	if r.Clocks == nil {
 		r.Clocks = map[string]string{}
 	}
-	newer := func(field string) bool {
+	changed := map[string]json.RawMessage{}
+	newer := func(field string, v json.RawMessage) bool {
 		old, err := ParseHLC(r.Clocks[field])
 		if err != nil || stamp.Compare(old) > 0 {
 			r.Clocks[field] = stamp.String()
+			changed[field] = v
 			return true
 		}
 		return false
@@ -347,20 +364,20 @@ func mergeReport(r *fieldsync.Report, fields map[string]json.RawMessage, stamp H
 		case "visit_id", "template_id":
 			var s string
 			if json.Unmarshal(raw, &s) != nil || (!creating && s != fieldValue(r, name)) {
-				return fieldsync.Errorf(fieldsync.EInvalid, "%s cannot change", name)
+				return nil, fieldsync.Errorf(fieldsync.EInvalid, "%s cannot change", name)
 			}
 		case "answers":
 			var answers map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &answers); err != nil {
-				return fieldsync.Errorf(fieldsync.EInvalid, "answers must be an object of item id to value")
+				return nil, fieldsync.Errorf(fieldsync.EInvalid, "answers must be an object of item id to value")
 			}
 			for item, v := range answers {
 				if err := tpl.CheckAnswer(item, v); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			for item, v := range answers {
-				if !newer("answers." + item) {
+				if !newer("answers."+item, v) {
 					continue
 				}
 				if r.Answers == nil {
@@ -371,9 +388,9 @@ func mergeReport(r *fieldsync.Report, fields map[string]json.RawMessage, stamp H
 		case "findings", "cause":
 			var s string
 			if json.Unmarshal(raw, &s) != nil || len(s) > fieldsync.MaxLongText {
-				return fieldsync.Errorf(fieldsync.EInvalid, "%s must be text of at most %d bytes", name, fieldsync.MaxLongText)
+				return nil, fieldsync.Errorf(fieldsync.EInvalid, "%s must be text of at most %d bytes", name, fieldsync.MaxLongText)
 			}
-			if newer(name) {
+			if newer(name, raw) {
 				if name == "findings" {
 					r.Findings = s
 				} else {
@@ -383,17 +400,17 @@ func mergeReport(r *fieldsync.Report, fields map[string]json.RawMessage, stamp H
 		case "responsibility":
 			var s fieldsync.Responsibility
 			if json.Unmarshal(raw, &s) != nil || !validResponsibility(s) {
-				return fieldsync.Errorf(fieldsync.EInvalid, "responsibility must be quality, customer_damage, transport or unknown")
+				return nil, fieldsync.Errorf(fieldsync.EInvalid, "responsibility must be quality, customer_damage, transport or unknown")
 			}
-			if newer(name) {
+			if newer(name, raw) {
 				r.Responsibility = s
 			}
 		default:
 			// A newer client's field: kept, not lost, with the same rule.
 			if len(name) > 64 {
-				return fieldsync.Errorf(CodeUnknownField, "field name too long")
+				return nil, fieldsync.Errorf(CodeUnknownField, "field name too long")
 			}
-			if newer("extra." + name) {
+			if newer("extra."+name, raw) {
 				if r.Extra == nil {
 					r.Extra = map[string]json.RawMessage{}
 				}
@@ -401,7 +418,7 @@ func mergeReport(r *fieldsync.Report, fields map[string]json.RawMessage, stamp H
 			}
 		}
 	}
-	return nil
+	return changed, nil
 }
 
 func validResponsibility(s fieldsync.Responsibility) bool {
@@ -456,6 +473,11 @@ func quote(s string) string {
 		s = s[:64] + "…"
 	}
 	return `"` + s + `"`
+}
+
+func rawJSON(v any) json.RawMessage {
+	raw, _ := json.Marshal(v)
+	return raw
 }
 
 func itoa(n int64) string {

@@ -102,7 +102,7 @@ func FuzzPushRequest(f *testing.F) {
 			}
 			r := &reportFixture
 			merged := cloneReport(r)
-			if mergeReport(&merged, m.Fields, stamp, templateFixture, false) == nil {
+			if _, err := mergeReport(&merged, m.Fields, stamp, templateFixture, false); err == nil {
 				if _, err := json.Marshal(merged); err != nil {
 					t.Fatalf("a merged report does not encode: %v", err)
 				}

@@ -46,10 +46,10 @@ func TestMergeReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := cloneReport(&reportFixture)
-			if err := mergeReport(&r, tt.first, tt.at1, templateFixture, false); err != nil {
+			if _, err := mergeReport(&r, tt.first, tt.at1, templateFixture, false); err != nil {
 				t.Fatal(err)
 			}
-			err := mergeReport(&r, tt.second, tt.at2, templateFixture, false)
+			_, err := mergeReport(&r, tt.second, tt.at2, templateFixture, false)
 			if got := fieldsync.ErrorCode(err); got != tt.code {
 				t.Fatalf("code %q, want %q (%v)", got, tt.code, err)
 			}

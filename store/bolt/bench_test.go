@@ -686,13 +686,13 @@ type captureTxn struct {
 	out *[]benchKV
 }
 
-func (t captureTxn) PutReport(r *fieldsync.Report, before *fieldsync.Report, actor fieldsync.Actor, action string, now time.Time) (int64, error) {
+func (t captureTxn) PutReport(r *fieldsync.Report, created bool, visit *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error) {
 	raw, err := json.Marshal(r) // what the store's put writes
 	if err != nil {
 		return 0, err
 	}
 	*t.out = append(*t.out, benchKV{[]byte(r.ID), raw})
-	return t.Txn.PutReport(r, before, actor, action, now)
+	return t.Txn.PutReport(r, created, visit, changes, actor, action, now)
 }
 
 var (

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +36,21 @@ func audited(tx *bbolt.Tx, bucket []byte, entity, id string, before, after any, 
 	}
 	_, err := publish(tx, entity, id, syncproto.ChangeUpsert, now)
 	return err
+}
+
+// auditKnown appends the audit entry of a change that is already known —
+// a push knows what its mutation changed — so nothing is diffed: the entry
+// holds the changed fields' new values.
+func auditKnown(tx *bbolt.Tx, entity, id string, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) error {
+	e := fieldsync.AuditEntry{ID: newAuditID(), At: now, UserID: actor.UserID, DeviceID: actor.DeviceID, Action: action, Entity: entity, EntityID: id,
+		Changes: make(map[string]fieldsync.Change, len(changes))}
+	for k, v := range changes {
+		e.Changes[k] = fieldsync.Change{To: v}
+	}
+	if err := put(tx.Bucket(bucketAudit), e.ID, e); err != nil {
+		return err
+	}
+	return tx.Bucket(indexAuditByEntity).Put(key(entity, id, e.ID), nil)
 }
 
 // writeAudit appends the audit entry of a change.

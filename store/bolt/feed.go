@@ -147,11 +147,16 @@ func (s *DB) PruneFeed(ctx context.Context, cutoff time.Time) (int, error) {
 // publish records a change of a record and places it in every partition
 // that sees it. It returns the record's new revision.
 func publish(tx *bbolt.Tx, entity, id, op string, now time.Time) (uint64, error) {
-	seq, err := touch(tx, entity, id)
+	parts, err := partitionsOf(tx, entity, id)
 	if err != nil {
 		return 0, err
 	}
-	parts, err := partitionsOf(tx, entity, id)
+	return publishTo(tx, entity, id, op, parts, now)
+}
+
+// publishTo records a change and places it in the partitions given.
+func publishTo(tx *bbolt.Tx, entity, id, op string, parts []string, now time.Time) (uint64, error) {
+	seq, err := touch(tx, entity, id)
 	if err != nil {
 		return 0, err
 	}

@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -13,13 +14,79 @@ import (
 
 // Push runs one push batch in one transaction (one fsync).
 func (s *DB) Push(ctx context.Context, fn func(syncproto.Txn) error) error {
-	return s.update(func(tx *bbolt.Tx) error { return fn(pushTx{tx}) })
+	return s.update(func(tx *bbolt.Tx) error {
+		p := &pushTx{tx: tx, visits: map[string]*fieldsync.Visit{}, reports: map[string]*fieldsync.Report{}, dirty: map[string]bool{}, placed: map[recordRef]*placement{}}
+		if err := fn(p); err != nil {
+			return err
+		}
+		return p.flush()
+	})
 }
 
-// pushTx is the store seen from inside a push.
-type pushTx struct{ tx *bbolt.Tx }
+// pushTx is the store seen from inside a push. A batch often holds many
+// edits of one report (a checklist answered item by item), so records are
+// decoded once per batch and a report is encoded once, when the batch
+// ends; audit entries and feed positions are still written per mutation.
+//
+// Likewise the feed: a record changed several times in one batch takes one
+// revision, its first, and one place per partition, written at the end;
+// the feed holds each record once at its latest anyway.
+type pushTx struct {
+	tx      *bbolt.Tx
+	visits  map[string]*fieldsync.Visit
+	reports map[string]*fieldsync.Report
+	dirty   map[string]bool // reports to write at flush
+	placed  map[recordRef]*placement
+	order   []recordRef // placements in the order of their revisions
+	now     time.Time
+}
 
-func (p pushTx) DeviceSeq(device string) (int64, error) {
+type placement struct {
+	seq  uint64
+	tech string
+}
+
+// publish gives a record its revision for this batch.
+func (p *pushTx) publish(entity, id, tech string, now time.Time) (int64, error) {
+	ref := recordRef{entity, id}
+	if pl, ok := p.placed[ref]; ok {
+		pl.tech = tech
+		return int64(pl.seq), nil
+	}
+	seq, err := p.tx.Bucket(bucketFeed).NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	p.placed[ref] = &placement{seq: seq, tech: tech}
+	p.order = append(p.order, ref)
+	p.now = now
+	return int64(seq), nil
+}
+
+func (p *pushTx) flush() error {
+	for id := range p.dirty {
+		if err := put(p.tx.Bucket(bucketReports), id, p.reports[id]); err != nil {
+			return err
+		}
+	}
+	for _, ref := range p.order {
+		pl, ok := p.placed[ref]
+		if !ok {
+			continue
+		}
+		if err := p.tx.Bucket(bucketRevs).Put(key(ref.entity, ref.id), seqKey(pl.seq)); err != nil {
+			return err
+		}
+		for _, part := range []string{partAll, partUser(pl.tech)} {
+			if err := place(p.tx, part, ref.entity, ref.id, syncproto.ChangeUpsert, pl.seq, p.now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *pushTx) DeviceSeq(device string) (int64, error) {
 	raw := p.tx.Bucket(bucketDeviceSeq).Get([]byte(device))
 	if raw == nil {
 		return 0, nil
@@ -27,19 +94,43 @@ func (p pushTx) DeviceSeq(device string) (int64, error) {
 	return int64(binary.BigEndian.Uint64(raw)), nil
 }
 
-func (p pushTx) SetDeviceSeq(device string, seq int64) error {
+func (p *pushTx) SetDeviceSeq(device string, seq int64) error {
 	return p.tx.Bucket(bucketDeviceSeq).Put([]byte(device), seqKey(uint64(seq)))
 }
 
-func (p pushTx) Visit(id string) (*fieldsync.Visit, error) {
-	return get[fieldsync.Visit](p.tx.Bucket(bucketVisits), id)
+// Visit and Report return the batch's copy; callers change clones only.
+func (p *pushTx) Visit(id string) (*fieldsync.Visit, error) {
+	if v, ok := p.visits[id]; ok {
+		return cloneVisit(v), nil
+	}
+	v, err := get[fieldsync.Visit](p.tx.Bucket(bucketVisits), id)
+	if err == nil && v != nil {
+		p.visits[id] = v
+		v = cloneVisit(v)
+	}
+	return v, err
 }
 
-func (p pushTx) Report(id string) (*fieldsync.Report, error) {
-	return get[fieldsync.Report](p.tx.Bucket(bucketReports), id)
+func cloneVisit(v *fieldsync.Visit) *fieldsync.Visit {
+	c := *v
+	return &c
 }
 
-func (p pushTx) Rev(entity, id string) (int64, error) {
+func (p *pushTx) Report(id string) (*fieldsync.Report, error) {
+	if r, ok := p.reports[id]; ok {
+		return r, nil
+	}
+	r, err := get[fieldsync.Report](p.tx.Bucket(bucketReports), id)
+	if err == nil && r != nil {
+		p.reports[id] = r
+	}
+	return r, err
+}
+
+func (p *pushTx) Rev(entity, id string) (int64, error) {
+	if pl, ok := p.placed[recordRef{entity, id}]; ok {
+		return int64(pl.seq), nil
+	}
 	raw := p.tx.Bucket(bucketRevs).Get(key(entity, id))
 	if raw == nil {
 		return 0, nil
@@ -47,36 +138,42 @@ func (p pushTx) Rev(entity, id string) (int64, error) {
 	return int64(binary.BigEndian.Uint64(raw)), nil
 }
 
-func (p pushTx) PutVisit(v *fieldsync.Visit, actor fieldsync.Actor, action string, now time.Time) (int64, error) {
-	before, err := p.Visit(v.ID)
-	if err != nil {
+func (p *pushTx) PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error) {
+	p.visits[v.ID] = cloneVisit(v)
+	if err := put(p.tx.Bucket(bucketVisits), v.ID, v); err != nil {
 		return 0, err
 	}
-	if err := audited(p.tx, bucketVisits, "visit", v.ID, before, v, actor, action, now); err != nil {
+	if err := auditKnown(p.tx, "visit", v.ID, changes, actor, action, now); err != nil {
 		return 0, err
 	}
-	return p.Rev("visit", v.ID)
+	return p.publish("visit", v.ID, v.TechnicianID, now)
 }
 
-func (p pushTx) PutReport(r *fieldsync.Report, before *fieldsync.Report, actor fieldsync.Actor, action string, now time.Time) (int64, error) {
-	if before == nil {
+func (p *pushTx) PutReport(r *fieldsync.Report, created bool, visit *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error) {
+	if created {
 		if err := p.tx.Bucket(indexReportsByVisit).Put(key(r.VisitID, r.ID), nil); err != nil {
 			return 0, err
 		}
 	}
-	if err := audited(p.tx, bucketReports, "report", r.ID, before, r, actor, action, now); err != nil {
+	// The engine hands over a fresh value it no longer changes; it is
+	// written once when the batch ends (flush).
+	p.reports[r.ID], p.dirty[r.ID] = r, true
+	if err := auditKnown(p.tx, "report", r.ID, changes, actor, action, now); err != nil {
 		return 0, err
 	}
-	return p.Rev("report", r.ID)
+	return p.publish("report", r.ID, visit.TechnicianID, now)
 }
 
 // DeleteReport removes a draft; its tombstone stays in the feed so that
 // devices drop it too.
-func (p pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now time.Time) (int64, error) {
-	// Partitions are computed while the report still exists.
-	parts, err := partitionsOf(p.tx, "report", r.ID)
+func (p *pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now time.Time) (int64, error) {
+	parts := []string{partAll}
+	v, err := p.Visit(r.VisitID)
 	if err != nil {
 		return 0, err
+	}
+	if v != nil {
+		parts = append(parts, partUser(v.TechnicianID))
 	}
 	changes, err := fieldsync.Diff(r, nil)
 	if err != nil {
@@ -89,6 +186,9 @@ func (p pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now tim
 	if err := p.tx.Bucket(indexAuditByEntity).Put(key("report", r.ID, e.ID), nil); err != nil {
 		return 0, err
 	}
+	delete(p.reports, r.ID)
+	delete(p.dirty, r.ID)
+	delete(p.placed, recordRef{"report", r.ID}) // the delete is its last change
 	if err := p.tx.Bucket(bucketReports).Delete([]byte(r.ID)); err != nil {
 		return 0, err
 	}
@@ -109,7 +209,7 @@ func (p pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now tim
 
 // Refuse keeps a mutation the server did not apply, by device and by
 // visit, for dispatchers.
-func (p pushTx) Refuse(r syncproto.Refusal) error {
+func (p *pushTx) Refuse(r syncproto.Refusal) error {
 	k := append(key(r.DeviceID, ""), seqKey(uint64(r.Mutation.Seq))...)
 	if err := put(p.tx.Bucket(bucketRefused), string(k), r); err != nil {
 		return err
@@ -120,7 +220,7 @@ func (p pushTx) Refuse(r syncproto.Refusal) error {
 	return p.tx.Bucket(indexRefusedByVisit).Put(append(key(r.VisitID, ""), k...), nil)
 }
 
-func (p pushTx) Refusal(device string, seq int64) (*syncproto.Refusal, error) {
+func (p *pushTx) Refusal(device string, seq int64) (*syncproto.Refusal, error) {
 	k := append(key(device, ""), seqKey(uint64(seq))...)
 	return get[syncproto.Refusal](p.tx.Bucket(bucketRefused), string(k))
 }
