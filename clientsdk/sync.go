@@ -352,6 +352,9 @@ func (c *Client) applyPage(from string, page *syncproto.PullResponse) (int, erro
 				if err := putRecord(tx, key, &stored{Rev: ch.Rev, Data: ch.Data}); err != nil {
 					return err
 				}
+				if err := c.observeStamps(meta, ch.Entity, ch.Data); err != nil {
+					return err
+				}
 			case syncproto.ChangeDelete:
 				if err := records.Delete(key); err != nil {
 					return err
@@ -385,6 +388,34 @@ func (c *Client) applyPage(from string, page *syncproto.PullResponse) (int, erro
 		return meta.Put(keyPulledTotal, u64(getU64(meta, keyPulledTotal)+uint64(n)))
 	})
 	return n, err
+}
+
+// observeStamps moves the device's clock past the stamps a pulled record
+// carries (a report's per-field clocks), and keeps the greatest for
+// restarts: an edit made after reading another tablet's edit is then
+// stamped later and wins, even when this tablet's wall clock is behind.
+func (c *Client) observeStamps(meta *bbolt.Bucket, entity string, data json.RawMessage) error {
+	if entity != "report" {
+		return nil
+	}
+	var r struct {
+		Clocks map[string]string `json:"clocks"`
+	}
+	if json.Unmarshal(data, &r) != nil {
+		return nil
+	}
+	last, _ := syncproto.ParseHLC(string(meta.Get(keyLastHLC)))
+	seen := last
+	for _, s := range r.Clocks {
+		if h, err := syncproto.ParseHLC(s); err == nil && h.Compare(seen) > 0 {
+			seen = h
+		}
+	}
+	if seen == last {
+		return nil
+	}
+	c.clock.Observe(seen)
+	return meta.Put(keyLastHLC, []byte(seen.String()))
 }
 
 // poll waits (long-polls) for changes after the current cursor and applies

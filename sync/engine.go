@@ -57,6 +57,9 @@ type Txn interface {
 	Refuse(r Refusal) error
 	// Refusal returns the refusal of a device's seq, or nil.
 	Refusal(device string, seq int64) (*Refusal, error)
+	// RefusedRecord returns the visit of a record some earlier mutation of
+	// the device about it was refused for, or "".
+	RefusedRecord(device, entity, id string) (string, error)
 }
 
 // Store runs fn in one read-write transaction (one fsync): if fn fails,
@@ -138,10 +141,13 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 			if res.Status == Conflict || res.Status == Rejected {
 				visitID := m.ID
 				if m.Entity == "report" {
+					visitID = ""
 					if r, _ := tx.Report(m.ID); r != nil {
 						visitID = r.VisitID
 					} else if v, ok := m.Fields["visit_id"]; ok {
 						json.Unmarshal(v, &visitID)
+					} else if visitID, err = tx.RefusedRecord(p.Device, m.Entity, m.ID); err != nil {
+						return err
 					}
 				}
 				if err := tx.Refuse(Refusal{DeviceID: p.Device, UserID: p.UserID, Mutation: m, Status: res.Status, Code: res.Code, Detail: res.Detail, VisitID: visitID, At: now}); err != nil {
@@ -260,6 +266,26 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 	before, err := tx.Report(m.ID)
 	if err != nil {
 		return Result{}, err
+	}
+	if before == nil && m.Fields["visit_id"] == nil {
+		// Not on the server: if its creation was refused, so is every later
+		// edit, for the same reason, and it is kept with the same visit.
+		visitID, err := tx.RefusedRecord(p.Device, "report", m.ID)
+		if err != nil {
+			return Result{}, err
+		}
+		if visitID != "" {
+			v, err := tx.Visit(visitID)
+			if err != nil {
+				return Result{}, err
+			}
+			if v != nil {
+				if err := e.mayWorkOn(tx, p, v); err != nil {
+					return outcome(err), nil
+				}
+			}
+			return Result{Status: Conflict, Code: fieldsync.EConflict, Detail: "the creation of report " + quote(m.ID) + " was refused; this edit is kept with it"}, nil
+		}
 	}
 	if before == nil && m.Op != OpUpsert {
 		return Result{Status: Rejected, Code: fieldsync.ENotFound, Detail: "no report " + quote(m.ID)}, nil

@@ -217,7 +217,17 @@ func (p *pushTx) Refuse(r syncproto.Refusal) error {
 	if r.VisitID == "" {
 		return nil
 	}
+	rk := key(r.DeviceID, r.Mutation.Entity, r.Mutation.ID)
+	if idx := p.tx.Bucket(indexRefusedRecord); idx.Get(rk) == nil {
+		if err := idx.Put(rk, []byte(r.VisitID)); err != nil {
+			return err
+		}
+	}
 	return p.tx.Bucket(indexRefusedByVisit).Put(append(key(r.VisitID, ""), k...), nil)
+}
+
+func (p *pushTx) RefusedRecord(device, entity, id string) (string, error) {
+	return string(p.tx.Bucket(indexRefusedRecord).Get(key(device, entity, id))), nil
 }
 
 func (p *pushTx) Refusal(device string, seq int64) (*syncproto.Refusal, error) {

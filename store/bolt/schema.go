@@ -38,13 +38,14 @@ var (
 	// Sync. The feed holds, per partition, each visible record once, at the
 	// position of its latest change: partition \x00 seq(8 bytes) -> feedEntry.
 	bucketFeed          = []byte("feed")
-	bucketFeedPos       = []byte("feed_pos")          // partition \x00 entity \x00 id -> seq
-	bucketRevs          = []byte("revs")              // entity \x00 id -> seq of its last change
-	bucketDeviceSeq     = []byte("device_seq")        // device id -> highest applied push seq
-	bucketRefused       = []byte("refused")           // device \x00 seq -> Refusal
-	indexRefusedByVisit = []byte("idx_refused_visit") // visit \x00 device \x00 seq
-	bucketTemplates     = []byte("templates")         // template id -> Template (reference data)
-	bucketTombstones    = []byte("tombstones")        // seq \x00 feed key -> time: deletes and evictions, oldest first
+	bucketFeedPos       = []byte("feed_pos")           // partition \x00 entity \x00 id -> seq
+	bucketRevs          = []byte("revs")               // entity \x00 id -> seq of its last change
+	bucketDeviceSeq     = []byte("device_seq")         // device id -> highest applied push seq
+	bucketRefused       = []byte("refused")            // device \x00 seq -> Refusal
+	indexRefusedByVisit = []byte("idx_refused_visit")  // visit \x00 device \x00 seq
+	bucketTemplates     = []byte("templates")          // template id -> Template (reference data)
+	bucketTombstones    = []byte("tombstones")         // seq \x00 feed key -> time: deletes and evictions, oldest first
+	indexRefusedRecord  = []byte("idx_refused_record") // device \x00 entity \x00 id -> visit id of its first refusal
 
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
@@ -90,6 +91,12 @@ var migrations = []func(tx *bbolt.Tx) error{
 			return err
 		}
 		return publishExisting(tx)
+	},
+	// 3 -> 4: refusals by record, so later edits of a record whose creation
+	// was refused are refused the same way and kept with the same visit.
+	func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(indexRefusedRecord)
+		return err
 	},
 }
 
