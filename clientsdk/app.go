@@ -342,7 +342,7 @@ func (c *Client) write(entity, id, op, action string, fields map[string]json.Raw
 		}
 	}
 	err := c.db.Update(func(tx *bbolt.Tx) error {
-		if err := check(&reader{tx: tx}); err != nil {
+		if err := check(&reader{tx: tx, tpls: &c.tpls}); err != nil {
 			return err
 		}
 		meta := tx.Bucket(bucketMeta)
@@ -371,7 +371,7 @@ func (c *Client) view(fn func(rd *reader) error) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
-	return c.db.View(func(tx *bbolt.Tx) error { return fn(&reader{tx: tx}) })
+	return c.db.View(func(tx *bbolt.Tx) error { return fn(&reader{tx: tx, tpls: &c.tpls}) })
 }
 
 func anyRecord(tx *bbolt.Tx, entity string) (bool, error) {

@@ -94,6 +94,8 @@ type Client struct {
 	stop    context.CancelFunc // of Start's loop
 	done    chan struct{}      // closed when Start's loop has returned
 	running bool
+
+	tpls templateCache
 }
 
 // Open opens (creating if missing) the SDK's database at path.

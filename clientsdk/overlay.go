@@ -2,6 +2,7 @@ package clientsdk
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -131,8 +132,22 @@ func hlcTime(s string) time.Time {
 // reader reads overlaid records inside one transaction. Reads of one
 // record use the outbox index; reads of many group the whole outbox once.
 type reader struct {
-	tx  *bbolt.Tx
-	all map[string][]syncproto.Mutation // by record key, once loaded
+	tx   *bbolt.Tx
+	all  map[string][]syncproto.Mutation // by record key, once loaded
+	tpls *templateCache                  // may be nil
+}
+
+// templateCache keeps decoded templates by revision: every answer is
+// checked against its template, and decoding one costs more than the
+// rest of the write.
+type templateCache struct {
+	mu sync.Mutex
+	m  map[string]cachedTemplate
+}
+
+type cachedTemplate struct {
+	rev int64
+	t   fieldsync.Template
 }
 
 func (rd *reader) pending(entity, id string) ([]syncproto.Mutation, error) {
@@ -228,9 +243,26 @@ func (rd *reader) template(id string) (*fieldsync.Template, error) {
 	if err != nil || s == nil {
 		return nil, err
 	}
+	if c := rd.tpls; c != nil {
+		c.mu.Lock()
+		hit, ok := c.m[id]
+		c.mu.Unlock()
+		if ok && hit.rev == s.Rev {
+			t := hit.t // callers only read it; the copy keeps the cache safe
+			return &t, nil
+		}
+	}
 	var t fieldsync.Template
 	if err := json.Unmarshal(s.Data, &t); err != nil {
 		return nil, err
+	}
+	if c := rd.tpls; c != nil {
+		c.mu.Lock()
+		if c.m == nil {
+			c.m = map[string]cachedTemplate{}
+		}
+		c.m[id] = cachedTemplate{rev: s.Rev, t: t}
+		c.mu.Unlock()
 	}
 	return &t, nil
 }
