@@ -47,7 +47,7 @@ func auditKnown(tx *bbolt.Tx, entity, id string, changes map[string]json.RawMess
 	for k, v := range changes {
 		e.Changes[k] = fieldsync.Change{To: v}
 	}
-	if err := put(tx.Bucket(bucketAudit), e.ID, e); err != nil {
+	if err := put(auditBucket(tx), e.ID, e); err != nil {
 		return err
 	}
 	return tx.Bucket(indexAuditByEntity).Put(key(entity, id, e.ID), nil)
@@ -63,7 +63,7 @@ func writeAudit(tx *bbolt.Tx, entity, id string, before, after any, actor fields
 		ID: newAuditID(), At: now, UserID: actor.UserID, DeviceID: actor.DeviceID,
 		Action: action, Entity: entity, EntityID: id, Changes: changes,
 	}
-	if err := put(tx.Bucket(bucketAudit), e.ID, e); err != nil {
+	if err := put(auditBucket(tx), e.ID, e); err != nil {
 		return err
 	}
 	return tx.Bucket(indexAuditByEntity).Put(key(entity, id, e.ID), nil)
@@ -545,3 +545,12 @@ func (s *DB) CreateReport(ctx context.Context, r *fieldsync.Report, actor fields
 }
 
 func newAuditID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// auditBucket returns the audit bucket set to fill its pages: its keys are
+// UUIDv7s, so entries only ever append, and bbolt's default of splitting
+// pages half full would leave the largest bucket half empty.
+func auditBucket(tx *bbolt.Tx) *bbolt.Bucket {
+	b := tx.Bucket(bucketAudit)
+	b.FillPercent = 0.95
+	return b
+}

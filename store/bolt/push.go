@@ -180,7 +180,7 @@ func (p *pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now ti
 		return 0, err
 	}
 	e := fieldsync.AuditEntry{ID: newAuditID(), At: now, UserID: actor.UserID, DeviceID: actor.DeviceID, Action: "report.delete", Entity: "report", EntityID: r.ID, Changes: changes}
-	if err := put(p.tx.Bucket(bucketAudit), e.ID, e); err != nil {
+	if err := put(auditBucket(p.tx), e.ID, e); err != nil {
 		return 0, err
 	}
 	if err := p.tx.Bucket(indexAuditByEntity).Put(key("report", r.ID, e.ID), nil); err != nil {
