@@ -108,15 +108,19 @@ func TestStartPausesOnRevokedDevice(t *testing.T) {
 		s := status(t, c)
 		return !s.SignedIn && strings.Contains(s.LastError, "revoked")
 	})
-	var sawRevoked bool
-	for len(c.Events()) > 0 {
-		if e := <-c.Events(); e.Kind == EventError && errors.Is(e.Err, ErrDeviceRevoked) {
-			sawRevoked = true
+	// The status is set before the event is sent: wait for the event too.
+	waitFor(t, "an error event with ErrDeviceRevoked", func() bool {
+		for {
+			select {
+			case e := <-c.Events():
+				if e.Kind == EventError && errors.Is(e.Err, ErrDeviceRevoked) {
+					return true
+				}
+			default:
+				return false
+			}
 		}
-	}
-	if !sawRevoked {
-		t.Error("no error event with ErrDeviceRevoked")
-	}
+	})
 	must(t, c.Arrive(visit))
 	if s := status(t, c); s.Pending != 2 || !s.Running {
 		t.Errorf("status: %+v", s)
