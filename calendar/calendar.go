@@ -74,6 +74,10 @@ func mustParse(data []byte) *Calendar {
 // the embedded cn-2026.json. The value is shared; it is immutable.
 func Default() *Calendar { return defaultCalendar }
 
+// DefaultSource returns the JSON the default calendar was parsed from, for
+// devices that count deadlines offline.
+func DefaultSource() []byte { return append([]byte(nil), cn2026...) }
+
 // file is the JSON format of one calendar year, as in cn-2026.json.
 type file struct {
 	Region   string   `json:"region"`

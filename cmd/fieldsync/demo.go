@@ -17,7 +17,6 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store/bolt"
-	"github.com/fieldsync/fieldsync/templates"
 )
 
 // demo fills a fresh data directory with a small living dataset. It goes
@@ -42,7 +41,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	} else if len(users) > 0 {
 		return fmt.Errorf("%s already has accounts: demo needs a fresh data directory", *data)
 	}
-	if err := store.PublishTemplates(ctx, templates.All()); err != nil {
+	if err := publishReference(ctx, store); err != nil {
 		return err
 	}
 	keys, err := auth.LoadKeySet(dir.keys(), time.Now())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,7 +15,9 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/calendar"
 	"github.com/fieldsync/fieldsync/server"
+	"github.com/fieldsync/fieldsync/sla"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	"github.com/fieldsync/fieldsync/templates"
 )
@@ -56,8 +59,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
-	if err := store.PublishTemplates(ctx, templates.All()); err != nil {
-		return fmt.Errorf("publish templates: %w", err)
+	if err := publishReference(ctx, store); err != nil {
+		return fmt.Errorf("publish reference data: %w", err)
 	}
 	issuer := auth.NewIssuer(keys)
 	srv := server.New(server.Deps{
@@ -131,4 +134,20 @@ func pruneLoop(ctx context.Context, store *bolt.DB, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// publishReference gives every device what it needs to work offline: the
+// report templates, the business calendar and the SLA policy.
+func publishReference(ctx context.Context, store *bolt.DB) error {
+	policy, err := json.Marshal(sla.DefaultPolicy())
+	if err != nil {
+		return err
+	}
+	if err := store.PublishReference(ctx, []bolt.Reference{
+		{Entity: "calendar", ID: "cn-2026", Data: calendar.DefaultSource()},
+		{Entity: "policy", ID: "default", Data: policy},
+	}); err != nil {
+		return err
+	}
+	return store.PublishTemplates(ctx, templates.All())
 }

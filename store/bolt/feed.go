@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,8 +48,12 @@ type feedEntry struct {
 // bucketOf names the bucket each synced entity lives in.
 var bucketOf = map[string][]byte{
 	"customer": bucketCustomers, "site": bucketSites, "asset": bucketAssets, "ticket": bucketTickets,
-	"visit": bucketVisits, "report": bucketReports, "template": bucketTemplates,
+	"visit": bucketVisits, "report": bucketReports,
+	"template": bucketTemplates, "calendar": bucketCalendars, "policy": bucketPolicies,
 }
+
+// referenceEntities are shared with every device.
+var referenceEntities = map[string]bool{"template": true, "calendar": true, "policy": true}
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
@@ -171,7 +176,7 @@ func publishTo(tx *bbolt.Tx, entity, id, op string, parts []string, now time.Tim
 // partitionsOf lists who sees a record: everyone for templates, else the
 // dispatchers and the technicians of the visits it belongs to.
 func partitionsOf(tx *bbolt.Tx, entity, id string) ([]string, error) {
-	if entity == "template" {
+	if referenceEntities[entity] {
 		return []string{partShared}, nil
 	}
 	techs := map[string]bool{}
@@ -336,24 +341,35 @@ func publishExisting(tx *bbolt.Tx) error {
 	return nil
 }
 
-// PublishTemplates stores the report templates as reference data; those
-// that changed (or are new) enter the shared partition.
-func (s *DB) PublishTemplates(ctx context.Context, templates []fieldsync.Template) error {
+// Reference is a piece of reference data every device receives: a report
+// template, the business calendar, the SLA policy.
+type Reference struct {
+	Entity string // template, calendar or policy
+	ID     string
+	Data   json.RawMessage
+}
+
+// PublishReference stores reference data; what changed (or is new) enters
+// the shared partition, so devices learn of it at their next pull.
+func (s *DB) PublishReference(ctx context.Context, refs []Reference) error {
 	changed := false
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketTemplates)
-		for _, t := range templates {
-			raw, err := json.Marshal(t)
-			if err != nil {
+		for _, r := range refs {
+			if !referenceEntities[r.Entity] || r.ID == "" || !json.Valid(r.Data) {
+				return fmt.Errorf("store: bad reference data %s/%q", r.Entity, r.ID)
+			}
+			b := tx.Bucket(bucketOf[r.Entity])
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, r.Data); err != nil {
 				return err
 			}
-			if bytes.Equal(b.Get([]byte(t.ID)), raw) {
+			if bytes.Equal(b.Get([]byte(r.ID)), compact.Bytes()) {
 				continue
 			}
-			if err := b.Put([]byte(t.ID), raw); err != nil {
+			if err := b.Put([]byte(r.ID), compact.Bytes()); err != nil {
 				return err
 			}
-			if _, err := publish(tx, "template", t.ID, syncproto.ChangeUpsert, time.Now().UTC()); err != nil {
+			if _, err := publish(tx, r.Entity, r.ID, syncproto.ChangeUpsert, time.Now().UTC()); err != nil {
 				return err
 			}
 			changed = true
@@ -364,6 +380,19 @@ func (s *DB) PublishTemplates(ctx context.Context, templates []fieldsync.Templat
 		s.notify()
 	}
 	return err
+}
+
+// PublishTemplates publishes report templates as reference data.
+func (s *DB) PublishTemplates(ctx context.Context, templates []fieldsync.Template) error {
+	refs := make([]Reference, 0, len(templates))
+	for _, t := range templates {
+		raw, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		refs = append(refs, Reference{Entity: "template", ID: t.ID, Data: raw})
+	}
+	return s.PublishReference(ctx, refs)
 }
 
 // --- pull -------------------------------------------------------------------

@@ -121,3 +121,39 @@ func TestPullMeetsEachRecordOnceAtItsLatest(t *testing.T) {
 		t.Fatalf("pulled %s, want the latest state", changes[0].Data)
 	}
 }
+
+func TestReferenceDataReachesEveryDeviceOnceAndOnChange(t *testing.T) {
+	w := newWorld(t)
+	refs := []bolt.Reference{
+		{Entity: "calendar", ID: "cn-2026", Data: []byte(`{"year": 2026}`)},
+		{Entity: "policy", ID: "default", Data: []byte(`{"at_risk":"4h"}`)},
+	}
+	must(t, w.db.PublishReference(t.Context(), refs))
+	refsOf := func(tech, cursor string) (map[string]bool, string) {
+		changes, next, _, err := w.db.Pull(t.Context(), bolt.PartitionsFor(tech, fieldsync.RoleTechnician), cursor, 1000)
+		must(t, err)
+		got := map[string]bool{}
+		for _, c := range changes {
+			if c.Entity == "calendar" || c.Entity == "policy" {
+				got[c.Entity+"/"+c.ID] = true
+			}
+		}
+		return got, next
+	}
+	got, cursor := refsOf(w.techB, "")
+	if !got["calendar/cn-2026"] || !got["policy/default"] {
+		t.Fatalf("a technician without visits lacks the reference data: %v", got)
+	}
+	must(t, w.db.PublishReference(t.Context(), refs)) // unchanged: nothing new
+	if got, _ := refsOf(w.techB, cursor); len(got) != 0 {
+		t.Fatalf("republishing unchanged data sent %v", got)
+	}
+	refs[1].Data = []byte(`{"at_risk":"2h"}`)
+	must(t, w.db.PublishReference(t.Context(), refs))
+	if got, _ := refsOf(w.techB, cursor); len(got) != 1 || !got["policy/default"] {
+		t.Fatalf("a changed policy sent %v", got)
+	}
+	if err := w.db.PublishReference(t.Context(), []bolt.Reference{{Entity: "visit", ID: "x", Data: []byte(`{}`)}}); err == nil {
+		t.Fatal("a visit was accepted as reference data")
+	}
+}

@@ -46,6 +46,8 @@ var (
 	bucketTemplates     = []byte("templates")          // template id -> Template (reference data)
 	bucketTombstones    = []byte("tombstones")         // seq \x00 feed key -> time: deletes and evictions, oldest first
 	indexRefusedRecord  = []byte("idx_refused_record") // device \x00 entity \x00 id -> visit id of its first refusal
+	bucketCalendars     = []byte("calendars")          // calendar id -> its JSON (reference data)
+	bucketPolicies      = []byte("policies")           // policy id -> its JSON (reference data)
 
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
@@ -97,6 +99,15 @@ var migrations = []func(tx *bbolt.Tx) error{
 	func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(indexRefusedRecord)
 		return err
+	},
+	// 4 -> 5: calendars and SLA policies join templates as reference data.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketCalendars, bucketPolicies} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 
