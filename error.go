@@ -89,3 +89,13 @@ const EUnsupportedProtocol = "unsupported_protocol"
 
 // EReportSealed means the report was signed and refuses edits.
 const EReportSealed = "report_sealed"
+
+// Media error codes.
+const (
+	EChecksumMismatch = "checksum_mismatch" // the bytes do not hash to what was declared
+	ENotAnImage       = "not_an_image"      // only JPEG, PNG, HEIC and WebP are evidence
+	EImageTooLarge    = "image_too_large"   // dimensions that would exhaust memory decoded
+	EOffsetMismatch   = "offset_mismatch"   // a tus PATCH not at the upload's offset
+	EUploadExpired    = "upload_expired"
+	ETusVersion       = "tus_version" // a tus request without Tus-Resumable: 1.0.0
+)

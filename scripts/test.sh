@@ -20,6 +20,17 @@ fi
 
 export FIELDSYNC_MINIO_BIN=$bin_dir/minio
 
+# The reference tus client, driven from Go tests under Node.
+tus_js_version=4.3.1
+node_dir=$root/.cache/node
+if [[ "$(cat "$node_dir/tus-js-client.version" 2>/dev/null)" != "$tus_js_version" ]]; then
+	echo "scripts/test.sh: installing tus-js-client@$tus_js_version into .cache/node" >&2
+	mkdir -p "$node_dir"
+	npm install --silent --no-audit --no-fund --prefix "$node_dir" "tus-js-client@$tus_js_version" >&2
+	echo "$tus_js_version" >"$node_dir/tus-js-client.version"
+fi
+export FIELDSYNC_NODE_MODULES=$node_dir/node_modules
+
 if [[ $# -eq 0 ]]; then
 	set -- ./...
 fi

@@ -47,7 +47,12 @@ type dispatchWorld struct {
 func newDispatchWorld(t *testing.T, now time.Time) *dispatchWorld {
 	t.Helper()
 	c := &clock{t: now}
-	ts := newTestServer(t, func(d *Deps) { d.Now = c.Now })
+	return worldOn(t, newTestServer(t, func(d *Deps) { d.Now = c.Now }), c)
+}
+
+// worldOn adds the accounts of a dispatch world to a test server.
+func worldOn(t *testing.T, ts *testServer, c *clock) *dispatchWorld {
+	t.Helper()
 	w := &dispatchWorld{testServer: ts, clock: c}
 	ids := map[string]string{}
 	for login, role := range map[string]fieldsync.Role{

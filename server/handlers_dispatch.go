@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -56,11 +57,39 @@ type visitDetail struct {
 	Customer fieldsync.Customer `json:"customer"`
 	Site     fieldsync.Site     `json:"site"`
 	Asset    fieldsync.Asset    `json:"asset"`
-	Reports  []fieldsync.Report `json:"reports"`
+	Reports  []reportView       `json:"reports"`
 	// RefusedWork is what technicians' devices sent for this visit that
 	// the server could not apply (a visit reassigned while they were
 	// offline, a signed report edited): kept for the dispatcher, never lost.
 	RefusedWork []syncproto.Refusal `json:"refused_work"`
+}
+
+// reportView is a report with the verified photos attached to it.
+type reportView struct {
+	fieldsync.Report
+	Photos []photoView `json:"photos"`
+}
+
+type photoView struct {
+	fieldsync.Photo
+	URL      string `json:"url"`
+	ThumbURL string `json:"thumb_url,omitempty"`
+}
+
+func (s *Server) reportViews(ctx context.Context, reports []fieldsync.Report) ([]reportView, error) {
+	out := make([]reportView, 0, len(reports))
+	for _, r := range reports {
+		photos, err := s.deps.Store.ReportPhotos(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		v := reportView{Report: r, Photos: make([]photoView, 0, len(photos))}
+		for _, p := range photos {
+			v.Photos = append(v.Photos, photoView{Photo: p, URL: "/v1/media/" + p.SHA256, ThumbURL: thumbURL(&p)})
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 type ticketView struct {
@@ -490,9 +519,13 @@ func (s *Server) handleGetVisit() echo.HandlerFunc {
 		if p.Is(fieldsync.RoleTechnician) && b.Visit.TechnicianID != p.UserID {
 			return notVisible("visit", b.Visit.ID)
 		}
+		reports, err := s.reportViews(c.Request().Context(), b.Reports)
+		if err != nil {
+			return err
+		}
 		d := visitDetail{
 			visitView: visitView{Visit: b.Visit, SLA: s.visitSLA(&b.Visit)},
-			Ticket:    b.Ticket, Customer: b.Customer, Site: b.Site, Asset: b.Asset, Reports: b.Reports,
+			Ticket:    b.Ticket, Customer: b.Customer, Site: b.Site, Asset: b.Asset, Reports: reports,
 			RefusedWork: []syncproto.Refusal{},
 		}
 		if p.Is(fieldsync.RoleAdmin, fieldsync.RoleDispatcher) {

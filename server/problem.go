@@ -28,6 +28,12 @@ var statusOf = map[string]int{
 	fieldsync.EReportSealed:        http.StatusConflict,
 	fieldsync.ECursorReset:         http.StatusConflict,
 	fieldsync.EUnsupportedProtocol: http.StatusBadRequest,
+	fieldsync.EChecksumMismatch:    460, // tus: Checksum Mismatch
+	fieldsync.ENotAnImage:          http.StatusUnsupportedMediaType,
+	fieldsync.EImageTooLarge:       http.StatusUnprocessableEntity,
+	fieldsync.EOffsetMismatch:      http.StatusConflict,
+	fieldsync.EUploadExpired:       http.StatusGone,
+	fieldsync.ETusVersion:          http.StatusPreconditionFailed,
 	fieldsync.EUnauthorized:        http.StatusUnauthorized,
 	fieldsync.ETokenInvalid:        http.StatusUnauthorized,
 	fieldsync.EBadCredentials:      http.StatusUnauthorized,
@@ -121,9 +127,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		h.Set("WWW-Authenticate", `Bearer realm="fieldsync"`)
 	}
 	h.Set(echo.HeaderContentType, "application/problem+json")
+	title := http.StatusText(status)
+	if status == 460 {
+		title = "Checksum Mismatch"
+	}
 	p := Problem{
 		Type:      "urn:fieldsync:problem:" + ae.Code,
-		Title:     http.StatusText(status),
+		Title:     title,
 		Status:    status,
 		Detail:    ae.Detail,
 		Code:      ae.Code,

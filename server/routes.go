@@ -62,6 +62,17 @@ func (s *Server) routes() {
 	// Sync: technicians push their offline work; they and staff pull.
 	e.POST(pushPath, s.handlePush(), middleware.BodyLimit(byteSize(PushBodyLimit)), authn, auth.Require(roleTechnician))
 	e.GET("/v1/sync/pull", s.handlePull(), authn, staffOr(roleTechnician))
+
+	// Photos: technicians upload by tus; whoever may see a report sees its
+	// photos (checked in the handler).
+	e.OPTIONS(uploadsPath, s.withMedia(s.handleTusOptions()))
+	e.POST(uploadsPath, s.withMedia(s.handleTusCreate()), authn, auth.Require(roleTechnician))
+	e.HEAD(uploadsPath+"/:id", s.withMedia(s.handleTusHead()), authn, auth.Require(roleTechnician))
+	e.PATCH(uploadsPath+"/:id", s.withMedia(s.handleTusPatch()), authn, auth.Require(roleTechnician))
+	e.DELETE(uploadsPath+"/:id", s.withMedia(s.handleTusDelete()), authn, auth.Require(roleTechnician))
+	e.HEAD("/v1/media/:sha", s.withMedia(s.handlePhotoHead()), authn, staffOr(roleTechnician))
+	e.GET("/v1/media/:sha", s.withMedia(s.handlePhotoGet()), authn)
+	e.POST("/v1/media/:sha/attach", s.withMedia(s.handlePhotoAttach()), authn, auth.Require(roleTechnician))
 }
 
 // staffOr admits admins, dispatchers and one more role.

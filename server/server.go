@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,7 @@ import (
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/calendar"
+	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/sla"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/templates"
@@ -52,6 +54,10 @@ type Store interface {
 	Pull(ctx context.Context, parts []string, cursor string, limit int) ([]syncproto.Change, string, bool, error)
 	Changed() <-chan struct{}
 	RefusedWork(ctx context.Context, visitID string) ([]syncproto.Refusal, error)
+
+	Report(ctx context.Context, id string) (*fieldsync.Report, error)
+	ReportPhotos(ctx context.Context, reportID string) ([]fieldsync.Photo, error)
+	PhotoReports(ctx context.Context, sha string) ([]string, error)
 }
 
 // Deps are everything the server needs; New takes them explicitly.
@@ -71,6 +77,10 @@ type Deps struct {
 	Policy sla.Policy
 	// Templates are the report templates; nil uses templates.All().
 	Templates []fieldsync.Template
+	// Media runs photo uploads; its CanAttach, when nil, is the server's
+	// rule (the technician of the report's visit). Without it the photo
+	// routes answer 503.
+	Media *media.Service
 	// Registry receives the HTTP metrics; nil makes a new one.
 	Registry *prometheus.Registry
 	Now      func() time.Time
@@ -93,6 +103,7 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	engine   *syncproto.Engine
+	media    *media.Service
 }
 
 // New wires the middleware and routes.
@@ -132,6 +143,14 @@ func New(d Deps) *Server {
 	e.IPExtractor = echo.ExtractIPDirect()
 	s := &Server{echo: e, deps: d, log: d.Logger, registry: d.Registry, metrics: newHTTPMetrics(d.Registry)}
 	e.HTTPErrorHandler = s.handleError
+	if s.media = d.Media; s.media != nil {
+		if s.media.CanAttach == nil {
+			s.media.CanAttach = s.canAttach
+		}
+		if s.media.Metrics == nil {
+			s.media.Metrics = media.NewMetrics(d.Registry)
+		}
+	}
 	s.engine = &syncproto.Engine{Store: d.Store, Now: d.Now, Templates: func(id string) (fieldsync.Template, bool) {
 		for _, t := range d.Templates {
 			if t.ID == id {
@@ -145,14 +164,16 @@ func New(d Deps) *Server {
 		s.requestID,
 		s.observe, // logs and metrics see the final status of every request
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
-		middleware.ContextTimeout(d.Timeout),
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
+		// Photo bytes take as long as a weak network needs (the server's read
+		// timeout still bounds them), and are not compressed again.
+		middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Timeout, Skipper: isMedia}),
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Skipper: isMedia}),
 		middleware.Decompress(),
 		// After Decompress, so the limit counts the bytes a handler reads.
 		// A push has a limit of its own (routes.go).
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 			Limit:   byteSize(d.BodyLimit),
-			Skipper: func(c echo.Context) bool { return c.Path() == pushPath },
+			Skipper: func(c echo.Context) bool { return c.Path() == pushPath || isMedia(c) },
 		}),
 	)
 	s.routes()
@@ -164,6 +185,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 
 // Routes lists the registered routes (for the OpenAPI check).
 func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
+// isMedia reports whether a request is for photo bytes, which the media
+// service bounds itself (Upload-Length, its size limit).
+func isMedia(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/v1/media/") }
 
 // byteSize writes n in the form BodyLimit parses ("1048576B").
 func byteSize(n int64) string { return strconv.FormatInt(n, 10) + "B" }

@@ -16,6 +16,9 @@ import (
 
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/calendar"
+	"github.com/fieldsync/fieldsync/media"
+	"github.com/fieldsync/fieldsync/media/localstore"
+	"github.com/fieldsync/fieldsync/media/s3store"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/sla"
 	"github.com/fieldsync/fieldsync/store/bolt"
@@ -28,6 +31,21 @@ type dataDir string
 func (d dataDir) db() string    { return filepath.Join(string(d), "fieldsync.db") }
 func (d dataDir) keys() string  { return filepath.Join(string(d), "keys") }
 func (d dataDir) media() string { return filepath.Join(string(d), "media") }
+func (d dataDir) spool() string { return filepath.Join(string(d), "spool") }
+
+// openBlobs opens the photo store: S3 when an endpoint is configured, else
+// the data directory. It says which, without credentials, for the log.
+func openBlobs(ctx context.Context, dir dataDir, s3 s3store.Config) (media.BlobStore, string, error) {
+	if err := os.MkdirAll(dir.spool(), 0o700); err != nil {
+		return nil, "", err
+	}
+	if s3.Endpoint == "" {
+		st, err := localstore.New(dir.media())
+		return st, dir.media(), err
+	}
+	st, err := s3store.New(ctx, s3)
+	return st, "s3://" + s3.Endpoint + "/" + s3.Bucket, err
+}
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -37,6 +55,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	bodyLimit := fs.Int64("body-limit", server.DefaultBodyLimit, "largest request body in bytes, after decompression")
 	shutdownGrace := fs.Duration("shutdown-grace", 30*time.Second, "time requests in flight get to finish on SIGTERM")
+	var s3 s3store.Config
+	fs.StringVar(&s3.Endpoint, "s3-endpoint", "", "S3-compatible endpoint (host:port) for photos; empty keeps them in DATA/media")
+	fs.StringVar(&s3.Bucket, "s3-bucket", "fieldsync", "S3 bucket for photos (created if missing)")
+	fs.StringVar(&s3.AccessKey, "s3-access-key", "", "S3 access key")
+	fs.StringVar(&s3.SecretKey, "s3-secret-key", "", "S3 secret key (prefer FIELDSYNC_S3_SECRET_KEY: flags show in ps)")
+	fs.StringVar(&s3.Region, "s3-region", "", "S3 region")
+	fs.BoolVar(&s3.Insecure, "s3-insecure", false, "plain HTTP to the S3 endpoint")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -62,8 +87,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := publishReference(ctx, store); err != nil {
 		return fmt.Errorf("publish reference data: %w", err)
 	}
+	blobs, where, err := openBlobs(ctx, dir, s3)
+	if err != nil {
+		return fmt.Errorf("photo storage: %w", err)
+	}
+	photos := &media.Service{Blobs: blobs, Store: store, SpoolDir: dir.spool()}
 	issuer := auth.NewIssuer(keys)
 	srv := server.New(server.Deps{
+		Media:     photos,
 		Store:     store,
 		Auth:      auth.NewService(store, issuer, nil),
 		Issuer:    issuer,
@@ -85,11 +116,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "data", string(dir), "version", buildVersion(), "signing_kid", keys.Signing().Kid)
+	log.Info("listening", "addr", ln.Addr().String(), "data", string(dir), "photos", where, "version", buildVersion(), "signing_kid", keys.Signing().Kid)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	go pruneLoop(ctx, store, log)
+	go func() {
+		if err := photos.Run(ctx, 10*time.Minute); err != nil {
+			log.Error("expiring uploads stopped", "error", err.Error())
+		}
+	}()
 
 	select {
 	case err := <-errc:

@@ -554,3 +554,8 @@ func auditBucket(tx *bbolt.Tx) *bbolt.Bucket {
 	b.FillPercent = 0.95
 	return b
 }
+
+// Report returns a report or ENotFound.
+func (s *DB) Report(ctx context.Context, id string) (*fieldsync.Report, error) {
+	return view[fieldsync.Report](s, bucketReports, "report", id)
+}

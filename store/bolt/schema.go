@@ -49,6 +49,14 @@ var (
 	bucketCalendars     = []byte("calendars")          // calendar id -> its JSON (reference data)
 	bucketPolicies      = []byte("policies")           // policy id -> its JSON (reference data)
 
+	// Media.
+	bucketUploads      = []byte("uploads")            // upload id -> media.Upload (in progress)
+	indexUploadsByUser = []byte("idx_uploads_user")   // user \x00 upload
+	indexUploadsExpiry = []byte("idx_uploads_expiry") // expiry (8 bytes, unix ns) \x00 upload
+	bucketPhotos       = []byte("photos")             // sha256 -> Photo (verified evidence)
+	indexReportPhotos  = []byte("idx_report_photos")  // report \x00 slot \x00 sha256
+	indexPhotoReports  = []byte("idx_photo_reports")  // sha256 \x00 report
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -103,6 +111,15 @@ var migrations = []func(tx *bbolt.Tx) error{
 	// 4 -> 5: calendars and SLA policies join templates as reference data.
 	func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketCalendars, bucketPolicies} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	// 5 -> 6: photo uploads and evidence.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketUploads, indexUploadsByUser, indexUploadsExpiry, bucketPhotos, indexReportPhotos, indexPhotoReports} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -1,0 +1,62 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// ErrNotFound is returned by a BlobStore for an object or upload it does
+// not hold.
+var ErrNotFound = errors.New("media: not found")
+
+// ErrExists is returned by Finish when an object with that hash is stored
+// already: the upload's bytes are discarded, the stored object is kept.
+var ErrExists = errors.New("media: object exists")
+
+// BlobStore keeps uploads in progress and finished objects. An upload's
+// progress lives in State, an opaque value the caller persists (in the
+// server's store) after every call that returns one, so an upload resumes
+// after a restart of the server; a store keeps nothing about uploads in
+// memory. Objects are named by the hex SHA-256 of their bytes and are
+// never overwritten. Implementations: localstore (a directory) and s3store
+// (S3 through minio-go).
+type BlobStore interface {
+	// Begin starts an upload of size bytes.
+	Begin(ctx context.Context, uploadID string, size int64) (State, error)
+	// Append adds the bytes of r to the upload, which holds st.Offset
+	// bytes so far. It consumes r to its end or first error and returns
+	// the new state holding every byte it kept, also when it returns an
+	// error (a cut connection keeps what arrived). It never holds the
+	// bytes of r in memory beyond a bounded buffer.
+	Append(ctx context.Context, uploadID string, st State, r io.Reader) (State, error)
+	// Finish publishes a complete upload as the object sha256 (lower-case
+	// hex, already verified by the caller) and forgets the upload. If the
+	// object exists it discards the upload and returns ErrExists.
+	Finish(ctx context.Context, uploadID string, st State, sha256 string) error
+	// Abort discards an upload and every part of it.
+	Abort(ctx context.Context, uploadID string, st State) error
+
+	// Stat returns an object's size, or ErrNotFound.
+	Stat(ctx context.Context, key string) (int64, error)
+	// Open reads length bytes of an object from offset (length < 0: to
+	// the end), or ErrNotFound.
+	Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
+	// Put stores a derived object (a thumbnail) under key, replacing it:
+	// derived objects can always be made again from the evidence.
+	Put(ctx context.Context, key string, r io.Reader, size int64) error
+}
+
+// State is an upload's progress: how many bytes it holds, and whatever the
+// store needs to go on (part numbers and tags, an S3 upload id).
+type State struct {
+	Offset  int64  `json:"offset"`
+	Size    int64  `json:"size"`
+	Backend []byte `json:"backend,omitempty"`
+}
+
+// Keys of objects: evidence by hash, derived objects beside it.
+func EvidenceKey(sha256 string) string { return "photos/" + sha256 }
+
+// ThumbKey names the thumbnail of an evidence object.
+func ThumbKey(sha256 string) string { return "thumbs/" + sha256 + ".jpg" }

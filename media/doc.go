@@ -1,0 +1,5 @@
+// Package media receives photo evidence: the tus 1.0 resumable upload
+// protocol (tus.go), content addressing by SHA-256, and the blob stores
+// behind it (blobs.go declares what it needs; localstore and s3store
+// implement it). Images are inspected and thumbnailed by media/photo.
+package media

@@ -1,0 +1,352 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/media"
+)
+
+// The tus 1.0.0 protocol (https://tus.io/protocols/resumable-upload):
+// core, creation, creation-with-upload, checksum, termination, expiration.
+const (
+	tusVersion    = "1.0.0"
+	tusExtensions = "creation,creation-with-upload,checksum,termination,expiration"
+	uploadsPath   = "/v1/media/uploads"
+	offsetStream  = "application/offset+octet-stream"
+)
+
+// withMedia answers 503 when the server runs without photo storage.
+func (s *Server) withMedia(h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.media == nil {
+			return fieldsync.Errorf(fieldsync.EUnavailable, "photo storage is not configured on this server")
+		}
+		return h(c)
+	}
+}
+
+func tusHeaders(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Tus-Resumable", tusVersion)
+	h.Set("Cache-Control", "no-store")
+}
+
+// tusRequest refuses requests of another protocol version (412).
+func tusRequest(c echo.Context) error {
+	tusHeaders(c)
+	if v := c.Request().Header.Get("Tus-Resumable"); v != tusVersion {
+		c.Response().Header().Set("Tus-Version", tusVersion)
+		return fieldsync.Errorf(fieldsync.ETusVersion, "send Tus-Resumable: %s", tusVersion)
+	}
+	return nil
+}
+
+func (s *Server) handleTusOptions() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tusHeaders(c)
+		h := c.Response().Header()
+		h.Set("Tus-Version", tusVersion)
+		h.Set("Tus-Extension", tusExtensions)
+		h.Set("Tus-Max-Size", strconv.FormatInt(s.media.MaxUpload(), 10))
+		h.Set("Tus-Checksum-Algorithm", media.ChecksumAlgorithms)
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// parseMetadata reads Upload-Metadata: "key base64value,key2 base64value".
+func parseMetadata(v string) (map[string]string, error) {
+	meta := map[string]string{}
+	if strings.TrimSpace(v) == "" {
+		return meta, nil
+	}
+	if len(v) > 4096 {
+		return nil, fieldsync.Errorf(fieldsync.EInvalid, "Upload-Metadata is too long")
+	}
+	for _, pair := range strings.Split(v, ",") {
+		k, b64, _ := strings.Cut(strings.TrimSpace(pair), " ")
+		if k == "" {
+			return nil, fieldsync.Errorf(fieldsync.EInvalid, "Upload-Metadata has an empty key")
+		}
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, fieldsync.Errorf(fieldsync.EInvalid, "Upload-Metadata value of %q is not base64", k)
+		}
+		meta[k] = string(raw)
+	}
+	return meta, nil
+}
+
+func uploadHeaders(c echo.Context, u *media.Upload) {
+	h := c.Response().Header()
+	h.Set("Upload-Offset", strconv.FormatInt(u.Offset(), 10))
+	h.Set("Upload-Length", strconv.FormatInt(u.Length, 10))
+	h.Set("Upload-Expires", u.ExpiresAt.UTC().Format(http.TimeFormat))
+}
+
+func (s *Server) handleTusCreate() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := tusRequest(c); err != nil {
+			return err
+		}
+		req := c.Request()
+		if req.Header.Get("Upload-Defer-Length") != "" {
+			return fieldsync.Errorf(fieldsync.EInvalid, "Upload-Length is required (deferred length is not supported)")
+		}
+		length, err := strconv.ParseInt(req.Header.Get("Upload-Length"), 10, 64)
+		if err != nil {
+			return fieldsync.Errorf(fieldsync.EInvalid, "Upload-Length must be a number of bytes")
+		}
+		meta, err := parseMetadata(req.Header.Get("Upload-Metadata"))
+		if err != nil {
+			return err
+		}
+		a := actor(c)
+		u, err := s.media.Create(req.Context(), a, length, meta)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Location", uploadsPath+"/"+u.ID)
+		uploadHeaders(c, u)
+		// creation-with-upload: the first bytes may come with the POST.
+		if req.Header.Get(echo.HeaderContentType) == offsetStream && req.ContentLength != 0 {
+			u2, p, err := s.media.Write(req.Context(), a, u.ID, 0, req.Body, nil)
+			if u2 != nil {
+				uploadHeaders(c, u2)
+			}
+			if err != nil {
+				return err
+			}
+			s.photoDone(c, p)
+		}
+		return c.NoContent(http.StatusCreated)
+	}
+}
+
+func (s *Server) handleTusHead() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := tusRequest(c); err != nil {
+			return err
+		}
+		u, err := s.media.Get(c.Request().Context(), actor(c), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		uploadHeaders(c, u)
+		if meta := c.Request().Header.Get("Upload-Metadata"); meta == "" {
+			c.Response().Header().Set("Upload-Metadata", encodeMetadata(u.Metadata))
+		}
+		return c.NoContent(http.StatusOK)
+	}
+}
+
+func encodeMetadata(meta map[string]string) string {
+	var parts []string
+	for k, v := range meta {
+		parts = append(parts, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (s *Server) handleTusPatch() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := tusRequest(c); err != nil {
+			return err
+		}
+		req := c.Request()
+		if req.Header.Get(echo.HeaderContentType) != offsetStream {
+			return fieldsync.Errorf(fieldsync.EUnsupported, "a PATCH carries Content-Type: %s", offsetStream)
+		}
+		offset, err := strconv.ParseInt(req.Header.Get("Upload-Offset"), 10, 64)
+		if err != nil || offset < 0 {
+			return fieldsync.Errorf(fieldsync.EInvalid, "Upload-Offset must be a number of bytes")
+		}
+		var sum *media.Checksum
+		if v := req.Header.Get("Upload-Checksum"); v != "" {
+			if sum, err = media.ParseChecksum(v); err != nil {
+				return err
+			}
+		}
+		u, p, err := s.media.Write(req.Context(), actor(c), c.Param("id"), offset, req.Body, sum)
+		if u != nil {
+			uploadHeaders(c, u)
+		}
+		if err != nil {
+			return err
+		}
+		s.photoDone(c, p)
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// photoDone tells the client which photo its upload became.
+func (s *Server) photoDone(c echo.Context, p *fieldsync.Photo) {
+	if p != nil {
+		c.Response().Header().Set("Fieldsync-Photo", "/v1/media/"+p.SHA256)
+	}
+}
+
+func (s *Server) handleTusDelete() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := tusRequest(c); err != nil {
+			return err
+		}
+		if err := s.media.Terminate(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// handlePhotoHead says whether a photo is stored, so a device never sends
+// one the server has.
+func (s *Server) handlePhotoHead() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := s.media.Exists(c.Request().Context(), c.Param("sha"))
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set(echo.HeaderContentLength, strconv.FormatInt(p.Size, 10))
+		c.Response().Header().Set(echo.HeaderContentType, p.Type)
+		c.Response().Header().Set("ETag", `"`+p.SHA256+`"`)
+		return c.NoContent(http.StatusOK)
+	}
+}
+
+// handlePhotoGet serves a photo (or ?variant=thumb) to those who may see
+// its report, with ranges, an ETag and a long cache life: the bytes under
+// a hash never change.
+func (s *Server) handlePhotoGet() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		p, err := s.media.Exists(ctx, c.Param("sha"))
+		if err != nil {
+			return err
+		}
+		if err := s.maySeePhoto(c, p.SHA256); err != nil {
+			return err
+		}
+		thumb := false
+		switch v := c.QueryParam("variant"); v {
+		case "":
+		case "thumb":
+			thumb = true
+		default:
+			return fieldsync.Errorf(fieldsync.EInvalid, "variant must be thumb, not %q", v)
+		}
+		r, err := s.media.Open(ctx, p, thumb)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		h := c.Response().Header()
+		etag, ctype := `"`+p.SHA256+`"`, p.Type
+		if thumb {
+			etag, ctype = `"`+p.SHA256+`-thumb"`, "image/jpeg"
+		}
+		h.Set("ETag", etag)
+		h.Set(echo.HeaderContentType, ctype)
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+		h.Set("X-Content-Type-Options", "nosniff")
+		http.ServeContent(c.Response(), c.Request(), "", time.Time{}, r)
+		return nil
+	}
+}
+
+type attachRequest struct {
+	ReportID string `json:"report_id"`
+	Slot     string `json:"slot"`
+}
+
+// handlePhotoAttach puts a stored photo on a report's slot without its
+// bytes being sent again.
+func (s *Server) handlePhotoAttach() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req attachRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		p, err := s.media.Attach(c.Request().Context(), actor(c), c.Param("sha"), req.ReportID, req.Slot)
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusOK, photoView{Photo: *p, URL: "/v1/media/" + p.SHA256, ThumbURL: thumbURL(p)})
+	}
+}
+
+func thumbURL(p *fieldsync.Photo) string {
+	if !p.Thumbnail {
+		return ""
+	}
+	return "/v1/media/" + p.SHA256 + "?variant=thumb"
+}
+
+// maySeePhoto admits those who may see any report the photo is on.
+func (s *Server) maySeePhoto(c echo.Context, sha string) error {
+	reports, err := s.deps.Store.PhotoReports(c.Request().Context(), sha)
+	if err != nil {
+		return err
+	}
+	for _, r := range reports {
+		if err := s.maySeeReport(c, r); err == nil {
+			return nil
+		} else if fieldsync.ErrorCode(err) != fieldsync.ENotFound {
+			return err
+		}
+	}
+	return notVisible("photo", sha)
+}
+
+// maySeeReport admits staff, the technician of the report's visit, and
+// the customer of its ticket; to others the photo does not exist.
+func (s *Server) maySeeReport(c echo.Context, reportID string) error {
+	p := auth.PrincipalFrom(c)
+	if p.Is(fieldsync.RoleAdmin, fieldsync.RoleDispatcher) {
+		return nil
+	}
+	ctx := c.Request().Context()
+	r, err := s.deps.Store.Report(ctx, reportID)
+	if err != nil {
+		return notVisible("photo", c.Param("sha"))
+	}
+	b, err := s.deps.Store.VisitBundle(ctx, r.VisitID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.Is(fieldsync.RoleTechnician) && b.Visit.TechnicianID == p.UserID:
+		return nil
+	case p.Is(fieldsync.RoleCustomer):
+		if ok, err := s.ownsTicket(c, &b.Ticket); err != nil || ok {
+			return err
+		}
+	}
+	return notVisible("photo", c.Param("sha"))
+}
+
+// canAttach admits the technician of the report's visit.
+func (s *Server) canAttach(ctx context.Context, userID, reportID string) error {
+	r, err := s.deps.Store.Report(ctx, reportID)
+	if fieldsync.ErrorCode(err) == fieldsync.ENotFound {
+		return fieldsync.Errorf(fieldsync.ENotFound, "report %q is not on the server yet; sync it first", reportID)
+	}
+	if err != nil {
+		return err
+	}
+	b, err := s.deps.Store.VisitBundle(ctx, r.VisitID)
+	if err != nil {
+		return err
+	}
+	if b.Visit.TechnicianID != userID {
+		return fieldsync.Errorf(fieldsync.EForbidden, "report %q belongs to another technician's visit", reportID)
+	}
+	return nil
+}
