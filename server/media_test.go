@@ -12,8 +12,10 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"log/slog"
 	"math/rand"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +25,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/localstore"
@@ -45,8 +48,9 @@ type mediaWorld struct {
 // through Fieldsync.
 type backend struct {
 	blobs     media.BlobStore
-	leftovers func() []string // what unfinished uploads left behind
-	evidence  func() []string // stored evidence objects, as the backend names them
+	reopen    func() media.BlobStore // a new store value on the same storage, as after a restart
+	leftovers func() []string        // what unfinished uploads left behind
+	evidence  func() []string        // stored evidence objects, as the backend names them
 }
 
 // backends are the photo stores the media tests run against: a directory,
@@ -72,12 +76,20 @@ func newBackend(t *testing.T, kind string) *backend {
 			t.Fatal(err)
 		}
 		return &backend{blobs: blobs,
+			reopen: func() media.BlobStore {
+				st, err := localstore.New(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st
+			},
 			leftovers: func() []string { return list(filepath.Join(dir, "uploads")) },
 			evidence:  func() []string { return list(filepath.Join(dir, "objects", "photos")) }}
 	}
 	m := testenv.MinIO(t)
 	const bucket = "fieldsync-test"
-	blobs, err := s3store.New(t.Context(), s3store.Config{Endpoint: m.Endpoint, Bucket: bucket, AccessKey: m.AccessKey, SecretKey: m.SecretKey, Insecure: true})
+	cfg := s3store.Config{Endpoint: m.Endpoint, Bucket: bucket, AccessKey: m.AccessKey, SecretKey: m.SecretKey, Insecure: true}
+	blobs, err := s3store.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +104,13 @@ func newBackend(t *testing.T, kind string) *backend {
 		return out
 	}
 	return &backend{blobs: blobs,
+		reopen: func() media.BlobStore {
+			st, err := s3store.New(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		},
 		leftovers: func() []string {
 			out := objects("uploads/")
 			for u := range client.ListIncompleteUploads(context.Background(), bucket, "", true) {
@@ -462,5 +481,44 @@ func TestTusJSClientUploadsWithAnInterruption(t *testing.T) {
 	}
 	if hexSHA(body) != sha {
 		t.Fatal("the downloaded bytes do not hash to the photo's name")
+	}
+}
+
+// TestTusResumesAfterAServerRestart cuts an upload between two servers:
+// the second has nothing in memory from the first, only the store's
+// record and the blob store's parts.
+func TestTusResumesAfterAServerRestart(t *testing.T) {
+	for _, kind := range backends {
+		t.Run(kind, func(t *testing.T) {
+			w := newMediaWorld(t, kind)
+			photo := testJPEG(t, 1600, 1200, 7) // several MB: S3 parts and a tail
+			sha := hexSHA(photo)
+			loc := w.create(t, w.techA, photo, sha)
+			half := len(photo) / 2
+			if res, body := w.patch(t, w.techA, loc, 0, photo[:half], ""); res.StatusCode != 204 {
+				t.Fatalf("first half: %d %s", res.StatusCode, body)
+			}
+
+			restarted := &media.Service{Blobs: w.backend.reopen(), Store: w.store, SpoolDir: t.TempDir(), Now: w.clock.Now}
+			s2 := New(Deps{Store: w.store, Auth: w.testServer.svc, Issuer: auth.NewIssuer(w.keys), Media: restarted, Now: w.clock.Now,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			ts2 := httptest.NewServer(s2)
+			defer ts2.Close()
+			dw := *w.dispatchWorld
+			dw.testServer = &testServer{Server: ts2, store: w.store, svc: w.testServer.svc, keys: w.keys, logs: w.logs}
+			w2 := *w
+			w2.dispatchWorld = &dw
+
+			res, _ := w2.tus(t, w.techA, "HEAD", loc, nil, nil)
+			if res.StatusCode != 200 || res.Header.Get("Upload-Offset") != strconv.Itoa(half) {
+				t.Fatalf("after the restart: %d offset %q, want %d", res.StatusCode, res.Header.Get("Upload-Offset"), half)
+			}
+			if res, body := w2.patch(t, w.techA, loc, half, photo[half:], sha256Header(photo[half:])); res.StatusCode != 204 || res.Header.Get("Fieldsync-Photo") == "" {
+				t.Fatalf("second half: %d %s", res.StatusCode, body)
+			}
+			if res, body := w2.tus(t, w.disp, "GET", "/v1/media/"+sha, nil, nil); res.StatusCode != 200 || hexSHA(body) != sha {
+				t.Fatalf("the resumed photo: %d, hash %s", res.StatusCode, hexSHA(body))
+			}
+		})
 	}
 }
