@@ -3,7 +3,9 @@ package media
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 )
 
 // ErrNotFound is returned by a BlobStore for an object or upload it does
@@ -60,3 +62,33 @@ func EvidenceKey(sha256 string) string { return "photos/" + sha256 }
 
 // ThumbKey names the thumbnail of an evidence object.
 func ThumbKey(sha256 string) string { return "thumbs/" + sha256 + ".jpg" }
+
+// ValidKey accepts object keys like "photos/<sha256>" and
+// "thumbs/<sha256>.jpg": lower-case letters, digits and "/._-", relative,
+// with no empty, "." or ".." element, so that a key names one file under a
+// directory and one object in a bucket, the same on every store.
+func ValidKey(key string) error {
+	ok := len(key) > 0 && len(key) <= 512 && !strings.Contains(key, "..")
+	for _, elem := range strings.Split(key, "/") {
+		ok = ok && elem != "" && elem != "." && validChars(elem)
+	}
+	if !ok {
+		return fmt.Errorf("media: invalid key %q", key)
+	}
+	return nil
+}
+
+// ValidUploadID accepts one path element of the same letters, as the
+// service's UUIDs are, so each upload owns the name uploads/<id>.
+func ValidUploadID(id string) bool {
+	return len(id) > 0 && len(id) <= 128 && id != "." && !strings.Contains(id, "..") && validChars(id)
+}
+
+func validChars(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
 )
 
@@ -142,7 +143,7 @@ func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, sha
 	if err != nil {
 		return err
 	}
-	if !validSHA256(sha256) {
+	if !fieldsync.ValidSHA256(sha256) {
 		return fmt.Errorf("localstore: not a lower-case hex SHA-256: %q", sha256)
 	}
 	if st.Offset != st.Size {
@@ -201,7 +202,7 @@ func (s *Store) Abort(ctx context.Context, uploadID string, st media.State) erro
 
 // Stat returns the size of the object key.
 func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
-	if err := validKey(key); err != nil {
+	if err := media.ValidKey(key); err != nil {
 		return 0, err
 	}
 	fi, err := os.Stat(s.objectPath(key))
@@ -215,7 +216,7 @@ func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
 // the end; past the end: what there is). An offset past the end is an
 // error.
 func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	if err := validKey(key); err != nil {
+	if err := media.ValidKey(key); err != nil {
 		return nil, err
 	}
 	if offset < 0 {
@@ -244,7 +245,7 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 // file that is renamed over key only when exactly size bytes arrived.
 // Evidence (media.EvidenceKey) is never written this way.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) error {
-	if err := validKey(key); err != nil {
+	if err := media.ValidKey(key); err != nil {
 		return err
 	}
 	if strings.HasPrefix(key, media.EvidenceKey("")) {
@@ -285,7 +286,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 }
 
 func (s *Store) uploadPath(id string) (string, error) {
-	if !validUploadID(id) {
+	if !media.ValidUploadID(id) {
 		return "", fmt.Errorf("localstore: invalid upload id %q", id)
 	}
 	return filepath.Join(s.uploads, id), nil

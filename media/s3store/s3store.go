@@ -33,6 +33,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
 )
 
@@ -108,7 +109,7 @@ type part struct {
 
 // Begin starts a multipart upload at uploads/<id>/data.
 func (s *Store) Begin(ctx context.Context, uploadID string, size int64) (media.State, error) {
-	if !validUploadID(uploadID) {
+	if !media.ValidUploadID(uploadID) {
 		return media.State{}, fmt.Errorf("s3store: invalid upload id %q", uploadID)
 	}
 	if size < 0 || size > maxParts*partSize {
@@ -216,7 +217,7 @@ func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, sha
 	if err != nil {
 		return err
 	}
-	if !validSHA256(sha256) {
+	if !fieldsync.ValidSHA256(sha256) {
 		return fmt.Errorf("s3store: not a lower-case hex SHA-256: %q", sha256)
 	}
 	if st.Offset != st.Size {
@@ -373,7 +374,7 @@ func (s *Store) removePrefix(ctx context.Context, prefix string) (int, error) {
 
 // Stat returns the size of the object key.
 func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
-	if err := validKey(key); err != nil {
+	if err := media.ValidKey(key); err != nil {
 		return 0, err
 	}
 	info, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
@@ -387,7 +388,7 @@ func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
 // GET (length < 0: to the end; past the end: what there is). An offset
 // past the end is an error.
 func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	if err := validKey(key); err != nil {
+	if err := media.ValidKey(key); err != nil {
 		return nil, err
 	}
 	if offset < 0 {
@@ -435,7 +436,7 @@ func (s *Store) openEmpty(ctx context.Context, key string, offset int64) (io.Rea
 // object whole or not at all. Evidence (media.EvidenceKey) is never
 // written this way.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) error {
-	if err := validKey(key); err != nil {
+	if err := media.ValidKey(key); err != nil {
 		return err
 	}
 	if strings.HasPrefix(key, media.EvidenceKey("")) {
@@ -507,7 +508,7 @@ func (s *Store) uploadErr(uploadID string, err error) error {
 
 func decode(uploadID string, st media.State) (state, error) {
 	var bs state
-	if !validUploadID(uploadID) {
+	if !media.ValidUploadID(uploadID) {
 		return bs, fmt.Errorf("s3store: invalid upload id %q", uploadID)
 	}
 	if err := json.Unmarshal(st.Backend, &bs); err != nil {
