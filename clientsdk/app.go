@@ -49,8 +49,9 @@ func (c *Client) Visits() ([]fieldsync.Visit, error) {
 
 // Bundle returns a visit with its ticket, customer, site, asset and
 // reports (pending work laid over; reports created on the device appear at
-// once). ENotFound when the device has no such visit. A part the server has
-// not delivered yet is left as its zero value.
+// once; photos attached on the device are listed in each report's
+// Extra[LocalPhotosKey]). ENotFound when the device has no such visit. A
+// part the server has not delivered yet is left as its zero value.
 func (c *Client) Bundle(visitID string) (*fieldsync.VisitBundle, error) {
 	var b fieldsync.VisitBundle
 	err := c.view(func(rd *reader) error {
@@ -80,6 +81,9 @@ func (c *Client) Bundle(visitID string) (*fieldsync.VisitBundle, error) {
 		b.Reports = []fieldsync.Report{}
 		for _, r := range all {
 			if r.VisitID == visitID {
+				if err := layPhotos(rd.tx, &r); err != nil {
+					return err
+				}
 				b.Reports = append(b.Reports, r)
 			}
 		}
@@ -95,11 +99,15 @@ func (c *Client) Bundle(visitID string) (*fieldsync.VisitBundle, error) {
 }
 
 // Report returns one report with pending work laid over, or ENotFound.
+// The photos attached on the device are listed in
+// Extra[LocalPhotosKey] (see AttachPhoto).
 func (c *Client) Report(reportID string) (*fieldsync.Report, error) {
 	var r *fieldsync.Report
 	err := c.view(func(rd *reader) (err error) {
-		r, err = rd.report(reportID)
-		return err
+		if r, err = rd.report(reportID); err != nil {
+			return err
+		}
+		return layPhotos(rd.tx, r)
 	})
 	return r, err
 }

@@ -48,6 +48,13 @@ type Options struct {
 	// retried. Defaults 1s and 2m.
 	MinBackoff, MaxBackoff time.Duration
 
+	// PhotoChunkSize is how many bytes of a photo one upload request (a
+	// tus PATCH) carries: a connection cut mid-transfer costs at most one
+	// chunk sent again, and an upload holds no more than a small buffer in
+	// memory whatever the chunk. Default 1 MiB; at least 16 KiB. A chunk
+	// may take RequestTimeout plus one second per 32 KiB.
+	PhotoChunkSize int64
+
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the SDK's logs; nil discards them. Tokens and
@@ -96,6 +103,14 @@ type Client struct {
 	running bool
 
 	tpls templateCache
+
+	// Photos (photos.go, upload.go).
+	photoDir     string        // <db file>.photos: the device's copies, named by SHA-256
+	photoFileMu  sync.Mutex    // an attachment's file and its queue entry settle together
+	photoSem     chan struct{} // one photo round at a time (capacity 1); a channel so waiting obeys ctx
+	photosDue    chan struct{} // Start's photo worker has work (capacity 1)
+	photoTimeout time.Duration // of one upload request
+	photoErr     string        // guarded by mu: why the last photo round stopped; "" when it did not
 }
 
 // Open opens (creating if missing) the SDK's database at path.
@@ -113,6 +128,11 @@ func Open(path string, opts Options) (*Client, error) {
 		db.Close()
 		return nil, fmt.Errorf("clientsdk: open %s: %w", path, err)
 	}
+	photoDir := path + ".photos"
+	if err := preparePhotoDir(db, photoDir); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("clientsdk: open %s: %w", path, err)
+	}
 	clock := syncproto.NewClock(opts.DeviceID, opts.Now)
 	clock.Observe(last) // stamps stay monotonic across restarts, whatever the wall clock does
 	c := &Client{
@@ -124,6 +144,11 @@ func Open(path string, opts Options) (*Client, error) {
 		changed:  make(chan struct{}, 1),
 		loggedIn: make(chan struct{}, 1),
 		events:   make(chan Event, 64),
+
+		photoDir:     photoDir,
+		photoSem:     make(chan struct{}, 1),
+		photosDue:    make(chan struct{}, 1),
+		photoTimeout: photoRequestTimeout(opts),
 	}
 	if s, err := c.session(); err == nil && s.stopped != nil {
 		c.lastErr = s.stopped.Error()
@@ -157,6 +182,12 @@ func withDefaults(o Options) (Options, error) {
 	if o.PollWait == 0 {
 		o.PollWait = 25 * time.Second
 	}
+	switch {
+	case o.PhotoChunkSize <= 0:
+		o.PhotoChunkSize = DefaultPhotoChunkSize
+	case o.PhotoChunkSize < minPhotoChunkSize:
+		o.PhotoChunkSize = minPhotoChunkSize
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -167,7 +198,7 @@ func withDefaults(o Options) (Options, error) {
 		if o.HTTPClient != nil {
 			o.Transport = o.HTTPClient
 		} else {
-			o.Transport = defaultHTTPClient(o.RequestTimeout + max(o.PollWait, 0))
+			o.Transport = defaultHTTPClient(max(o.RequestTimeout+max(o.PollWait, 0), photoRequestTimeout(o)))
 		}
 	}
 	return o, nil

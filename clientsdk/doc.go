@@ -19,16 +19,34 @@
 // session stops syncing (ErrDeviceRevoked, ErrSignedOut) and keeps every
 // byte of local work.
 //
-// Start reading with client.go (Options, Open), then app.go (what the app
-// calls), overlay.go (how reads see pending work), sync.go (a round) and
-// loop.go (the background loop). local.go lists the buckets of the file:
+// Photos (photos.go, upload.go): AttachPhoto copies a picture into
+// <db file>.photos/<sha256> (streamed and hashed, never held whole in
+// memory) and, in one transaction, queues it and lists it on its report.
+// After the text records of each round, the queue is uploaded by tus in
+// chunks of Options.PhotoChunkSize, each with its checksum; the offset the
+// server acknowledged is stored after every chunk, so a cut or a restart
+// resumes from the server's offset. Bytes the server already has are
+// attached, not sent. Each photo goes queued → uploading → verified, or
+// failed with the server's code (its file kept); one failing never holds
+// up the others, and photos never hold up the text records (Start uploads
+// them on a goroutine of their own; Sync's result is the text round's).
 //
-//	meta     schema version, device id, seq counter, last HLC, cursor, tokens, user, sync stats
+// Start reading with client.go (Options, Open), then app.go (what the app
+// calls), overlay.go (how reads see pending work), sync.go (a round),
+// loop.go (the background loop), photos.go and upload.go. local.go lists
+// the buckets of the file:
+//
+//	meta     schema version, device id, seq counter, last HLC, cursor, tokens, user, sync stats,
+//	         photo id counter
 //	records  entity \x00 id -> {rev, data}: the server's last state (plus, after a push, the
 //	         device's own applied changes at the revision the server gave them)
 //	outbox   seq (big-endian) -> syncproto.Mutation not yet answered
 //	outbox_by_record  entity \x00 id \x00 seq -> empty: the outbox by record, same transactions
 //	refused  seq (big-endian) -> Refusal: what the server did not apply, with its code
+//	photos   photo id (big-endian) -> the photo queue entry: sha256, report, slot, size, file
+//	         name and type, capture time, status, bytes the server acknowledged, upload URL,
+//	         error, attempts
+//	photos_by_report  report \x00 slot \x00 sha256 -> photo id: a report's photos, same transactions
 //
 // The network is one small interface, Transport (an *http.Client is one),
 // so tests and the app can cut it.

@@ -48,7 +48,8 @@ const (
 
 func e2ePassword(login string) string { return login + "-password" }
 
-func newE2EWorld(t testing.TB) *e2eWorld {
+// opts adjust the server's dependencies (photo storage…) before it starts.
+func newE2EWorld(t testing.TB, opts ...func(*server.Deps)) *e2eWorld {
 	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"))
 	if err != nil {
@@ -67,9 +68,13 @@ func newE2EWorld(t testing.TB) *e2eWorld {
 	}
 	issuer := auth.NewIssuer(keys)
 	svc := auth.NewService(store, issuer, nil)
-	srv := httptest.NewServer(server.New(server.Deps{
+	deps := server.Deps{
 		Store: store, Auth: svc, Issuer: issuer, Version: "e2e", Logger: slog.New(slog.DiscardHandler),
-	}))
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv := httptest.NewServer(server.New(deps))
 	// Registered first, so it runs after every client opened by the test
 	// has been closed.
 	t.Cleanup(func() {

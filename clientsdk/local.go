@@ -21,6 +21,10 @@ var (
 	// bucketPending indexes the outbox by record, so a write or a read of
 	// one record costs what is pending on it, not the whole outbox.
 	bucketPending = []byte("outbox_by_record") // entity \x00 id \x00 seq (8 bytes) -> empty
+	// The photo queue (photos.go): every photo attached on the device, from
+	// queued to verified or failed, and its index by report.
+	bucketPhotos         = []byte("photos")           // photo id (8 bytes big-endian) -> photoEntry
+	bucketPhotosByReport = []byte("photos_by_report") // report \x00 slot \x00 sha256 -> photo id
 
 	keySchema      = []byte("schema_version") // uint64
 	keyDeviceID    = []byte("device_id")
@@ -35,6 +39,7 @@ var (
 	keyStopped     = []byte("stopped")      // why syncing stopped: an error code; absent when fine
 	keyLastSync    = []byte("last_sync")    // uint64 unix ms of the last successful round
 	keyPulledTotal = []byte("pulled_total") // uint64: changes applied from pulls
+	keyNextPhoto   = []byte("next_photo")   // uint64, from 1: the next photo id
 )
 
 // migrations[i] brings a file from schema version i to i+1, all in one
@@ -48,6 +53,15 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return tx.Bucket(bucketMeta).Put(keyNextSeq, u64(1))
+	},
+	// 1 -> 2: the photo queue; photo ids from 1.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketPhotos, bucketPhotosByReport} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keyNextPhoto, u64(1))
 	},
 }
 

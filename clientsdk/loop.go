@@ -71,6 +71,18 @@ func (p *poller) stop() {
 }
 
 func (c *Client) run(ctx context.Context) {
+	// Photos upload on a goroutine of their own, so a long upload never
+	// holds up the text records; each text round wakes it.
+	photoCtx, stopPhotos := context.WithCancel(ctx)
+	photosDone := make(chan struct{})
+	go func() {
+		defer close(photosDone)
+		c.runPhotos(photoCtx)
+	}()
+	defer func() {
+		stopPhotos()
+		<-photosDone
+	}()
 	var (
 		timer    = time.NewTimer(0) // the first round, at once
 		armed    = true             // a round is due when timer fires
@@ -120,18 +132,55 @@ func (c *Client) run(ctx context.Context) {
 		}
 		poll.stop() // the round pulls anyway
 		poll = nil
-		_, err := c.Sync(ctx)
+		_, err := c.syncRecords(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err == nil:
 			failures = 0
 			poll = c.startPoll(ctx)
+			c.poke(c.photosDue)
 		case stopsSync(err):
 			paused = true
 		default:
 			failures++
 			arm(c.backoff(failures, err))
+			c.poke(c.photosDue)
+		}
+	}
+}
+
+// runPhotos uploads the photo queue whenever a text round wakes it, and
+// retries a round that failed with the same backoff as text rounds.
+func (c *Client) runPhotos(ctx context.Context) {
+	var (
+		timer    = time.NewTimer(time.Hour)
+		retry    <-chan time.Time // the backoff timer, when armed
+		failures int
+	)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.photosDue:
+			timer.Stop()
+		case <-retry:
+		}
+		retry = nil
+		err := c.syncPhotos(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil:
+			failures = 0
+		case stopsSync(err):
+			// The text loop pauses too; a Login wakes it, and it wakes us.
+		default:
+			failures++
+			timer.Reset(c.backoff(failures, err))
+			retry = timer.C
 		}
 	}
 }

@@ -65,7 +65,7 @@ func (c *Client) Login(ctx context.Context, login, password string) error {
 	err = c.db.Update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if prev := string(meta.Get(keyUserID)); prev != "" && prev != t.User.ID {
-			if k, _ := tx.Bucket(bucketOutbox).Cursor().First(); k != nil {
+			if k, _ := tx.Bucket(bucketOutbox).Cursor().First(); k != nil || photosUnsent(tx) {
 				return fieldsync.Errorf(fieldsync.EConflict, "this device holds unsynced work of another user; they must sign in and sync it first")
 			}
 			if err := recreate(tx, bucketRecords, bucketRefused); err != nil {

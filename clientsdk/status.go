@@ -21,6 +21,18 @@ type Status struct {
 	Running       bool          // Start's loop is running
 	UserID        string        // who signed in last; "" if nobody yet
 	SignedIn      bool          // a session is kept and syncing is not stopped
+
+	// Photos (see Photos for each one): waiting for an upload, with an
+	// upload under way, refused for good. PhotoBytesPending is what is
+	// left to send of the first two.
+	PhotosQueued      int
+	PhotosUploading   int
+	PhotosFailed      int
+	PhotoBytesPending int64
+	// PhotoError is why the last photo round stopped (the network, the
+	// server's photo storage…); "" when it went through. Photos are tried
+	// again on the next round; the text records never wait for them.
+	PhotoError string
 }
 
 // Status reads the sync state.
@@ -49,10 +61,23 @@ func (c *Client) Status() (Status, error) {
 		s.Pulled = int64(getU64(meta, keyPulledTotal))
 		s.UserID = string(meta.Get(keyUserID))
 		s.SignedIn = meta.Get(keyRefresh) != nil && meta.Get(keyStopped) == nil
-		return nil
+		return eachPhoto(tx, func(_ int64, e *photoEntry) error {
+			switch e.State {
+			case PhotoQueued:
+				s.PhotosQueued++
+			case PhotoUploading:
+				s.PhotosUploading++
+			case PhotoFailed:
+				s.PhotosFailed++
+			}
+			if !e.done() {
+				s.PhotoBytesPending += e.Size - e.Sent
+			}
+			return nil
+		})
 	})
 	c.mu.Lock()
-	s.LastError, s.Running = c.lastErr, c.running
+	s.LastError, s.Running, s.PhotoError = c.lastErr, c.running, c.photoErr
 	c.mu.Unlock()
 	return s, err
 }
@@ -70,18 +95,27 @@ const (
 	EventSynced  EventKind = "synced"  // a round succeeded; Report says what it did
 	EventRefused EventKind = "refused" // the server refused a mutation; see Refusal
 	EventError   EventKind = "error"   // a round failed; see Err
+
+	// Photos: each carries Photo, the photo's state after the step.
+	EventPhotoProgress EventKind = "photo_progress" // the server acknowledged a chunk: Photo.Sent of Photo.Size
+	EventPhotoVerified EventKind = "photo_verified" // the server verified the photo and attached it to its report
+	EventPhotoFailed   EventKind = "photo_failed"   // the server refused the photo for good: Photo.Error, Photo.Detail
+	// EventPhotoError: a photo round stopped (network, server); its photos
+	// are tried again later. Err says why; no Photo.
+	EventPhotoError EventKind = "photo_error"
 )
 
 // Event is a notice from the SDK to the app.
 type Event struct {
 	Kind    EventKind
 	At      time.Time
-	Report  SyncReport // EventSynced, EventError (what got done before the failure)
-	Refusal *Refusal   // EventRefused
-	Err     error      // EventError
+	Report  SyncReport   // EventSynced, EventError (what got done before the failure)
+	Refusal *Refusal     // EventRefused
+	Err     error        // EventError, EventPhotoError
+	Photo   *PhotoStatus // EventPhotoProgress, EventPhotoVerified, EventPhotoFailed
 }
 
-// Events delivers notices of sync rounds and refusals. The channel is
+// Events delivers notices of sync rounds, refusals and photo uploads. The channel is
 // buffered; when the app does not keep up, notices are dropped rather than
 // holding sync back (Status and Conflicts always tell the whole story). It
 // is closed by Close.

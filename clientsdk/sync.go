@@ -38,11 +38,27 @@ type SyncReport struct {
 var errStaleCursor = errors.New("cursor moved meanwhile")
 
 // Sync runs one round: push the outbox, oldest first, in batches of
-// syncproto.MaxBatch, then pull until the server has nothing more. A
-// failed push leaves the outbox as it was; pushing again is safe, the
-// server dedupes by seq. Errors: ErrDeviceRevoked and ErrSignedOut stop
-// syncing until the next Login; anything else is worth retrying later.
+// syncproto.MaxBatch, then pull until the server has nothing more, then
+// upload the photo queue (upload.go). A failed push leaves the outbox as
+// it was; pushing again is safe, the server dedupes by seq. Errors:
+// ErrDeviceRevoked and ErrSignedOut stop syncing until the next Login;
+// anything else is worth retrying later.
+//
+// The result and the error are the text records' alone: photos never fail
+// a round. How they went is told by Photos, Status (PhotoError) and the
+// photo events; those not sent wait for the next round.
 func (c *Client) Sync(ctx context.Context) (SyncReport, error) {
+	rep, err := c.syncRecords(ctx)
+	if err == nil || !stopsSync(err) && !errors.Is(err, ErrClosed) && ctx.Err() == nil {
+		// Even after a failed text round: photos of reports the server has
+		// need nothing else, and a dead network costs one request.
+		_ = c.syncPhotos(ctx)
+	}
+	return rep, err
+}
+
+// syncRecords is the text part of a round: push, then pull.
+func (c *Client) syncRecords(ctx context.Context) (SyncReport, error) {
 	if c.isClosed() {
 		return SyncReport{}, ErrClosed
 	}

@@ -104,22 +104,17 @@ func (a *api) call(ctx context.Context, method, path string, q url.Values, token
 
 // problemOf reads an error answer. A body that is not a problem document
 // (a proxy's HTML page) gets a code from the status.
-func problemOf(resp *http.Response) *fieldsync.Error {
+func problemOf(resp *http.Response) *fieldsync.Error { return problemWith(resp, codeOfStatus) }
+
+// problemWith reads an error answer; fallback names the code of an answer
+// without one (a proxy's page, or an answer to HEAD, which has no body).
+func problemWith(resp *http.Response, fallback func(status int) string) *fieldsync.Error {
 	var p problem
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxProblemBytes))
 	_ = json.Unmarshal(raw, &p)
 	e := &fieldsync.Error{Code: p.Code, Detail: p.Detail}
 	if e.Code == "" {
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized:
-			e.Code = fieldsync.EUnauthorized
-		case resp.StatusCode == http.StatusTooManyRequests:
-			e.Code = fieldsync.ETooMany
-		case resp.StatusCode >= 500:
-			e.Code = fieldsync.EUnavailable
-		default:
-			e.Code = fieldsync.EInvalid
-		}
+		e.Code = fallback(resp.StatusCode)
 	}
 	if e.Detail == "" {
 		e.Detail = cmp.Or(p.Title, http.StatusText(resp.StatusCode))
@@ -128,6 +123,19 @@ func problemOf(resp *http.Response) *fieldsync.Error {
 		e.RetryAfter = s
 	}
 	return e
+}
+
+func codeOfStatus(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return fieldsync.EUnauthorized
+	case status == http.StatusTooManyRequests:
+		return fieldsync.ETooMany
+	case status >= 500:
+		return fieldsync.EUnavailable
+	default:
+		return fieldsync.EInvalid
+	}
 }
 
 // retryAfter is how long the server asked us to wait, 0 when it did not.

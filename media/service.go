@@ -36,7 +36,7 @@ type Upload struct {
 	Slot      string            `json:"slot"`
 	Blob      State             `json:"blob"`
 	HashState []byte            `json:"hash_state"` // SHA-256 of the bytes so far, marshalled
-	Head      []byte            `json:"head"`       // the first bytes, to inspect before publishing
+	Head      []byte            `json:"-"`          // the first bytes, to inspect before publishing; the store keeps them apart
 	CreatedAt time.Time         `json:"created_at"`
 	ExpiresAt time.Time         `json:"expires_at"`
 }

@@ -274,6 +274,12 @@ func (s *Server) handlePhotoAttach() echo.HandlerFunc {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
+		// Knowing a hash is no proof of holding the photo: only one who may
+		// see it already attaches it without sending it. Others upload the
+		// bytes, which then deduplicate.
+		if err := s.maySeePhoto(c, c.Param("sha")); err != nil {
+			return err
+		}
 		p, err := s.media.Attach(c.Request().Context(), actor(c), c.Param("sha"), req.ReportID, req.Slot)
 		if err != nil {
 			return err

@@ -297,8 +297,10 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"slot":"overview"`) {
 		t.Fatalf("attach: %d %s", res.StatusCode, body)
 	}
+	// Knowing a hash is not holding the photo: one who may not see it must
+	// send the bytes.
 	res, body = w.do(t, "POST", "/v1/media/"+sha+"/attach", w.techB, map[string]string{"report_id": w.report, "slot": "overview"})
-	wantProblem(t, res, body, 403, fieldsync.EForbidden)
+	wantProblem(t, res, body, 404, fieldsync.ENotFound)
 	w.call(t, w.disp, "GET", "/v1/visits/"+w.visit, nil, 200, &detail)
 	if n := len(detail.Reports[0].Photos); n != 2 {
 		t.Fatalf("after attaching, the report lists %d photos, want 2 slots", n)

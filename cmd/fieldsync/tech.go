@@ -31,6 +31,9 @@ const techUsage = `fieldsync tech — a technician's tablet on the command line 
                                                      when it parses: true, 42, "text"; else text)
   fieldsync tech [--db FILE] findings|cause VISIT TEXT
   fieldsync tech [--db FILE] sign VISIT              sign the visit's report
+  fieldsync tech [--db FILE] attach VISIT SLOT FILE  attach a photo to the visit's report (queued
+                                                     for upload; the file is copied)
+  fieldsync tech [--db FILE] photos                  each photo's upload: state and progress
   fieldsync tech [--db FILE] sync                    push pending work, pull news
   fieldsync tech [--db FILE] status                  pending work, last sync, refusals
   fieldsync tech [--db FILE] conflicts               work the server refused, with its reasons
@@ -60,7 +63,8 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 	}
 	cmd, args := args[0], args[1:]
 	known := map[string]bool{"login": true, "visits": true, "show": true, "depart": true, "arrive": true, "complete": true, "second-visit": true,
-		"answer": true, "findings": true, "cause": true, "sign": true, "sync": true, "status": true, "conflicts": true}
+		"answer": true, "findings": true, "cause": true, "sign": true, "sync": true, "status": true, "conflicts": true,
+		"attach": true, "photos": true}
 	if !known[cmd] {
 		fmt.Fprint(stderr, techUsage)
 		return fmt.Errorf("%w: unknown tech command %q", errUsage, cmd)
@@ -162,8 +166,45 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 			return err
 		}
 		return pending(c, stdout, "report signed")
+	case "attach":
+		if err := need(3, "VISIT SLOT FILE"); err != nil {
+			return err
+		}
+		report, err := draftOf(c, args[0])
+		if err != nil {
+			return err
+		}
+		ref, err := c.AttachPhoto(report, args[1], args[2])
+		if err != nil {
+			return err
+		}
+		return pending(c, stdout, fmt.Sprintf("photo %.12s attached to slot %s (%s)", ref.SHA256, ref.Slot, size(ref.Size)))
+	case "photos":
+		photos, err := c.Photos()
+		if err != nil {
+			return err
+		}
+		if len(photos) == 0 {
+			fmt.Fprintln(stdout, "no photos")
+		}
+		for _, p := range photos {
+			fmt.Fprintln(stdout, photoLine(p))
+		}
+		return nil
 	case "sync":
+		// Photo progress comes as events while the round runs.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for e := range c.Events() {
+				if e.Photo != nil && (e.Kind == clientsdk.EventPhotoProgress || e.Kind == clientsdk.EventPhotoVerified || e.Kind == clientsdk.EventPhotoFailed) {
+					fmt.Fprintln(stdout, photoLine(*e.Photo))
+				}
+			}
+		}()
 		r, err := c.Sync(ctx)
+		c.Close() // ends the events, so the printer finishes
+		<-done
 		if err != nil {
 			return err
 		}
@@ -319,3 +360,31 @@ func pending(c *clientsdk.Client, w io.Writer, what string) error {
 var cst = time.FixedZone("CST", 8*3600)
 
 func local(t time.Time) string { return t.In(cst).Format("2006-01-02 15:04") }
+
+// photoLine is a photo's upload as one line with a progress bar.
+func photoLine(p clientsdk.PhotoStatus) string {
+	const width = 20
+	done := 0
+	if p.Size > 0 {
+		done = int(p.Sent * width / p.Size)
+	}
+	bar := strings.Repeat("#", done) + strings.Repeat(".", width-done)
+	line := fmt.Sprintf("%.12s %-14s [%s] %3d%% %s of %s  %s", p.SHA256, p.Slot, bar, done*100/width, size(p.Sent), size(p.Size), p.Status)
+	if p.Error != "" {
+		line += ": " + p.Error
+		if p.Detail != "" {
+			line += " — " + p.Detail
+		}
+	}
+	return line
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -28,13 +28,34 @@ func (s *DB) CreateUpload(ctx context.Context, u *media.Upload) error {
 		if err := tx.Bucket(indexUploadsExpiry).Put(expiryKey(u), nil); err != nil {
 			return err
 		}
+		if err := putHead(tx, u); err != nil {
+			return err
+		}
 		return put(tx.Bucket(bucketUploads), u.ID, u)
 	})
 }
 
-// Upload returns an upload in progress, or ENotFound.
+// putHead stores an upload's first bytes when they have grown: once full,
+// chunk after chunk leaves them alone.
+func putHead(tx *bbolt.Tx, u *media.Upload) error {
+	heads := tx.Bucket(bucketUploadHeads)
+	if len(heads.Get([]byte(u.ID))) == len(u.Head) {
+		return nil
+	}
+	return heads.Put([]byte(u.ID), u.Head)
+}
+
+// Upload returns an upload in progress with its first bytes, or ENotFound.
 func (s *DB) Upload(ctx context.Context, id string) (*media.Upload, error) {
-	return view[media.Upload](s, bucketUploads, "upload", id)
+	var u *media.Upload
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
+		if u, err = must[media.Upload](tx, bucketUploads, "upload", id); err != nil {
+			return err
+		}
+		u.Head = append([]byte(nil), tx.Bucket(bucketUploadHeads).Get([]byte(id))...)
+		return nil
+	})
+	return u, err
 }
 
 // SaveUpload records an upload's progress. Its expiry does not move.
@@ -42,6 +63,9 @@ func (s *DB) SaveUpload(ctx context.Context, u *media.Upload) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketUploads).Get([]byte(u.ID)) == nil {
 			return notFound("upload", u.ID)
+		}
+		if err := putHead(tx, u); err != nil {
+			return err
 		}
 		return put(tx.Bucket(bucketUploads), u.ID, u)
 	})
@@ -58,6 +82,9 @@ func (s *DB) DeleteUpload(ctx context.Context, id string) error {
 			return err
 		}
 		if err := tx.Bucket(indexUploadsExpiry).Delete(expiryKey(u)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUploadHeads).Delete([]byte(id)); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketUploads).Delete([]byte(id))
@@ -111,7 +138,11 @@ func (s *DB) AddPhoto(ctx context.Context, p *fieldsync.Photo) error {
 				return err
 			}
 		}
-		if err := tx.Bucket(indexReportPhotos).Put(key(p.ReportID, p.Slot, p.SHA256), nil); err != nil {
+		attachments := tx.Bucket(indexReportPhotos)
+		if attachments.Get(key(p.ReportID, p.Slot, p.SHA256)) != nil {
+			return nil // attached before: a retry changes nothing
+		}
+		if err := attachments.Put(key(p.ReportID, p.Slot, p.SHA256), nil); err != nil {
 			return err
 		}
 		if err := tx.Bucket(indexPhotoReports).Put(key(p.SHA256, p.ReportID), nil); err != nil {

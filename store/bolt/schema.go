@@ -56,6 +56,7 @@ var (
 	bucketPhotos       = []byte("photos")             // sha256 -> Photo (verified evidence)
 	indexReportPhotos  = []byte("idx_report_photos")  // report \x00 slot \x00 sha256
 	indexPhotoReports  = []byte("idx_photo_reports")  // sha256 \x00 report
+	bucketUploadHeads  = []byte("upload_heads")       // upload id -> its first bytes (written while they grow)
 
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
@@ -125,6 +126,12 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 6 -> 7: an upload's first bytes apart from its record, so that a
+	// chunk's write does not rewrite them.
+	func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketUploadHeads)
+		return err
 	},
 }
 

@@ -1,0 +1,524 @@
+package clientsdk
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/fieldsync/fieldsync"
+)
+
+// Photos: evidence taken on the device, offline or not. AttachPhoto copies
+// the picture into the SDK's own directory (<db file>.photos/<sha256>) and,
+// in one transaction, queues it and records it on its report. Sync and
+// Start upload the queue by tus (upload.go) after the text records; the
+// app follows each photo by Photos, ReportPhotos and the photo events.
+
+// PhotoState is where a photo stands on its way to the server.
+type PhotoState string
+
+const (
+	PhotoQueued    PhotoState = "queued"    // on the device; no upload started (or the last one was lost)
+	PhotoUploading PhotoState = "uploading" // an upload holds Sent of Size bytes on the server
+	PhotoVerified  PhotoState = "verified"  // the server verified its hash and attached it to the report
+	PhotoFailed    PhotoState = "failed"    // refused for good; Error and Detail say why; the file is kept
+)
+
+// DefaultPhotoChunkSize is Options.PhotoChunkSize when unset.
+const DefaultPhotoChunkSize = 1 << 20
+
+const (
+	minPhotoChunkSize = 16 << 10
+	maxSlotLen        = 64 // the server's limit on a slot name
+	maxFilenameLen    = 255
+	// LocalPhotosKey is the key of Report.Extra under which Report and
+	// Bundle list the photos attached on this device (a JSON array of
+	// LocalPhoto). It is laid over on reads only: never sent, never
+	// stored with the report, and not part of what the server keeps.
+	LocalPhotosKey = "local_photos"
+)
+
+// Codes the device gives a photo itself (the server's codes pass through).
+const (
+	codeFileMissing = "file_missing" // the device's copy of the photo is gone
+	codeFileCorrupt = "file_corrupt" // the device's copy no longer hashes to its name
+)
+
+// PhotoRef names an attached photo.
+type PhotoRef struct {
+	ID       int64  // the photo's number on this device, in the order attached
+	SHA256   string // lower-case hex of its bytes
+	ReportID string
+	Slot     string
+	Size     int64
+}
+
+// PhotoStatus is one photo of the queue, for the app to show: its state,
+// and Sent of Size bytes for a progress bar.
+type PhotoStatus struct {
+	PhotoRef
+	Status     PhotoState
+	Sent       int64  // bytes the server has acknowledged
+	Error      string // a failed photo's code: the server's (not_an_image, image_too_large…) or the device's (file_missing)
+	Detail     string // what the server or the device said; for a queued photo, why it waits
+	Attempts   int    // refused chunks in a row (checksum_mismatch…); at maxPhotoAttempts the photo fails
+	Filename   string // the name of the file it was attached from
+	Type       string // sniffed on the device: image/jpeg…
+	Path       string // the device's copy
+	CapturedAt time.Time
+	QueuedAt   time.Time
+	VerifiedAt *time.Time
+}
+
+// LocalPhoto is an entry of Report.Extra[LocalPhotosKey].
+type LocalPhoto struct {
+	SHA256   string     `json:"sha256"`
+	Slot     string     `json:"slot"`
+	Size     int64      `json:"size"`
+	Filename string     `json:"filename,omitempty"`
+	Status   PhotoState `json:"status"`
+}
+
+// photoEntry is a photo as the queue keeps it.
+type photoEntry struct {
+	SHA256     string     `json:"sha256"`
+	ReportID   string     `json:"report_id"`
+	Slot       string     `json:"slot"`
+	Size       int64      `json:"size"`
+	Filename   string     `json:"filename,omitempty"`
+	Type       string     `json:"type,omitempty"`
+	CapturedAt time.Time  `json:"captured_at"`
+	QueuedAt   time.Time  `json:"queued_at"`
+	State      PhotoState `json:"status"`
+	Sent       int64      `json:"sent"`                 // acknowledged by the server
+	UploadURL  string     `json:"upload_url,omitempty"` // the tus upload holding Sent bytes
+	Code       string     `json:"error,omitempty"`
+	Detail     string     `json:"detail,omitempty"`
+	Attempts   int        `json:"attempts,omitempty"`
+	VerifiedAt *time.Time `json:"verified_at,omitempty"`
+}
+
+func (e *photoEntry) done() bool { return e.State == PhotoVerified || e.State == PhotoFailed }
+
+func (c *Client) photoPath(sha string) string { return filepath.Join(c.photoDir, sha) }
+
+func (c *Client) status(id int64, e *photoEntry) PhotoStatus {
+	return PhotoStatus{
+		PhotoRef: PhotoRef{ID: id, SHA256: e.SHA256, ReportID: e.ReportID, Slot: e.Slot, Size: e.Size},
+		Status:   e.State, Sent: e.Sent, Error: e.Code, Detail: e.Detail, Attempts: e.Attempts,
+		Filename: e.Filename, Type: e.Type, Path: c.photoPath(e.SHA256),
+		CapturedAt: e.CapturedAt, QueuedAt: e.QueuedAt, VerifiedAt: e.VerifiedAt,
+	}
+}
+
+func photoKey(id int64) []byte { return u64(uint64(id)) }
+
+func photoIndexKey(reportID, slot, sha string) []byte {
+	return []byte(reportID + "\x00" + slot + "\x00" + sha)
+}
+
+func getPhoto(tx *bbolt.Tx, id int64) (*photoEntry, error) {
+	raw := tx.Bucket(bucketPhotos).Get(photoKey(id))
+	if raw == nil {
+		return nil, nil
+	}
+	var e photoEntry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return nil, fmt.Errorf("photo %d: %w", id, err)
+	}
+	return &e, nil
+}
+
+func putPhoto(tx *bbolt.Tx, id int64, e *photoEntry) error {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketPhotos).Put(photoKey(id), raw)
+}
+
+// eachPhoto calls fn for every photo of the queue, oldest first.
+func eachPhoto(tx *bbolt.Tx, fn func(id int64, e *photoEntry) error) error {
+	cur := tx.Bucket(bucketPhotos).Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		var e photoEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return fmt.Errorf("photo %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if err := fn(int64(binary.BigEndian.Uint64(k)), &e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reportPhotos returns the photos attached to a report on this device,
+// by slot, then hash.
+func reportPhotos(tx *bbolt.Tx, reportID string) ([]int64, []*photoEntry, error) {
+	var (
+		ids     []int64
+		entries []*photoEntry
+	)
+	prefix := []byte(reportID + "\x00")
+	cur := tx.Bucket(bucketPhotosByReport).Cursor()
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		if len(v) != 8 {
+			return nil, nil, fmt.Errorf("photo index %q: malformed id", k)
+		}
+		id := int64(binary.BigEndian.Uint64(v))
+		e, err := getPhoto(tx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if e == nil {
+			return nil, nil, fmt.Errorf("photo index %q names photo %d, which is not in the queue", k, id)
+		}
+		ids, entries = append(ids, id), append(entries, e)
+	}
+	return ids, entries, nil
+}
+
+// AttachPhoto attaches the picture at path to a slot of a report (one the
+// device knows: pulled, or created here and not yet synced). It works
+// offline: the file is copied into the SDK's directory — streamed and
+// hashed on the way, never read whole into memory — and then, in one
+// transaction, queued for upload and listed on the report (Report and
+// Bundle show it under Report.Extra[LocalPhotosKey]). The same picture
+// attached again to the same slot returns the first attachment. Signed
+// reports take photos too: the server accepts evidence for any report of
+// the technician's visits.
+//
+// Errors: EInvalid for an empty or too long slot, ENotFound for a report
+// the device does not have, and whatever reading the file returns.
+func (c *Client) AttachPhoto(reportID, slot, path string) (PhotoRef, error) {
+	if c.isClosed() {
+		return PhotoRef{}, ErrClosed
+	}
+	switch {
+	case reportID == "":
+		return PhotoRef{}, fieldsync.Errorf(fieldsync.EInvalid, "report id is required")
+	case slot == "" || len(slot) > maxSlotLen || !utf8.ValidString(slot):
+		return PhotoRef{}, fieldsync.Errorf(fieldsync.EInvalid, "slot takes UTF-8 text of 1 to %d bytes", maxSlotLen)
+	}
+	// Refuse an unknown report before copying megabytes for nothing; the
+	// transaction checks again.
+	if err := c.view(func(rd *reader) error { _, err := rd.report(reportID); return err }); err != nil {
+		return PhotoRef{}, err
+	}
+	src, err := os.Open(path)
+	if err != nil {
+		return PhotoRef{}, fmt.Errorf("clientsdk: attach photo: %w", err)
+	}
+	defer src.Close()
+	info, err := src.Stat()
+	if err != nil {
+		return PhotoRef{}, fmt.Errorf("clientsdk: attach photo: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return PhotoRef{}, fieldsync.Errorf(fieldsync.EInvalid, "%s is not a regular file", filepath.Base(path))
+	}
+	tmp, sha, size, ctype, err := c.copyPhoto(src)
+	if err != nil {
+		return PhotoRef{}, fmt.Errorf("clientsdk: attach photo: %w", err)
+	}
+	e := &photoEntry{
+		SHA256: sha, ReportID: reportID, Slot: slot, Size: size,
+		Filename: clip(filepath.Base(path), maxFilenameLen), Type: ctype,
+		CapturedAt: info.ModTime().UTC(), QueuedAt: c.opts.Now().UTC(), State: PhotoQueued,
+	}
+	ref, err := c.settleAttachment(tmp, e)
+	if err != nil {
+		return PhotoRef{}, err
+	}
+	c.log.Info("photo attached", "photo", ref.ID, "report_id", reportID, "slot", slot, "sha256", sha, "size", size)
+	c.poke(c.changed) // a round brings the report to the server if need be, then the photos
+	return ref, nil
+}
+
+// copyPhoto streams src into a temporary file of the photo directory,
+// hashing it on the way, and makes it durable.
+func (c *Client) copyPhoto(src io.Reader) (tmp, sha string, size int64, ctype string, err error) {
+	f, err := os.CreateTemp(c.photoDir, tmpPhotoPrefix+"*")
+	if err != nil {
+		return "", "", 0, "", err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	h := sha256.New()
+	buf := make([]byte, 64<<10)
+	var head []byte
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			if head == nil {
+				head = append([]byte(nil), buf[:min(n, 512)]...)
+			}
+			h.Write(buf[:n])
+			if _, err := f.Write(buf[:n]); err != nil {
+				return "", "", 0, "", err
+			}
+			size += int64(n)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return "", "", 0, "", rerr
+		}
+	}
+	if size == 0 {
+		return "", "", 0, "", fieldsync.Errorf(fieldsync.EInvalid, "the file is empty")
+	}
+	if err := f.Sync(); err != nil {
+		return "", "", 0, "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", "", 0, "", err
+	}
+	return f.Name(), hex.EncodeToString(h.Sum(nil)), size, http.DetectContentType(head), nil
+}
+
+// settleAttachment moves the copy under its hash (unless the device has
+// that photo already) and commits the queue entry and the report's index
+// in one transaction. If the transaction fails, the file goes unless an
+// entry references it. One at a time: two attachments of one picture must
+// not remove the file from under each other.
+func (c *Client) settleAttachment(tmp string, e *photoEntry) (PhotoRef, error) {
+	c.photoFileMu.Lock()
+	defer c.photoFileMu.Unlock()
+	dst := c.photoPath(e.SHA256)
+	if _, err := os.Stat(dst); err == nil {
+		os.Remove(tmp) // the device has these bytes already
+	} else {
+		if err := os.Rename(tmp, dst); err != nil {
+			os.Remove(tmp)
+			return PhotoRef{}, fmt.Errorf("clientsdk: attach photo: %w", err)
+		}
+		if err := syncDir(c.photoDir); err != nil {
+			return PhotoRef{}, fmt.Errorf("clientsdk: attach photo: %w", err)
+		}
+	}
+	var ref PhotoRef
+	err := c.db.Update(func(tx *bbolt.Tx) error {
+		rd := &reader{tx: tx, tpls: &c.tpls}
+		if _, err := rd.report(e.ReportID); err != nil {
+			return err
+		}
+		index := tx.Bucket(bucketPhotosByReport)
+		ikey := photoIndexKey(e.ReportID, e.Slot, e.SHA256)
+		if raw := index.Get(ikey); len(raw) == 8 {
+			id := int64(binary.BigEndian.Uint64(raw))
+			ref = PhotoRef{ID: id, SHA256: e.SHA256, ReportID: e.ReportID, Slot: e.Slot, Size: e.Size}
+			return nil // attached before: that attachment stands
+		}
+		meta := tx.Bucket(bucketMeta)
+		id := int64(getU64(meta, keyNextPhoto))
+		if id < 1 {
+			return fmt.Errorf("corrupt photo counter")
+		}
+		if err := putPhoto(tx, id, e); err != nil {
+			return err
+		}
+		if err := index.Put(ikey, photoKey(id)); err != nil {
+			return err
+		}
+		ref = PhotoRef{ID: id, SHA256: e.SHA256, ReportID: e.ReportID, Slot: e.Slot, Size: e.Size}
+		return meta.Put(keyNextPhoto, u64(uint64(id+1)))
+	})
+	if err != nil {
+		if used, uerr := c.photoReferenced(e.SHA256); uerr == nil && !used {
+			os.Remove(dst)
+		}
+		return PhotoRef{}, err
+	}
+	return ref, nil
+}
+
+// photoReferenced reports whether a queue entry names the hash.
+func (c *Client) photoReferenced(sha string) (bool, error) {
+	used := false
+	err := c.db.View(func(tx *bbolt.Tx) error {
+		return eachPhoto(tx, func(_ int64, e *photoEntry) error {
+			if e.SHA256 == sha {
+				used = true
+				return errStopScan
+			}
+			return nil
+		})
+	})
+	if errors.Is(err, errStopScan) {
+		err = nil
+	}
+	return used, err
+}
+
+// Photos lists every photo attached on this device, in the order attached,
+// with its state and progress.
+func (c *Client) Photos() ([]PhotoStatus, error) {
+	var out []PhotoStatus
+	err := c.view(func(rd *reader) error {
+		return eachPhoto(rd.tx, func(id int64, e *photoEntry) error {
+			out = append(out, c.status(id, e))
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ReportPhotos lists the photos attached on this device to one report, by
+// slot.
+func (c *Client) ReportPhotos(reportID string) ([]PhotoStatus, error) {
+	var out []PhotoStatus
+	err := c.view(func(rd *reader) error {
+		ids, entries, err := reportPhotos(rd.tx, reportID)
+		for i := range ids {
+			out = append(out, c.status(ids[i], entries[i]))
+		}
+		return err
+	})
+	return out, err
+}
+
+// RetryPhoto queues a failed photo again (after the technician fixed what
+// the server refused, or to try a photo that failed on corrupt chunks once
+// more). ENotFound for an unknown id; a photo that has not failed is left
+// as it is.
+func (c *Client) RetryPhoto(id int64) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
+	err := c.db.Update(func(tx *bbolt.Tx) error {
+		e, err := getPhoto(tx, id)
+		switch {
+		case err != nil:
+			return err
+		case e == nil:
+			return fieldsync.Errorf(fieldsync.ENotFound, "no photo %d on this device", id)
+		case e.State != PhotoFailed:
+			return nil
+		}
+		e.State, e.Code, e.Detail, e.Attempts, e.Sent, e.UploadURL = PhotoQueued, "", "", 0, 0, ""
+		return putPhoto(tx, id, e)
+	})
+	if err == nil {
+		c.poke(c.changed)
+	}
+	return err
+}
+
+// layPhotos lists the device's photos of a report under
+// Extra[LocalPhotosKey]: a read-only view, never sent.
+func layPhotos(tx *bbolt.Tx, r *fieldsync.Report) error {
+	_, entries, err := reportPhotos(tx, r.ID)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	list := make([]LocalPhoto, len(entries))
+	for i, e := range entries {
+		list[i] = LocalPhoto{SHA256: e.SHA256, Slot: e.Slot, Size: e.Size, Filename: e.Filename, Status: e.State}
+	}
+	raw, err := json.Marshal(list)
+	if err != nil {
+		return err
+	}
+	extra := make(map[string]json.RawMessage, len(r.Extra)+1)
+	for k, v := range r.Extra {
+		extra[k] = v
+	}
+	extra[LocalPhotosKey] = raw
+	r.Extra = extra
+	return nil
+}
+
+const tmpPhotoPrefix = ".tmp-"
+
+// preparePhotoDir makes the photo directory and clears what a crash may
+// have left in it: copies not finished, and copies whose transaction never
+// committed (no queue entry names them).
+func preparePhotoDir(db *bbolt.DB, dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	known := map[string]bool{}
+	if err := db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketPhotos) == nil {
+			return nil
+		}
+		return eachPhoto(tx, func(_ int64, e *photoEntry) error {
+			known[e.SHA256] = true
+			return nil
+		})
+	}); err != nil {
+		return err
+	}
+	for _, d := range names {
+		name := d.Name()
+		if strings.HasPrefix(name, tmpPhotoPrefix) || fieldsync.ValidSHA256(name) && !known[name] {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}
+
+// clip cuts s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// photosUnsent reports whether photos wait to be uploaded.
+func photosUnsent(tx *bbolt.Tx) bool {
+	unsent := false
+	_ = eachPhoto(tx, func(_ int64, e *photoEntry) error {
+		if !e.done() {
+			unsent = true
+			return errStopScan
+		}
+		return nil
+	})
+	return unsent
+}
