@@ -75,10 +75,12 @@ func serveProcess(t *testing.T, dir string) *process {
 	return serveProcessAt(t, dir, "127.0.0.1:0")
 }
 
-// serveProcessAt starts `fieldsync serve` on addr.
-func serveProcessAt(t *testing.T, dir, addr string) *process {
+// serveProcessAt starts `fieldsync serve` on addr; env adds variables
+// (FIELDSYNC_S3_…) to the test's environment.
+func serveProcessAt(t *testing.T, dir, addr string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--addr", addr, "--data", dir)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
