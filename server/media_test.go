@@ -292,6 +292,13 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 		t.Fatalf("evidence in the store: %v, want the photo once under its hash", stored)
 	}
 
+	res, body = w.do(t, "GET", "/metrics", "", nil)
+	for _, want := range []string{"fieldsync_media_uploads_completed_total 2", "fieldsync_media_bytes_received_total " + strconv.FormatFloat(float64(2*len(photo)), 'g', -1, 64)} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q in\n%s", want, grepLines(string(body), "fieldsync_media"))
+		}
+	}
+
 	// A device that learns the server has the photo attaches it, bytes unsent.
 	res, body = w.do(t, "POST", "/v1/media/"+sha+"/attach", w.techA, map[string]string{"report_id": w.report, "slot": "overview"})
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"slot":"overview"`) {
@@ -523,4 +530,14 @@ func TestTusResumesAfterAServerRestart(t *testing.T) {
 			}
 		})
 	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
