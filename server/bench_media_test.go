@@ -9,6 +9,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -207,6 +208,7 @@ func BenchmarkTusUpload50x4MB(b *testing.B) {
 			b.SetBytes(benchSize(benchFresh(bases)))
 			var last time.Duration // time in the photos' last PATCH
 			cpu := benchCPUStart(s3)
+			srv.blobs.reset()
 			for b.Loop() {
 				photos := benchFreshUntimed(b, bases)
 				if c.thumbed {
@@ -227,6 +229,7 @@ func BenchmarkTusUpload50x4MB(b *testing.B) {
 			}
 			n := b.N * len(bases)
 			b.ReportMetric(float64(last.Milliseconds())/float64(n), "last-PATCH-ms/photo")
+			srv.blobs.report(b, n)
 			cpu.report(b, n)
 			if reference > 0 {
 				mbps := benchMBps(b, bases)
@@ -247,6 +250,7 @@ func benchMBps(b *testing.B, bases [][]byte) float64 {
 type benchUploadServer struct {
 	*httptest.Server
 	s3     *benchS3
+	blobs  *benchTimedBlobs
 	tech   string // the technician's access token
 	report string // a report of the technician's, synced
 }
@@ -282,13 +286,14 @@ func newBenchUploadServer(b *testing.B, s3 *benchS3) *benchUploadServer {
 		b.Fatal(err)
 	}
 	// As `fieldsync serve` configures it: defaults but the spool directory.
-	photos := &media.Service{Blobs: blobs, Store: store, SpoolDir: b.TempDir()}
+	s := &benchUploadServer{s3: s3, blobs: &benchTimedBlobs{BlobStore: blobs, spent: map[string]time.Duration{}}}
+	photos := &media.Service{Blobs: s.blobs, Store: store, SpoolDir: b.TempDir()}
 	ts := httptest.NewServer(New(Deps{
 		Store: store, Auth: svc, Issuer: issuer, Media: photos, Version: "bench",
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}))
 	b.Cleanup(ts.Close)
-	s := &benchUploadServer{Server: ts, s3: s3}
+	s.Server = ts
 
 	login := func(login, device string) string {
 		var sess auth.Session
@@ -436,6 +441,68 @@ func (s *benchUploadServer) check(b *testing.B, photos []benchPhoto) {
 	for o := range s.s3.client.ListObjects(b.Context(), benchBucket, minio.ListObjectsOptions{Prefix: "uploads/", Recursive: true}) {
 		b.Fatalf("left behind: %s %v", o.Key, o.Err)
 	}
+}
+
+// benchTimedBlobs times the server's calls to its blob store, by what
+// they are for: begin (POST), append (every PATCH), finish (the last
+// PATCH: S3 completion, copy to photos/<sha256>, clean-up) and thumb (the
+// thumbnail's Stat, Open and Put; the reading of the photo is in the
+// decoding, and not in this figure).
+type benchTimedBlobs struct {
+	media.BlobStore
+	mu    sync.Mutex
+	spent map[string]time.Duration
+}
+
+func (t *benchTimedBlobs) add(what string, began time.Time) {
+	d := time.Since(began)
+	t.mu.Lock()
+	t.spent[what] += d
+	t.mu.Unlock()
+}
+
+func (t *benchTimedBlobs) reset() {
+	t.mu.Lock()
+	clear(t.spent)
+	t.mu.Unlock()
+}
+
+func (t *benchTimedBlobs) report(b *testing.B, photos int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, what := range []string{"begin", "append", "finish", "thumb"} {
+		b.ReportMetric(float64(t.spent[what].Microseconds())/1e3/float64(photos), "s3-"+what+"-ms/photo")
+	}
+}
+
+func (t *benchTimedBlobs) Begin(ctx context.Context, id string, size int64) (media.State, error) {
+	defer t.add("begin", time.Now())
+	return t.BlobStore.Begin(ctx, id, size)
+}
+
+func (t *benchTimedBlobs) Append(ctx context.Context, id string, st media.State, r io.Reader) (media.State, error) {
+	defer t.add("append", time.Now())
+	return t.BlobStore.Append(ctx, id, st, r)
+}
+
+func (t *benchTimedBlobs) Finish(ctx context.Context, id string, st media.State, sha string) error {
+	defer t.add("finish", time.Now())
+	return t.BlobStore.Finish(ctx, id, st, sha)
+}
+
+func (t *benchTimedBlobs) Stat(ctx context.Context, key string) (int64, error) {
+	defer t.add("thumb", time.Now())
+	return t.BlobStore.Stat(ctx, key)
+}
+
+func (t *benchTimedBlobs) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	defer t.add("thumb", time.Now())
+	return t.BlobStore.Open(ctx, key, offset, length)
+}
+
+func (t *benchTimedBlobs) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	defer t.add("thumb", time.Now())
+	return t.BlobStore.Put(ctx, key, r, size)
 }
 
 // benchCPU measures the CPU time of this process (the server, the client
