@@ -230,6 +230,20 @@ func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, sha
 		return err
 	}
 
+	if len(bs.Parts) == 0 && bs.Pending > 0 {
+		// A photo under one part is all in its tail object: published from
+		// there, without completing the multipart upload into a copy first.
+		switch err := s.publish(ctx, tailKey(uploadID, 1), final, st.Size); {
+		case errors.Is(err, media.ErrExists):
+			return s.discard(ctx, uploadID, bs)
+		case err != nil:
+			return fmt.Errorf("s3store: publish upload %s: %w", uploadID, err)
+		}
+		if err := s.core.AbortMultipartUpload(ctx, s.bucket, dataKey(uploadID), bs.UploadID); err != nil && errorCode(err) != "NoSuchUpload" {
+			return fmt.Errorf("s3store: upload %s: %w", uploadID, err)
+		}
+		return s.removeUpload(ctx, uploadID)
+	}
 	if err := s.complete(ctx, uploadID, st, bs); err != nil {
 		return err
 	}
