@@ -292,6 +292,22 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 		t.Fatalf("evidence in the store: %v, want the photo once under its hash", stored)
 	}
 
+	// The photo's metadata reaches the devices of the visit, not others.
+	photoOn := func(d *device) bool {
+		for id, c := range d.pull(t) {
+			if strings.HasPrefix(id, "photo/") && strings.HasSuffix(id, ":serial_plate:"+sha) && c.Op == "upsert" && strings.Contains(string(c.Data), `"sha256":"`+sha+`"`) {
+				return true
+			}
+		}
+		return false
+	}
+	if !photoOn(w.device(t, "tech.a", "tab-a3")) {
+		t.Fatal("technician A's device did not receive the photo's metadata")
+	}
+	if photoOn(w.device(t, "tech.b", "tab-b3")) {
+		t.Fatal("technician B's device received another visit's photo")
+	}
+
 	res, body = w.do(t, "GET", "/metrics", "", nil)
 	for _, want := range []string{"fieldsync_media_uploads_completed_total 2", "fieldsync_media_bytes_received_total " + strconv.FormatFloat(float64(2*len(photo)), 'g', -1, 64)} {
 		if !strings.Contains(string(body), want) {

@@ -176,8 +176,8 @@ func (e *Engine) apply(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, n
 		return refuse(Rejected, CodeBadHLC, err.Error())
 	}
 	stamp = stamp.Clamp(now, MaxSkew)
-	if m.ID == "" || len(m.ID) > 128 {
-		return refuse(Rejected, fieldsync.EInvalid, "id is required (at most 128 bytes)")
+	if !validID(m.ID) {
+		return refuse(Rejected, fieldsync.EInvalid, "id is required: at most 128 letters, digits, '-', '_' or '.'")
 	}
 	size := 0
 	for k, v := range m.Fields {
@@ -509,4 +509,18 @@ func rawJSON(v any) json.RawMessage {
 func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// validID accepts the ids devices make (UUIDs) and nothing that could
+// split a composite key.
+func validID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -48,7 +48,7 @@ type feedEntry struct {
 // bucketOf names the bucket each synced entity lives in.
 var bucketOf = map[string][]byte{
 	"customer": bucketCustomers, "site": bucketSites, "asset": bucketAssets, "ticket": bucketTickets,
-	"visit": bucketVisits, "report": bucketReports,
+	"visit": bucketVisits, "report": bucketReports, "photo": bucketAttachments,
 	"template": bucketTemplates, "calendar": bucketCalendars, "policy": bucketPolicies,
 }
 
@@ -196,9 +196,13 @@ func partitionsOf(tx *bbolt.Tx, entity, id string) ([]string, error) {
 	switch entity {
 	case "visit":
 		err = addVisit(id)
-	case "report":
+	case "report", "photo":
+		reportID := id
+		if entity == "photo" {
+			reportID, _, _ = strings.Cut(id, ":")
+		}
 		var r *fieldsync.Report
-		if r, err = get[fieldsync.Report](tx.Bucket(bucketReports), id); r != nil {
+		if r, err = get[fieldsync.Report](tx.Bucket(bucketReports), reportID); r != nil {
 			err = addVisit(r.VisitID)
 		}
 	case "ticket":
@@ -261,7 +265,11 @@ func bundleOf(tx *bbolt.Tx, visitID string) ([]recordRef, error) {
 	}
 	err = scanPrefix(tx.Bucket(indexReportsByVisit), key(visitID, ""), "", func(reportID string) (bool, error) {
 		refs = append(refs, recordRef{"report", reportID})
-		return true, nil
+		return true, scanPrefix(tx.Bucket(indexReportPhotos), key(reportID, ""), "", func(rest string) (bool, error) {
+			slot, sha, _ := strings.Cut(rest, "\x00")
+			refs = append(refs, recordRef{"photo", attachmentID(reportID, slot, sha)})
+			return true, nil
+		})
 	})
 	return refs, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
+	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
 func expiryKey(u *media.Upload) []byte {
@@ -148,6 +149,9 @@ func (s *DB) AddPhoto(ctx context.Context, p *fieldsync.Photo) error {
 		if err := tx.Bucket(indexPhotoReports).Put(key(p.SHA256, p.ReportID), nil); err != nil {
 			return err
 		}
+		if err := putAttachment(tx, p, p.CreatedAt); err != nil {
+			return err
+		}
 		return writeAudit(tx, "report", p.ReportID, nil, map[string]any{"photo": map[string]string{"slot": p.Slot, "sha256": p.SHA256}},
 			fieldsync.Actor{UserID: p.UploadedBy, DeviceID: p.DeviceID}, "report.photo", p.CreatedAt)
 	})
@@ -186,4 +190,19 @@ func (s *DB) PhotoReports(ctx context.Context, sha string) ([]string, error) {
 		})
 	})
 	return out, err
+}
+
+// attachmentID names a photo on a report's slot in the sync feed.
+func attachmentID(reportID, slot, sha string) string { return reportID + ":" + slot + ":" + sha }
+
+// putAttachment stores a photo's attachment to a report's slot and sends
+// it to the devices that see the report: photo metadata is part of the
+// bundle of a visit.
+func putAttachment(tx *bbolt.Tx, p *fieldsync.Photo, now time.Time) error {
+	id := attachmentID(p.ReportID, p.Slot, p.SHA256)
+	if err := put(tx.Bucket(bucketAttachments), id, p); err != nil {
+		return err
+	}
+	_, err := publish(tx, "photo", id, syncproto.ChangeUpsert, now)
+	return err
 }

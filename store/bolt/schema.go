@@ -4,8 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"strings"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/fieldsync/fieldsync"
 )
 
 // Buckets. Names are part of the file format: never rename one, add a
@@ -57,6 +61,7 @@ var (
 	indexReportPhotos  = []byte("idx_report_photos")  // report \x00 slot \x00 sha256
 	indexPhotoReports  = []byte("idx_photo_reports")  // sha256 \x00 report
 	bucketUploadHeads  = []byte("upload_heads")       // upload id -> its first bytes (written while they grow)
+	bucketAttachments  = []byte("photo_attachments")  // "<report>:<slot>:<sha256>" -> Photo on that slot (synced)
 
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
@@ -132,6 +137,34 @@ var migrations = []func(tx *bbolt.Tx) error{
 	func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketUploadHeads)
 		return err
+	},
+	// 7 -> 8: photo attachments become records of their own, which reach
+	// the devices of the visit with the rest of its bundle.
+	func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketAttachments); err != nil {
+			return err
+		}
+		var existing [][3]string
+		if err := tx.Bucket(indexReportPhotos).ForEach(func(k, _ []byte) error {
+			parts := strings.SplitN(string(k), "\x00", 3)
+			if len(parts) == 3 {
+				existing = append(existing, [3]string{parts[0], parts[1], parts[2]})
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, a := range existing {
+			p, err := get[fieldsync.Photo](tx.Bucket(bucketPhotos), a[2])
+			if err != nil || p == nil {
+				return err
+			}
+			p.ReportID, p.Slot = a[0], a[1]
+			if err := putAttachment(tx, p, time.Now().UTC()); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 
