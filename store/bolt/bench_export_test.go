@@ -34,86 +34,28 @@ func (s *DB) BenchLoad(fn func(l BenchLoader) error) error {
 	return s.update(func(tx *bbolt.Tx) error { return fn(BenchLoader{tx}) })
 }
 
-// Customer is CreateCustomer's body.
+// Customer, Site, Asset, Ticket and Visit run the bodies of the store's
+// Create* of the same name, in the loader's transaction.
 func (l BenchLoader) Customer(c *fieldsync.Customer, actor fieldsync.Actor) error {
-	tx := l.tx
-	if c.UserID != "" {
-		u, err := must[fieldsync.User](tx, bucketUsers, "user_id", c.UserID)
-		if err != nil {
-			return err
-		}
-		if u.Role != fieldsync.RoleCustomer {
-			return fieldsync.Errorf(fieldsync.EInvalid, "user_id: user %q is a %s, not a customer", c.UserID, u.Role)
-		}
-		if err := tx.Bucket(indexCustomersByUser).Put(key(c.UserID, c.ID), nil); err != nil {
-			return err
-		}
-	}
-	return create(tx, bucketCustomers, "customer", c.ID, c, actor, c.CreatedAt)
+	return createCustomer(l.tx, c, actor)
 }
 
-// Site is CreateSite's body.
 func (l BenchLoader) Site(site *fieldsync.Site, actor fieldsync.Actor) error {
-	if _, err := must[fieldsync.Customer](l.tx, bucketCustomers, "customer_id", site.CustomerID); err != nil {
-		return err
-	}
-	return create(l.tx, bucketSites, "site", site.ID, site, actor, site.CreatedAt)
+	return createOwned(l.tx, bucketSites, "site", site.ID, site.CustomerID, site, actor, site.CreatedAt)
 }
 
-// Asset is CreateAsset's body.
 func (l BenchLoader) Asset(a *fieldsync.Asset, actor fieldsync.Actor) error {
-	if _, err := must[fieldsync.Customer](l.tx, bucketCustomers, "customer_id", a.CustomerID); err != nil {
-		return err
-	}
-	return create(l.tx, bucketAssets, "asset", a.ID, a, actor, a.CreatedAt)
+	return createOwned(l.tx, bucketAssets, "asset", a.ID, a.CustomerID, a, actor, a.CreatedAt)
 }
 
-// Ticket is CreateTicket's body.
 func (l BenchLoader) Ticket(t *fieldsync.Ticket, actor fieldsync.Actor) error {
-	tx := l.tx
-	if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", t.CustomerID); err != nil {
-		return err
-	}
-	site, err := must[fieldsync.Site](tx, bucketSites, "site_id", t.SiteID)
-	if err != nil {
-		return err
-	}
-	asset, err := must[fieldsync.Asset](tx, bucketAssets, "asset_id", t.AssetID)
-	if err != nil {
-		return err
-	}
-	if site.CustomerID != t.CustomerID || asset.CustomerID != t.CustomerID {
-		return fieldsync.Errorf(fieldsync.EInvalid, "the site and the asset must belong to customer %q", t.CustomerID)
-	}
-	if err := tx.Bucket(indexTicketsByCust).Put(key(t.CustomerID, t.ID), nil); err != nil {
-		return err
-	}
-	return create(tx, bucketTickets, "ticket", t.ID, t, actor, t.CreatedAt)
+	return createTicket(l.tx, t, actor)
 }
 
-// Visit is CreateVisit's body.
 func (l BenchLoader) Visit(v *fieldsync.Visit, actor fieldsync.Actor) error {
-	tx := l.tx
-	if _, err := must[fieldsync.Ticket](tx, bucketTickets, "ticket_id", v.TicketID); err != nil {
-		return err
-	}
-	if err := checkTechnician(tx, v.TechnicianID); err != nil {
-		return err
-	}
-	if err := tx.Bucket(indexVisitsByTicket).Put(key(v.TicketID, v.ID), nil); err != nil {
-		return err
-	}
-	if err := tx.Bucket(indexVisitsByTech).Put(key(v.TechnicianID, v.ID), nil); err != nil {
-		return err
-	}
-	if err := create(tx, bucketVisits, "visit", v.ID, v, actor, v.CreatedAt); err != nil {
-		return err
-	}
-	return backfill(tx, v.TechnicianID, v.ID, v.CreatedAt)
+	return createVisit(l.tx, v, actor)
 }
 
-// BenchDump calls fn with every key and value of bucket name, in order,
-// for TestBenchLoaderMatchesStore.
 func (s *DB) BenchDump(name string, fn func(k, v []byte) error) error {
 	return s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(name))

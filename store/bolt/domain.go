@@ -105,21 +105,23 @@ func view[T any](s *DB, bucket []byte, kind, id string) (*T, error) {
 // CreateCustomer stores a new customer. A UserID must name a user with
 // the customer role (EInvalid).
 func (s *DB) CreateCustomer(ctx context.Context, c *fieldsync.Customer, actor fieldsync.Actor) error {
-	return s.update(func(tx *bbolt.Tx) error {
-		if c.UserID != "" {
-			u, err := must[fieldsync.User](tx, bucketUsers, "user_id", c.UserID)
-			if err != nil {
-				return err
-			}
-			if u.Role != fieldsync.RoleCustomer {
-				return fieldsync.Errorf(fieldsync.EInvalid, "user_id: user %q is a %s, not a customer", c.UserID, u.Role)
-			}
-			if err := tx.Bucket(indexCustomersByUser).Put(key(c.UserID, c.ID), nil); err != nil {
-				return err
-			}
+	return s.update(func(tx *bbolt.Tx) error { return createCustomer(tx, c, actor) })
+}
+
+func createCustomer(tx *bbolt.Tx, c *fieldsync.Customer, actor fieldsync.Actor) error {
+	if c.UserID != "" {
+		u, err := must[fieldsync.User](tx, bucketUsers, "user_id", c.UserID)
+		if err != nil {
+			return err
 		}
-		return create(tx, bucketCustomers, "customer", c.ID, c, actor, c.CreatedAt)
-	})
+		if u.Role != fieldsync.RoleCustomer {
+			return fieldsync.Errorf(fieldsync.EInvalid, "user_id: user %q is a %s, not a customer", c.UserID, u.Role)
+		}
+		if err := tx.Bucket(indexCustomersByUser).Put(key(c.UserID, c.ID), nil); err != nil {
+			return err
+		}
+	}
+	return create(tx, bucketCustomers, "customer", c.ID, c, actor, c.CreatedAt)
 }
 
 // Customer returns a customer or ENotFound.
@@ -130,11 +132,16 @@ func (s *DB) Customer(ctx context.Context, id string) (*fieldsync.Customer, erro
 // CreateSite stores a new site of an existing customer.
 func (s *DB) CreateSite(ctx context.Context, site *fieldsync.Site, actor fieldsync.Actor) error {
 	return s.update(func(tx *bbolt.Tx) error {
-		if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", site.CustomerID); err != nil {
-			return err
-		}
-		return create(tx, bucketSites, "site", site.ID, site, actor, site.CreatedAt)
+		return createOwned(tx, bucketSites, "site", site.ID, site.CustomerID, site, actor, site.CreatedAt)
 	})
+}
+
+// createOwned stores a new record of an existing customer.
+func createOwned(tx *bbolt.Tx, bucket []byte, entity, id, customerID string, v any, actor fieldsync.Actor, at time.Time) error {
+	if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", customerID); err != nil {
+		return err
+	}
+	return create(tx, bucket, entity, id, v, actor, at)
 }
 
 // Site returns a site or ENotFound.
@@ -145,10 +152,7 @@ func (s *DB) Site(ctx context.Context, id string) (*fieldsync.Site, error) {
 // CreateAsset stores a new asset of an existing customer.
 func (s *DB) CreateAsset(ctx context.Context, a *fieldsync.Asset, actor fieldsync.Actor) error {
 	return s.update(func(tx *bbolt.Tx) error {
-		if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", a.CustomerID); err != nil {
-			return err
-		}
-		return create(tx, bucketAssets, "asset", a.ID, a, actor, a.CreatedAt)
+		return createOwned(tx, bucketAssets, "asset", a.ID, a.CustomerID, a, actor, a.CreatedAt)
 	})
 }
 
@@ -160,26 +164,28 @@ func (s *DB) Asset(ctx context.Context, id string) (*fieldsync.Asset, error) {
 // CreateTicket stores a ticket whose customer, site and asset exist and
 // belong together (EInvalid when the site or asset is another customer's).
 func (s *DB) CreateTicket(ctx context.Context, t *fieldsync.Ticket, actor fieldsync.Actor) error {
-	return s.update(func(tx *bbolt.Tx) error {
-		if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", t.CustomerID); err != nil {
-			return err
-		}
-		site, err := must[fieldsync.Site](tx, bucketSites, "site_id", t.SiteID)
-		if err != nil {
-			return err
-		}
-		asset, err := must[fieldsync.Asset](tx, bucketAssets, "asset_id", t.AssetID)
-		if err != nil {
-			return err
-		}
-		if site.CustomerID != t.CustomerID || asset.CustomerID != t.CustomerID {
-			return fieldsync.Errorf(fieldsync.EInvalid, "the site and the asset must belong to customer %q", t.CustomerID)
-		}
-		if err := tx.Bucket(indexTicketsByCust).Put(key(t.CustomerID, t.ID), nil); err != nil {
-			return err
-		}
-		return create(tx, bucketTickets, "ticket", t.ID, t, actor, t.CreatedAt)
-	})
+	return s.update(func(tx *bbolt.Tx) error { return createTicket(tx, t, actor) })
+}
+
+func createTicket(tx *bbolt.Tx, t *fieldsync.Ticket, actor fieldsync.Actor) error {
+	if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", t.CustomerID); err != nil {
+		return err
+	}
+	site, err := must[fieldsync.Site](tx, bucketSites, "site_id", t.SiteID)
+	if err != nil {
+		return err
+	}
+	asset, err := must[fieldsync.Asset](tx, bucketAssets, "asset_id", t.AssetID)
+	if err != nil {
+		return err
+	}
+	if site.CustomerID != t.CustomerID || asset.CustomerID != t.CustomerID {
+		return fieldsync.Errorf(fieldsync.EInvalid, "the site and the asset must belong to customer %q", t.CustomerID)
+	}
+	if err := tx.Bucket(indexTicketsByCust).Put(key(t.CustomerID, t.ID), nil); err != nil {
+		return err
+	}
+	return create(tx, bucketTickets, "ticket", t.ID, t, actor, t.CreatedAt)
 }
 
 // Ticket returns a ticket or ENotFound.
@@ -253,24 +259,26 @@ func (s *DB) TicketsOfCustomer(ctx context.Context, customerID string) ([]fields
 // CreateVisit stores a visit of an existing ticket, assigned to a user
 // with the technician role (EInvalid otherwise).
 func (s *DB) CreateVisit(ctx context.Context, v *fieldsync.Visit, actor fieldsync.Actor) error {
-	return s.update(func(tx *bbolt.Tx) error {
-		if _, err := must[fieldsync.Ticket](tx, bucketTickets, "ticket_id", v.TicketID); err != nil {
-			return err
-		}
-		if err := checkTechnician(tx, v.TechnicianID); err != nil {
-			return err
-		}
-		if err := tx.Bucket(indexVisitsByTicket).Put(key(v.TicketID, v.ID), nil); err != nil {
-			return err
-		}
-		if err := tx.Bucket(indexVisitsByTech).Put(key(v.TechnicianID, v.ID), nil); err != nil {
-			return err
-		}
-		if err := create(tx, bucketVisits, "visit", v.ID, v, actor, v.CreatedAt); err != nil {
-			return err
-		}
-		return backfill(tx, v.TechnicianID, v.ID, v.CreatedAt)
-	})
+	return s.update(func(tx *bbolt.Tx) error { return createVisit(tx, v, actor) })
+}
+
+func createVisit(tx *bbolt.Tx, v *fieldsync.Visit, actor fieldsync.Actor) error {
+	if _, err := must[fieldsync.Ticket](tx, bucketTickets, "ticket_id", v.TicketID); err != nil {
+		return err
+	}
+	if err := checkTechnician(tx, v.TechnicianID); err != nil {
+		return err
+	}
+	if err := tx.Bucket(indexVisitsByTicket).Put(key(v.TicketID, v.ID), nil); err != nil {
+		return err
+	}
+	if err := tx.Bucket(indexVisitsByTech).Put(key(v.TechnicianID, v.ID), nil); err != nil {
+		return err
+	}
+	if err := create(tx, bucketVisits, "visit", v.ID, v, actor, v.CreatedAt); err != nil {
+		return err
+	}
+	return backfill(tx, v.TechnicianID, v.ID, v.CreatedAt)
 }
 
 func checkTechnician(tx *bbolt.Tx, id string) error {
