@@ -32,10 +32,16 @@ type BlobStore interface {
 	// error (a cut connection keeps what arrived). It never holds the
 	// bytes of r in memory beyond a bounded buffer.
 	Append(ctx context.Context, uploadID string, st State, r io.Reader) (State, error)
-	// Finish publishes a complete upload as the object sha256 (lower-case
-	// hex, already verified by the caller) and forgets the upload. If the
-	// object exists it discards the upload and returns ErrExists.
-	Finish(ctx context.Context, uploadID string, st State, sha256 string) error
+	// Finish publishes the upload as the object sha256 (lower-case hex,
+	// already verified by the caller) and forgets the upload. The object is
+	// the st.Offset bytes the upload holds followed by the bytes of last,
+	// which must hold exactly the st.Size-st.Offset bytes still missing
+	// (last may be nil when none are). Giving the final bytes to Finish
+	// rather than to Append lets a store write a photo that arrives whole
+	// once, straight under its name. If the object exists Finish discards
+	// the upload and returns ErrExists. After a failure the upload still
+	// holds st, so Finish may be called again with the same arguments.
+	Finish(ctx context.Context, uploadID string, st State, last io.Reader, sha256 string) error
 	// Abort discards an upload and every part of it.
 	Abort(ctx context.Context, uploadID string, st State) error
 

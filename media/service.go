@@ -391,7 +391,7 @@ func (s *Service) finish(ctx context.Context, u *Upload) (*fieldsync.Photo, erro
 		s.drop(ctx, u)
 		return nil, fieldsync.Errorf(fieldsync.ENotAnImage, "the upload is not a JPEG, PNG, HEIC or WebP photo")
 	}
-	switch err := s.Blobs.Finish(ctx, u.ID, u.Blob, u.SHA256); {
+	switch err := s.Blobs.Finish(ctx, u.ID, u.Blob, nil, u.SHA256); {
 	case errors.Is(err, ErrExists): // stored once, whoever sent it first
 	case err != nil:
 		return nil, err

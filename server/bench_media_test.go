@@ -485,9 +485,9 @@ func (t *benchTimedBlobs) Append(ctx context.Context, id string, st media.State,
 	return t.BlobStore.Append(ctx, id, st, r)
 }
 
-func (t *benchTimedBlobs) Finish(ctx context.Context, id string, st media.State, sha string) error {
+func (t *benchTimedBlobs) Finish(ctx context.Context, id string, st media.State, last io.Reader, sha string) error {
 	defer t.add("finish", time.Now())
-	return t.BlobStore.Finish(ctx, id, st, sha)
+	return t.BlobStore.Finish(ctx, id, st, last, sha)
 }
 
 func (t *benchTimedBlobs) Stat(ctx context.Context, key string) (int64, error) {

@@ -159,7 +159,7 @@ func testExists(t *testing.T, b Backend) {
 	other := randomBytes(21, 7<<20+3)
 	st = begin(t, s, "second", int64(len(other)))
 	st = appendOK(t, s, "second", st, other)
-	if err := s.Finish(ctx, "second", st, sum(data)); !errors.Is(err, media.ErrExists) {
+	if err := s.Finish(ctx, "second", st, nil, sum(data)); !errors.Is(err, media.ErrExists) {
 		t.Fatalf("Finish of a stored photo: err = %v, want ErrExists", err)
 	}
 	checkObject(t, b, s, data)
@@ -180,7 +180,7 @@ func testConcurrentFinish(t *testing.T, b Backend) {
 	errs := make([]error, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
-		wg.Go(func() { errs[i] = b.Open(t).Finish(t.Context(), id, states[i], sum(data)) })
+		wg.Go(func() { errs[i] = b.Open(t).Finish(t.Context(), id, states[i], nil, sum(data)) })
 	}
 	wg.Wait()
 	stored := 0
@@ -229,7 +229,7 @@ func testAbort(t *testing.T, b Backend) {
 	if err := s.Abort(ctx, "u2", st); err != nil {
 		t.Fatalf("Abort of a complete upload: %v", err)
 	}
-	if err := s.Finish(ctx, "u2", st, sum(data)); !errors.Is(err, media.ErrNotFound) {
+	if err := s.Finish(ctx, "u2", st, nil, sum(data)); !errors.Is(err, media.ErrNotFound) {
 		t.Errorf("Finish after Abort: err = %v, want ErrNotFound", err)
 	}
 	if _, err := s.Stat(ctx, media.EvidenceKey(sum(data))); !errors.Is(err, media.ErrNotFound) {
@@ -244,7 +244,7 @@ func testIncomplete(t *testing.T, b Backend) {
 	data := randomBytes(50, 6<<20)
 	st := begin(t, s, "u1", int64(len(data)))
 	st = appendOK(t, s, "u1", st, data[:4<<20])
-	if err := s.Finish(ctx, "u1", st, sum(data)); err == nil || errors.Is(err, media.ErrExists) {
+	if err := s.Finish(ctx, "u1", st, nil, sum(data)); err == nil || errors.Is(err, media.ErrExists) {
 		t.Fatalf("Finish of %d of %d bytes: err = %v, want a refusal", st.Offset, st.Size, err)
 	}
 	st = appendOK(t, s, "u1", st, data[4<<20:])
@@ -431,7 +431,7 @@ func testMemory(t *testing.T, b Backend) {
 	}
 
 	want := hex.EncodeToString(h.Sum(nil))
-	if err := s.Finish(t.Context(), "big", persist(t, st), want); err != nil {
+	if err := s.Finish(t.Context(), "big", persist(t, st), nil, want); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
 	for name, r := range map[string]func() io.ReadCloser{
@@ -521,7 +521,7 @@ func appendOK(t *testing.T, s media.BlobStore, id string, st media.State, data [
 
 func finish(t *testing.T, s media.BlobStore, id string, st media.State, data []byte) {
 	t.Helper()
-	if err := s.Finish(t.Context(), id, st, sum(data)); err != nil {
+	if err := s.Finish(t.Context(), id, st, nil, sum(data)); err != nil {
 		t.Fatalf("Finish(%s): %v", id, err)
 	}
 }

@@ -135,16 +135,23 @@ func (s *Store) Append(ctx context.Context, uploadID string, st media.State, r i
 	return st, copyErr
 }
 
-// Finish links the upload to objects/photos/<sha256>. The link fails if
-// that name exists, so an object is never replaced, also by two uploads
-// of the same photo finishing at once.
-func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, sha256 string) error {
+// Finish appends last and links the upload to objects/photos/<sha256>.
+// The link fails if that name exists, so an object is never replaced, also
+// by two uploads of the same photo finishing at once.
+func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, last io.Reader, sha256 string) error {
 	path, err := s.uploadPath(uploadID)
 	if err != nil {
 		return err
 	}
 	if !fieldsync.ValidSHA256(sha256) {
 		return fmt.Errorf("localstore: not a lower-case hex SHA-256: %q", sha256)
+	}
+	if last != nil && st.Offset < st.Size {
+		// The file is cut back to st.Offset first, so a retry after a
+		// failure below starts from the same bytes.
+		if st, err = s.Append(ctx, uploadID, st, last); err != nil {
+			return err
+		}
 	}
 	if st.Offset != st.Size {
 		return fmt.Errorf("localstore: upload %s holds %d of %d bytes", uploadID, st.Offset, st.Size)

@@ -97,7 +97,7 @@ func TestCrashTail(t *testing.T) {
 	}
 	h := sha256.Sum256([]byte("abcdef"))
 	sha := hex.EncodeToString(h[:])
-	if err := s.Finish(ctx, "u1", st, sha); err != nil {
+	if err := s.Finish(ctx, "u1", st, nil, sha); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(filepath.Join(dir, "objects", "photos", sha))

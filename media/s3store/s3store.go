@@ -212,7 +212,13 @@ func (s *Store) Append(ctx context.Context, uploadID string, st media.State, r i
 // copy is a multipart copy whose completion carries If-None-Match: *, so
 // S3 itself refuses to replace an object, also when two uploads of one
 // photo finish at once.
-func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, sha256 string) error {
+func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, last io.Reader, sha256 string) error {
+	if last != nil && st.Offset < st.Size {
+		var err error
+		if st, err = s.Append(ctx, uploadID, st, last); err != nil {
+			return err
+		}
+	}
 	bs, err := decode(uploadID, st)
 	if err != nil {
 		return err

@@ -109,7 +109,7 @@ func testMultipartLayout(t *testing.T, srv *testenv.MinIOServer) {
 	}
 	h := sha256.Sum256(data)
 	sha := hex.EncodeToString(h[:])
-	if err := s.Finish(ctx, "u1", st, sha); err != nil {
+	if err := s.Finish(ctx, "u1", st, nil, sha); err != nil {
 		t.Fatal(err)
 	}
 	if got := objects(t, client, cfg.Bucket, ""); len(got) != 1 || got[0] != media.EvidenceKey(sha) {
