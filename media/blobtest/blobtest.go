@@ -55,6 +55,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Backend) {
 	t.Run("two uploads of one photo finishing at once store it once", func(t *testing.T) { t.Parallel(); testConcurrentFinish(t, fresh(t)) })
 	t.Run("abort leaves nothing behind", func(t *testing.T) { t.Parallel(); testAbort(t, fresh(t)) })
 	t.Run("finish of an incomplete upload is refused", func(t *testing.T) { t.Parallel(); testIncomplete(t, fresh(t)) })
+	t.Run("finish with the wrong number of last bytes is refused and can be retried", func(t *testing.T) { testWrongLast(t, fresh) })
 	t.Run("append past the size keeps only the size", func(t *testing.T) { t.Parallel(); testTooLong(t, fresh(t)) })
 	t.Run("range reads", func(t *testing.T) { t.Parallel(); testRanges(t, fresh(t)) })
 	t.Run("missing objects are ErrNotFound", func(t *testing.T) { t.Parallel(); testMissing(t, fresh(t)) })
@@ -65,16 +66,33 @@ func Run(t *testing.T, fresh func(t *testing.T) Backend) {
 	t.Run("append holds a bounded buffer", func(t *testing.T) { testMemory(t, fresh(t)) })
 }
 
+// lastAs says how a test hands Finish the last bytes.
+type lastAs int
+
+const (
+	byAppend  lastAs = iota // all bytes appended, Finish gets nil
+	asSection               // an *io.SectionReader, as media.Service gives them
+	asStream                // a plain io.Reader
+)
+
 func testUpload(t *testing.T, fresh func(t *testing.T) Backend) {
 	tests := []struct {
 		name        string
 		size, chunk int
+		last        int // bytes given to Finish rather than appended
+		as          lastAs
 	}{
-		{"one Append of 12 MiB and a bit", 12<<20 + 12345, 12<<20 + 12345},
-		{"700 KiB Appends of 12 MiB", 12 << 20, 700 << 10},
-		{"5 MiB Appends ending on part boundaries", 10 << 20, 5 << 20},
-		{"a photo smaller than an S3 part", 3<<20 + 7, 1 << 20},
-		{"an empty upload", 0, 1},
+		{"one Append of 12 MiB and a bit", 12<<20 + 12345, 12<<20 + 12345, 0, byAppend},
+		{"700 KiB Appends of 12 MiB", 12 << 20, 700 << 10, 0, byAppend},
+		{"5 MiB Appends ending on part boundaries", 10 << 20, 5 << 20, 0, byAppend},
+		{"a photo smaller than an S3 part", 3<<20 + 7, 1 << 20, 0, byAppend},
+		{"an empty upload", 0, 1, 0, byAppend},
+		{"a whole photo given to Finish as a section", 4<<20 + 1, 1, 4<<20 + 1, asSection},
+		{"a whole photo larger than a part given to Finish", 12<<20 + 5, 1, 12<<20 + 5, asStream},
+		{"1 MiB Appends, the last bytes to Finish", 3<<20 + 7, 1 << 20, 1<<20 + 7, asSection},
+		{"a part and a tail appended, 5 MiB to Finish", 12 << 20, 7 << 20, 5 << 20, asStream},
+		{"a part appended, the rest to Finish as a section", 8<<20 + 3, 5 << 20, 3<<20 + 3, asSection},
+		{"an empty upload given an empty last", 0, 1, 0, asSection},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,11 +103,65 @@ func testUpload(t *testing.T, fresh func(t *testing.T) Backend) {
 			// caller's store gave it back: a restart between any two
 			// requests changes nothing.
 			st := begin(t, b.Open(t), "u1", int64(len(data)))
-			for off := 0; off < len(data); off += tt.chunk {
-				end := min(off+tt.chunk, len(data))
+			appended := len(data) - tt.last
+			for off := 0; off < appended; off += tt.chunk {
+				end := min(off+tt.chunk, appended)
 				st = appendOK(t, b.Open(t), "u1", st, data[off:end])
 			}
-			finish(t, b.Open(t), "u1", st, data)
+			var last io.Reader
+			switch tt.as {
+			case asSection:
+				last = io.NewSectionReader(bytes.NewReader(data[appended:]), 0, int64(tt.last))
+			case asStream:
+				last = io.MultiReader(bytes.NewReader(data[appended:])) // hides Seek and ReadAt
+			}
+			if err := b.Open(t).Finish(t.Context(), "u1", st, last, sum(data)); err != nil {
+				t.Fatalf("Finish with %d last bytes: %v", tt.last, err)
+			}
+			checkObject(t, b, b.Open(t), data)
+			checkClean(t, b)
+		})
+	}
+}
+
+// testWrongLast gives Finish too few and too many last bytes: each is
+// refused, nothing is published, and the upload still holds its State, so
+// Finish with the right bytes then succeeds.
+func testWrongLast(t *testing.T, fresh func(t *testing.T) Backend) {
+	tests := []struct {
+		name           string
+		size, appended int
+	}{
+		{"under a part", 3 << 20, 1 << 20},
+		{"nothing appended", 2 << 20, 0},
+		{"a part and a tail appended", 12 << 20, 7 << 20},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := fresh(t)
+			ctx := t.Context()
+			data := randomBytes(uint64(100+i), tt.size)
+			st := begin(t, b.Open(t), "u1", int64(len(data)))
+			if tt.appended > 0 {
+				st = appendOK(t, b.Open(t), "u1", st, data[:tt.appended])
+			}
+			rest := data[tt.appended:]
+			for what, last := range map[string][]byte{
+				"one byte short": rest[:len(rest)-1],
+				"one byte more":  append(append([]byte(nil), rest...), 'x'),
+			} {
+				err := b.Open(t).Finish(ctx, "u1", st, io.MultiReader(bytes.NewReader(last)), sum(data))
+				if err == nil || errors.Is(err, media.ErrExists) {
+					t.Fatalf("Finish with the last bytes %s: err = %v, want a refusal", what, err)
+				}
+				if _, err := b.Open(t).Stat(ctx, media.EvidenceKey(sum(data))); !errors.Is(err, media.ErrNotFound) {
+					t.Fatalf("after Finish with the last bytes %s: Stat of the photo: err = %v, want ErrNotFound", what, err)
+				}
+			}
+			if err := b.Open(t).Finish(ctx, "u1", st, bytes.NewReader(rest), sum(data)); err != nil {
+				t.Fatalf("Finish with the right last bytes after refusals: %v", err)
+			}
 			checkObject(t, b, b.Open(t), data)
 			checkClean(t, b)
 		})

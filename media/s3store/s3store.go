@@ -1,22 +1,32 @@
 // Package s3store keeps photo evidence in an S3 bucket through minio-go:
 // the media.BlobStore for servers that share their photos.
 //
-// An upload is an S3 multipart upload, so between requests nothing lives
-// in the server's memory or on its disk and an upload resumes on any
-// server from its media.State alone. Layout in the bucket (upload ids are
-// one path element, so each upload owns the prefix uploads/<id>/):
+// An upload lives in S3, so between requests nothing lives in the
+// server's memory or on its disk and an upload resumes on any server from
+// its media.State alone. Layout in the bucket (upload ids are one path
+// element, so each upload owns the prefix uploads/<id>/):
 //
-//	uploads/<id>/data      the multipart upload's target, completed by Finish
+//	uploads/<id>/data      target of the upload's S3 multipart upload,
+//	                       begun with its first full part, completed by Finish
 //	uploads/<id>/<n>.part  the "incomplete part": bytes of part n that do
 //	                       not yet fill a part (S3 parts but the last must
 //	                       hold at least 5 MiB), as tusd's s3store keeps them
-//	photos/<sha256>        evidence, copied from uploads/<id>/data by Finish
+//	photos/<sha256>        evidence, written by Finish
 //	thumbs/<sha256>.jpg    derived objects written by Put
+//
+// Most photos are smaller than one part. Such an upload never begins a
+// multipart upload: Finish writes the incomplete part and the last bytes
+// to photos/<sha256> in one PUT, and a photo sent in one request costs
+// one PUT, as much as storing it without tus. A larger upload's multipart
+// upload is completed at uploads/<id>/data and copied to its name within
+// S3, because S3 cannot complete it under another key than it began with
+// and the hash is the name.
 //
 // The incomplete part is named by its part number so that the state a
 // crash kept in the caller's store stays readable: an Append that fills
 // part n and starts part n+1 writes a new object and leaves n.part as it
-// was. Finish and Abort remove everything under uploads/<id>/.
+// was. Finish and Abort remove everything under uploads/<id>/, multipart
+// uploads included.
 package s3store
 
 import (
@@ -62,8 +72,10 @@ const (
 	partSize = 5 << 20
 	// maxParts is S3's limit on parts, which caps an upload at about 48.8 GiB.
 	maxParts = 10000
-	// maxCopyPart is the largest range one UploadPartCopy may copy.
+	// maxCopyPart is the largest range one UploadPartCopy may copy, and
+	// maxPut the largest object one PUT may write.
 	maxCopyPart = 5 << 30
+	maxPut      = 5 << 30
 	// flushTimeout bounds saving what an Append received after its context
 	// ended: a cut connection cancels the request's context, and what
 	// arrived before the cut is to be kept.
@@ -107,7 +119,8 @@ type part struct {
 	Size   int64  `json:"size"`
 }
 
-// Begin starts a multipart upload at uploads/<id>/data.
+// Begin starts an upload. It asks nothing of S3: the multipart upload
+// begins with the first full part, which most photos never fill.
 func (s *Store) Begin(ctx context.Context, uploadID string, size int64) (media.State, error) {
 	if !media.ValidUploadID(uploadID) {
 		return media.State{}, fmt.Errorf("s3store: invalid upload id %q", uploadID)
@@ -115,11 +128,7 @@ func (s *Store) Begin(ctx context.Context, uploadID string, size int64) (media.S
 	if size < 0 || size > maxParts*partSize {
 		return media.State{}, fmt.Errorf("s3store: upload %s: size %d outside 0..%d", uploadID, size, int64(maxParts*partSize))
 	}
-	id, err := s.core.NewMultipartUpload(ctx, s.bucket, dataKey(uploadID), minio.PutObjectOptions{})
-	if err != nil {
-		return media.State{}, fmt.Errorf("s3store: begin upload %s: %w", uploadID, err)
-	}
-	return encode(media.State{Size: size}, state{UploadID: id, Parts: []part{}})
+	return encode(media.State{Size: size}, state{Parts: []part{}})
 }
 
 // Append spools the incomplete part and then r through one temporary
@@ -145,8 +154,10 @@ func (s *Store) Append(ctx context.Context, uploadID string, st media.State, r i
 		if err := s.readTail(ctx, uploadID, bs, spool); err != nil {
 			return st, err
 		}
-	} else if _, err := s.core.ListObjectParts(ctx, s.bucket, dataKey(uploadID), bs.UploadID, 0, 1); err != nil {
-		return st, s.uploadErr(uploadID, err)
+	} else if bs.UploadID != "" {
+		if _, err := s.core.ListObjectParts(ctx, s.bucket, dataKey(uploadID), bs.UploadID, 0, 1); err != nil {
+			return st, s.uploadErr(uploadID, err)
+		}
 	}
 
 	kept := st            // the last State that S3 holds in full
@@ -163,6 +174,19 @@ func (s *Store) Append(ctx context.Context, uploadID string, st media.State, r i
 		}
 		if spooled < partSize {
 			break // src is done
+		}
+		if bs.UploadID == "" {
+			id, err := s.core.NewMultipartUpload(ctx, s.bucket, dataKey(uploadID), minio.PutObjectOptions{})
+			if err != nil {
+				appendErr = fmt.Errorf("s3store: upload %s: begin multipart upload: %w", uploadID, err)
+				break
+			}
+			// Kept at once: a State that lost the id would leave the
+			// multipart upload to Abort's listing.
+			bs.UploadID = id
+			if kept, err = encode(st, bs); err != nil {
+				return kept, err
+			}
 		}
 		number := len(bs.Parts) + 1
 		p, err := s.core.PutObjectPart(ctx, s.bucket, dataKey(uploadID), bs.UploadID, number,
@@ -206,19 +230,17 @@ func (s *Store) Append(ctx context.Context, uploadID string, st media.State, r i
 	return kept, appendErr
 }
 
-// Finish completes the multipart upload at uploads/<id>/data and copies
-// it to photos/<sha256>. S3 cannot complete a multipart upload under
-// another key than it began with, and the hash is known only now; the
-// copy is a multipart copy whose completion carries If-None-Match: *, so
-// S3 itself refuses to replace an object, also when two uploads of one
-// photo finish at once.
+// Finish publishes the upload as photos/<sha256>. Every write of evidence
+// carries If-None-Match: *, so S3 itself refuses to replace an object,
+// also when two uploads of one photo finish at once.
+//
+// An upload that holds no full part is written in one PUT: its incomplete
+// part, if any, then last. The PUT is signed with the SHA-256 of its
+// payload, which is the object's name, so S3 also refuses bytes that do
+// not hash to it. A larger upload has last appended as parts, its
+// multipart upload completed at uploads/<id>/data, and that copied to
+// its name.
 func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, last io.Reader, sha256 string) error {
-	if last != nil && st.Offset < st.Size {
-		var err error
-		if st, err = s.Append(ctx, uploadID, st, last); err != nil {
-			return err
-		}
-	}
 	bs, err := decode(uploadID, st)
 	if err != nil {
 		return err
@@ -226,32 +248,42 @@ func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, las
 	if !fieldsync.ValidSHA256(sha256) {
 		return fmt.Errorf("s3store: not a lower-case hex SHA-256: %q", sha256)
 	}
-	if st.Offset != st.Size {
+	if st.Offset < st.Size && last == nil {
 		return fmt.Errorf("s3store: upload %s holds %d of %d bytes", uploadID, st.Offset, st.Size)
 	}
 	final := media.EvidenceKey(sha256)
+	if len(bs.Parts) == 0 && st.Size <= maxPut {
+		switch err := s.putWhole(ctx, uploadID, st, bs, last, final, sha256); {
+		case errors.Is(err, media.ErrExists):
+			return s.discard(ctx, uploadID, bs)
+		case err != nil:
+			return err
+		}
+		return s.removeUpload(ctx, uploadID, bs)
+	}
+
 	if _, err := s.Stat(ctx, final); err == nil {
 		return s.discard(ctx, uploadID, bs)
 	} else if !errors.Is(err, media.ErrNotFound) {
 		return err
 	}
-
-	if len(bs.Parts) == 0 && bs.Pending > 0 {
-		// A photo under one part is all in its tail object: published from
-		// there, without completing the multipart upload into a copy first.
-		switch err := s.publish(ctx, tailKey(uploadID, 1), final, st.Size); {
-		case errors.Is(err, media.ErrExists):
-			return s.discard(ctx, uploadID, bs)
-		case err != nil:
-			return fmt.Errorf("s3store: publish upload %s: %w", uploadID, err)
+	// A Finish retried after the completion below finds it done; appending
+	// again to a completed upload would fail.
+	if size, err := s.Stat(ctx, dataKey(uploadID)); err != nil || size != st.Size {
+		if st.Offset < st.Size {
+			if st, err = s.Append(ctx, uploadID, st, last); err != nil {
+				return err
+			}
+			if st.Offset != st.Size {
+				return fmt.Errorf("s3store: upload %s holds %d of %d bytes after its last", uploadID, st.Offset, st.Size)
+			}
+			if bs, err = decode(uploadID, st); err != nil {
+				return err
+			}
 		}
-		if err := s.core.AbortMultipartUpload(ctx, s.bucket, dataKey(uploadID), bs.UploadID); err != nil && errorCode(err) != "NoSuchUpload" {
-			return fmt.Errorf("s3store: upload %s: %w", uploadID, err)
+		if err := s.complete(ctx, uploadID, st, bs); err != nil {
+			return err
 		}
-		return s.removeUpload(ctx, uploadID)
-	}
-	if err := s.complete(ctx, uploadID, st, bs); err != nil {
-		return err
 	}
 	switch err := s.publish(ctx, dataKey(uploadID), final, st.Size); {
 	case errors.Is(err, media.ErrExists):
@@ -260,7 +292,56 @@ func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, las
 		// uploads/<id>/data stays: Finish may be called again, or Abort.
 		return fmt.Errorf("s3store: publish upload %s: %w", uploadID, err)
 	}
-	return s.removeUpload(ctx, uploadID)
+	return s.removeUpload(ctx, uploadID, bs)
+}
+
+// putWhole writes the incomplete part and then the rest from last to key
+// in one PUT, unless key exists (media.ErrExists).
+func (s *Store) putWhole(ctx context.Context, uploadID string, st media.State, bs state, last io.Reader, key, sha256 string) error {
+	rest := st.Size - st.Offset
+	var body io.Reader
+	if r, ok := last.(*io.SectionReader); ok && bs.Pending == 0 && r.Size() == rest {
+		// Already a file's bytes, seekable: minio-go can send it again
+		// on a retry without a copy here.
+		if at, err := r.Seek(0, io.SeekCurrent); err != nil || at != 0 {
+			return fmt.Errorf("s3store: upload %s: the last bytes' reader is not at its start", uploadID)
+		}
+		body = r
+	} else {
+		spool, err := os.CreateTemp("", "fieldsync-s3store-*")
+		if err != nil {
+			return fmt.Errorf("s3store: upload %s: %w", uploadID, err)
+		}
+		defer os.Remove(spool.Name())
+		defer spool.Close()
+		if bs.Pending > 0 {
+			if err := s.readTail(ctx, uploadID, bs, spool); err != nil {
+				return err
+			}
+		}
+		if last != nil {
+			n, err := io.CopyBuffer(onlyWriter{spool}, io.LimitReader(last, rest), make([]byte, 64<<10))
+			switch {
+			case err != nil:
+				return fmt.Errorf("s3store: upload %s: %w", uploadID, err)
+			case n != rest:
+				return fmt.Errorf("s3store: upload %s: last held %d of the %d bytes missing", uploadID, n, rest)
+			case hasMore(last):
+				return fmt.Errorf("s3store: upload %s: more than its %d bytes", uploadID, st.Size)
+			}
+		}
+		body = io.NewSectionReader(spool, 0, st.Size)
+	}
+	// The payload's SHA-256 goes in the signature, not the chunk by chunk
+	// signing minio-go uses over plain HTTP: S3 then checks the whole body
+	// against it.
+	once := minio.PutObjectOptions{DisableContentSha256: true}
+	once.SetMatchETagExcept("*") // If-None-Match: *
+	_, err := s.core.PutObject(ctx, s.bucket, key, body, st.Size, "", sha256, once)
+	if err = existsErr(err); err != nil && !errors.Is(err, media.ErrExists) {
+		return fmt.Errorf("s3store: publish upload %s: %w", uploadID, err)
+	}
+	return err
 }
 
 // complete makes uploads/<id>/data whole: the incomplete part becomes the
@@ -339,8 +420,9 @@ func (s *Store) discard(ctx context.Context, uploadID string, bs state) error {
 	return media.ErrExists
 }
 
-// Abort aborts the multipart upload and removes every object under
-// uploads/<id>/. It returns media.ErrNotFound if there was nothing.
+// Abort removes every trace of the upload: its multipart uploads and the
+// objects under uploads/<id>/. It returns media.ErrNotFound if st says it
+// stored bytes and nothing was there.
 func (s *Store) Abort(ctx context.Context, uploadID string, st media.State) error {
 	bs, err := decode(uploadID, st)
 	if err != nil {
@@ -350,31 +432,54 @@ func (s *Store) Abort(ctx context.Context, uploadID string, st media.State) erro
 }
 
 func (s *Store) abort(ctx context.Context, uploadID string, bs state) error {
-	// MinIO answers an abort of an unknown upload with success (AWS with
-	// NoSuchUpload), so ask first.
-	_, err := s.core.ListObjectParts(ctx, s.bucket, dataKey(uploadID), bs.UploadID, 0, 1)
-	gone := errorCode(err) == "NoSuchUpload"
-	if err == nil {
-		err = s.core.AbortMultipartUpload(ctx, s.bucket, dataKey(uploadID), bs.UploadID)
-	}
-	if err != nil && errorCode(err) != "NoSuchUpload" {
-		return fmt.Errorf("s3store: abort upload %s: %w", uploadID, err)
-	}
-	n, err := s.removePrefix(ctx, uploadPrefix(uploadID))
+	n, err := s.clear(ctx, uploadID)
 	if err != nil {
 		return fmt.Errorf("s3store: abort upload %s: %w", uploadID, err)
 	}
-	if gone && n == 0 {
+	if n == 0 && (bs.UploadID != "" || bs.Pending > 0) {
 		return fmt.Errorf("s3store: upload %s: %w", uploadID, media.ErrNotFound)
 	}
 	return nil
 }
 
-func (s *Store) removeUpload(ctx context.Context, uploadID string) error {
-	if _, err := s.removePrefix(ctx, uploadPrefix(uploadID)); err != nil {
+// removeUpload clears what a finished upload leaves. An upload that stored
+// nothing before its last bytes left nothing, and costs no request.
+func (s *Store) removeUpload(ctx context.Context, uploadID string, bs state) error {
+	if bs.UploadID == "" && bs.Pending == 0 {
+		return nil
+	}
+	if _, err := s.clear(ctx, uploadID); err != nil {
 		return fmt.Errorf("s3store: upload %s: %w", uploadID, err)
 	}
 	return nil
+}
+
+// clear aborts every multipart upload of uploads/<id>/data, also one whose
+// id a lost State forgot, and removes the objects under uploads/<id>/. It
+// says how many it found.
+func (s *Store) clear(ctx context.Context, uploadID string) (int, error) {
+	n := 0
+	for marker, idMarker := "", ""; ; {
+		res, err := s.core.ListMultipartUploads(ctx, s.bucket, dataKey(uploadID), marker, idMarker, "", 1000)
+		if err != nil {
+			return n, err
+		}
+		for _, u := range res.Uploads {
+			if u.Key != dataKey(uploadID) {
+				continue
+			}
+			if err := s.core.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID); err != nil && errorCode(err) != "NoSuchUpload" {
+				return n, err
+			}
+			n++
+		}
+		if !res.IsTruncated {
+			break
+		}
+		marker, idMarker = res.NextKeyMarker, res.NextUploadIDMarker
+	}
+	m, err := s.removePrefix(ctx, uploadPrefix(uploadID))
+	return n + m, err
 }
 
 // removePrefix removes every object under prefix and says how many.
@@ -534,7 +639,7 @@ func decode(uploadID string, st media.State) (state, error) {
 	if err := json.Unmarshal(st.Backend, &bs); err != nil {
 		return bs, fmt.Errorf("s3store: upload %s: state: %w", uploadID, err)
 	}
-	ok := bs.UploadID != "" && bs.Pending >= 0 && bs.Pending <= partSize && st.Offset <= st.Size
+	ok := (bs.UploadID != "" || len(bs.Parts) == 0) && bs.Pending >= 0 && bs.Pending <= partSize && st.Offset <= st.Size
 	for i, p := range bs.Parts {
 		ok = ok && p.Number == i+1 && p.ETag != "" && p.Size >= partSize
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -45,6 +46,106 @@ func TestStore(t *testing.T) {
 	})
 	t.Run("multipart layout", func(t *testing.T) { testMultipartLayout(t, srv) })
 	t.Run("New creates the bucket once", func(t *testing.T) { testNewCreatesBucket(t, srv) })
+	t.Run("a photo under a part is one PUT", func(t *testing.T) { testOnePut(t, srv) })
+	t.Run("S3 refuses bytes that do not hash to the name", func(t *testing.T) { testSignedPayload(t, srv) })
+	t.Run("abort finds a multipart upload a lost state forgot", func(t *testing.T) { testAbortForgotten(t, srv) })
+}
+
+// testOnePut checks from the outside that a photo under one part never
+// begins a multipart upload: Begin asks nothing of S3, and Finish given
+// the whole photo leaves only the photo.
+func testOnePut(t *testing.T, srv *testenv.MinIOServer) {
+	client := srv.Client(t)
+	cfg := config(srv, "one-put")
+	ctx := t.Context()
+	s := open(t, cfg)
+	data := bytes.Repeat([]byte("photo bytes "), (4<<20)/12)
+	st, err := s.Begin(ctx, "u1", int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := leftovers(t, client, cfg.Bucket); len(left) > 0 {
+		t.Fatalf("after Begin: %q, want nothing in S3", left)
+	}
+	sha := sha(data)
+	if err := s.Finish(ctx, "u1", st, io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))), sha); err != nil {
+		t.Fatal(err)
+	}
+	if got := objects(t, client, cfg.Bucket, ""); len(got) != 1 || got[0] != media.EvidenceKey(sha) {
+		t.Errorf("objects after Finish: %q, want only %s", got, media.EvidenceKey(sha))
+	}
+	if left := leftovers(t, client, cfg.Bucket); len(left) > 0 {
+		t.Errorf("left after Finish: %q", left)
+	}
+}
+
+// testSignedPayload names a photo by another photo's hash. The caller is
+// to verify the hash before Finish; S3 checks it again, because Finish
+// signs its PUT with the name as the payload's SHA-256.
+func testSignedPayload(t *testing.T, srv *testenv.MinIOServer) {
+	client := srv.Client(t)
+	cfg := config(srv, "signed-payload")
+	ctx := t.Context()
+	s := open(t, cfg)
+	for _, appended := range []int{0, 1 << 20} {
+		data := bytes.Repeat([]byte{byte(appended)}, 2<<20)
+		wrong := sha(append([]byte("not "), data...))
+		st, err := s.Begin(ctx, "u1", int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if appended > 0 {
+			if st, err = s.Append(ctx, "u1", st, bytes.NewReader(data[:appended])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err = s.Finish(ctx, "u1", st, bytes.NewReader(data[appended:]), wrong)
+		if err == nil || errors.Is(err, media.ErrExists) {
+			t.Fatalf("Finish of bytes under a hash not theirs (%d appended): err = %v, want a refusal", appended, err)
+		}
+		t.Logf("%d appended: %v", appended, err)
+		if got := objects(t, client, cfg.Bucket, "photos/"); len(got) > 0 {
+			t.Fatalf("published after a refused Finish: %q", got)
+		}
+		if err := s.Abort(ctx, "u1", st); err != nil && !errors.Is(err, media.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if left := leftovers(t, client, cfg.Bucket); len(left) > 0 {
+		t.Errorf("left after Abort: %q", left)
+	}
+}
+
+// testAbortForgotten replays a crash after an Append began the multipart
+// upload but before its State was saved: Abort with the State from
+// before still finds and removes it.
+func testAbortForgotten(t *testing.T, srv *testenv.MinIOServer) {
+	client := srv.Client(t)
+	cfg := config(srv, "abort-forgotten")
+	ctx := t.Context()
+	s := open(t, cfg)
+	data := bytes.Repeat([]byte("x"), 6<<20)
+	saved, err := s.Begin(ctx, "u1", int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "u1", saved, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if left := leftovers(t, client, cfg.Bucket); len(left) != 2 {
+		t.Fatalf("after an Append of 6 MiB: %q, want a multipart upload and an incomplete part", left)
+	}
+	if err := s.Abort(ctx, "u1", saved); err != nil {
+		t.Fatalf("Abort with the State saved before: %v", err)
+	}
+	if left := leftovers(t, client, cfg.Bucket); len(left) > 0 {
+		t.Errorf("left after Abort: %q", left)
+	}
+}
+
+func sha(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
 }
 
 // testMultipartLayout checks from the outside, with plain minio-go, that
