@@ -44,10 +44,40 @@ func newPhotoWorld(t *testing.T, maxSize int64) *e2eWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newPhotoWorldOn(t, maxSize, blobs)
+}
+
+// newPhotoWorldOn is newPhotoWorld with the blob store given. Its server
+// makes thumbnails in the background, as `fieldsync serve` does.
+func newPhotoWorldOn(t *testing.T, maxSize int64, blobs media.BlobStore) *e2eWorld {
+	t.Helper()
 	spool := t.TempDir()
-	return newE2EWorld(t, func(d *server.Deps) {
-		d.Media = &media.Service{Blobs: blobs, SpoolDir: spool, Store: d.Store.(*bolt.DB), MaxSize: maxSize}
+	var photos *media.Service
+	w := newE2EWorld(t, func(d *server.Deps) {
+		photos = &media.Service{Blobs: blobs, SpoolDir: spool, Store: d.Store.(*bolt.DB), MaxSize: maxSize, Logger: d.Logger}
+		d.Media = photos
 	})
+	ctx, stop := context.WithCancel(context.Background())
+	var worker sync.WaitGroup
+	worker.Go(func() { photos.RunThumbnails(ctx, time.Minute) })
+	t.Cleanup(func() { stop(); worker.Wait() }) // before the store closes
+	return w
+}
+
+// heldThumbnails is a blob store whose thumbnails wait to be stored until
+// release is closed, so a test sees a photo before its thumbnail.
+type heldThumbnails struct {
+	media.BlobStore
+	release chan struct{}
+}
+
+func (h *heldThumbnails) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return h.BlobStore.Put(ctx, key, r, size)
 }
 
 var (
@@ -333,10 +363,15 @@ func (w *e2eWorld) get(token, path string) (int, []byte) {
 
 // Photos taken offline wait on the device, listed on their report and
 // counted as queued; back online, one Sync uploads them in chunks, the
-// server verifies them, the dispatcher sees them on the report with
-// thumbnails, and the bytes it serves are the technician's file.
+// server verifies them, the dispatcher sees them on the report, with
+// thumbnails once the server has made them, and the bytes it serves are
+// the technician's file. The tablet's copy of the photos' records gains
+// the thumbnails too.
 func TestE2EPhotosTakenOfflineUploadOnReconnect(t *testing.T) {
-	w := newPhotoWorld(t, 0)
+	dir, err := localstore.New(filepath.Join(t.TempDir(), "media"))
+	must(t, err)
+	blobs := &heldThumbnails{BlobStore: dir, release: make(chan struct{})}
+	w := newPhotoWorldOn(t, 0, blobs)
 	const chunk = 512 << 10
 	tab, pn, report := photoTablet(t, w, "tab-a", chunk)
 	drainEvents(tab.c)
@@ -409,10 +444,35 @@ func TestE2EPhotosTakenOfflineUploadOnReconnect(t *testing.T) {
 		t.Fatalf("the report lists %+v", local)
 	}
 
+	// The tablet learns of the photos on the server, not yet with their
+	// thumbnails: they are held.
+	thumbnailOnTablet := func(ref PhotoRef, slot string) bool {
+		t.Helper()
+		rec := recordOf(t, tab.c, "photo", report+":"+slot+":"+ref.SHA256)
+		if rec == nil {
+			t.Fatalf("the tablet has no record of photo %s on %s", ref.SHA256, slot)
+		}
+		var p fieldsync.Photo
+		must(t, json.Unmarshal(rec.Data, &p))
+		return p.Thumbnail
+	}
+	tab.sync(t)
+	if a, b := thumbnailOnTablet(p1, "serial_plate"), thumbnailOnTablet(p2, "damage"); a || b {
+		t.Fatalf("before the thumbnails are stored, the tablet's records say thumbnail %v and %v", a, b)
+	}
 	var v e2eReportPhotos
 	w.call(w.disp, "GET", "/v1/visits/"+w.visit, nil, 200, &v)
-	if len(v.Reports) != 1 || len(v.Reports[0].Photos) != 2 {
+	if len(v.Reports) != 1 || len(v.Reports[0].Photos) != 2 || v.Reports[0].Photos[0].ThumbURL != "" {
 		t.Fatalf("the dispatcher sees %+v", v.Reports)
+	}
+	close(blobs.release)
+	for deadline := time.Now().Add(30 * time.Second); v.Reports[0].Photos[0].ThumbURL == "" || v.Reports[0].Photos[1].ThumbURL == ""; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no thumbnails after 30 s: %+v", v.Reports)
+		}
+		time.Sleep(10 * time.Millisecond)
+		v = e2eReportPhotos{}
+		w.call(w.disp, "GET", "/v1/visits/"+w.visit, nil, 200, &v)
 	}
 	for _, p := range v.Reports[0].Photos {
 		want := map[string][]byte{"serial_plate": plate, "damage": damage}[p.Slot]
@@ -428,10 +488,13 @@ func TestE2EPhotosTakenOfflineUploadOnReconnect(t *testing.T) {
 			t.Errorf("GET %s: %d", p.ThumbURL, code)
 		}
 	}
-	// Nothing is sent twice.
+	// Nothing is sent twice, and the tablet's records converge.
 	tab.sync(t)
 	if again := pn.snapshot(); again.patches != net.patches || again.creates != net.creates {
 		t.Errorf("a second sync sent photos again: %+v", again)
+	}
+	if a, b := thumbnailOnTablet(p1, "serial_plate"), thumbnailOnTablet(p2, "damage"); !a || !b {
+		t.Errorf("after the thumbnails were made, the tablet's records say thumbnail %v and %v", a, b)
 	}
 }
 

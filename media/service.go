@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -53,8 +54,18 @@ type Store interface {
 	CountUploads(ctx context.Context, userID string) (int, error)
 	ExpiredUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error)
 	// AddPhoto records a verified photo on its report, in one transaction
-	// with what the report needs to show it.
+	// with what the report needs to show it. A new photo without a
+	// thumbnail joins PendingThumbnails.
 	AddPhoto(ctx context.Context, p *fieldsync.Photo) error
+	// FinishUpload is AddPhoto and DeleteUpload of the upload the photo
+	// came from, in one transaction.
+	FinishUpload(ctx context.Context, uploadID string, p *fieldsync.Photo) error
+	// PendingThumbnails lists up to limit photos awaiting a thumbnail, by
+	// hash.
+	PendingThumbnails(ctx context.Context, limit int) ([]fieldsync.Photo, error)
+	// SetThumbnail takes a photo off PendingThumbnails; made records that
+	// it has a thumbnail, on the photo and on each report it is on.
+	SetThumbnail(ctx context.Context, sha256 string, made bool) error
 	Photo(ctx context.Context, sha256 string) (*fieldsync.Photo, error) // ENotFound
 	// PhotoReports lists the reports a photo is attached to.
 	PhotoReports(ctx context.Context, sha256 string) ([]string, error)
@@ -76,8 +87,10 @@ type Service struct {
 	ThumbSide  int           // longest side of thumbnails, pixels
 	SpoolDir   string        // where a PATCH body waits while it is checked
 	Metrics    *Metrics
-	thumbs     chan struct{} // bounds concurrent thumbnailing
+	Logger     *slog.Logger  // nil: slog.Default()
 	locks      sync.Map      // upload id -> *sync.Mutex: one writer per upload
+	thumbWake  chan struct{} // a photo joined the thumbnail queue
+	thumbMu    sync.Mutex    // one thumbnailer at a time: uploads keep the other cores
 	initOnce   sync.Once
 }
 
@@ -111,7 +124,10 @@ func (s *Service) init() {
 		if s.Metrics == nil {
 			s.Metrics = NewMetrics(nil)
 		}
-		s.thumbs = make(chan struct{}, 2)
+		if s.Logger == nil {
+			s.Logger = slog.Default()
+		}
+		s.thumbWake = make(chan struct{}, 1)
 	})
 }
 
@@ -408,36 +424,19 @@ func (s *Service) finish(ctx context.Context, u *Upload) (*fieldsync.Photo, erro
 			p.CapturedAt = &t
 		}
 	}
-	p.Thumbnail = s.thumbnail(ctx, p)
-	if err := s.Store.AddPhoto(ctx, p); err != nil {
-		return nil, err
-	}
-	if err := s.Store.DeleteUpload(ctx, u.ID); err != nil {
+	// The thumbnail is made by RunThumbnails, after this request: decoding
+	// a photo costs more than all of receiving it.
+	p.Thumbnail = false
+	if err := s.Store.FinishUpload(ctx, u.ID, p); err != nil {
 		return nil, err
 	}
 	s.locks.Delete(u.ID)
 	s.Metrics.Completed.Inc()
+	select {
+	case s.thumbWake <- struct{}{}:
+	default: // the worker is woken already
+	}
 	return p, nil
-}
-
-// thumbnail makes the photo's thumbnail once, if it has none; false when
-// none can be made (HEIC has no pure-Go decoder).
-func (s *Service) thumbnail(ctx context.Context, p *fieldsync.Photo) bool {
-	if _, err := s.Blobs.Stat(ctx, ThumbKey(p.SHA256)); err == nil {
-		return true
-	}
-	s.thumbs <- struct{}{}
-	defer func() { <-s.thumbs }()
-	r, err := s.Blobs.Open(ctx, EvidenceKey(p.SHA256), 0, -1)
-	if err != nil {
-		return false
-	}
-	defer r.Close()
-	jpg, err := photo.Thumbnail(r, photo.Type(p.Type), s.ThumbSide)
-	if err != nil {
-		return false
-	}
-	return s.Blobs.Put(ctx, ThumbKey(p.SHA256), bytes.NewReader(jpg), int64(len(jpg))) == nil
 }
 
 // Terminate deletes the caller's upload and every part of it.

@@ -177,7 +177,11 @@ func BenchmarkPutObject50x4MB(b *testing.B) {
 // PATCHes, to the real server on loopback with its bbolt store (fsync on)
 // and S3 photo storage on MinIO. The last PATCH of each photo waits while
 // the server checks the SHA-256, inspects the image, publishes it under
-// its hash and makes its thumbnail. Every iteration sends new bytes.
+// its hash and queues its thumbnail, which the server's worker makes in
+// the background meanwhile, as `fieldsync serve` runs it. Every iteration
+// sends new bytes. After an iteration's uploads, with the timer stopped,
+// it waits for every thumbnail and reports thumbs-lag-ms: how long after
+// the last upload completed the last thumbnail was recorded.
 //
 //	PutObject    the reference: minio-go PutObject of the same photos to
 //	             the same MinIO and bucket
@@ -185,7 +189,7 @@ func BenchmarkPutObject50x4MB(b *testing.B) {
 //	chunks-1MiB  each photo in PATCHes of 1 MiB
 //	one-PATCH-thumbnail-present
 //	             a diagnostic: one-PATCH with every thumbnail already in
-//	             the bucket, so the server makes none
+//	             the bucket, so the worker makes none and only records them
 func BenchmarkTusUpload50x4MB(b *testing.B) {
 	bases := benchBasePhotos()
 	s3 := newBenchS3(b)
@@ -200,13 +204,14 @@ func BenchmarkTusUpload50x4MB(b *testing.B) {
 		name  string
 		chunk int
 		// thumbed: the thumbnails are in the bucket before the photos are
-		// sent, so the server finds them and makes none. A diagnostic:
-		// the path without the thumbnailing.
+		// sent, so the worker finds them and makes none. A diagnostic:
+		// the server without the thumbnailing.
 		thumbed bool
 	}{{"one-PATCH", 0, false}, {"chunks-1MiB", benchChunk, false}, {"one-PATCH-thumbnail-present", 0, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(benchSize(benchFresh(bases)))
 			var last time.Duration // time in the photos' last PATCH
+			var lag time.Duration  // from the last upload to the last thumbnail, per iteration
 			cpu := benchCPUStart(s3)
 			srv.blobs.reset()
 			for b.Loop() {
@@ -223,12 +228,15 @@ func BenchmarkTusUpload50x4MB(b *testing.B) {
 					}
 					last += d
 				}
+				uploaded := time.Now()
 				b.StopTimer()
+				lag += srv.waitThumbnails(b).Sub(uploaded)
 				srv.check(b, photos)
 				b.StartTimer()
 			}
 			n := b.N * len(bases)
 			b.ReportMetric(float64(last.Milliseconds())/float64(n), "last-PATCH-ms/photo")
+			b.ReportMetric(float64(lag.Microseconds())/1e3/float64(b.N), "thumbs-lag-ms")
 			srv.blobs.report(b, n)
 			cpu.report(b, n)
 			if reference > 0 {
@@ -251,8 +259,44 @@ type benchUploadServer struct {
 	*httptest.Server
 	s3     *benchS3
 	blobs  *benchTimedBlobs
+	store  *benchThumbStore
 	tech   string // the technician's access token
 	report string // a report of the technician's, synced
+}
+
+// benchThumbStore is the service's store; it records when the worker last
+// recorded a thumbnail.
+type benchThumbStore struct {
+	*bolt.DB
+	lastMade atomic.Int64 // unix ns
+}
+
+func (s *benchThumbStore) SetThumbnail(ctx context.Context, sha string, made bool) error {
+	err := s.DB.SetThumbnail(ctx, sha, made)
+	if err == nil && made {
+		s.lastMade.Store(time.Now().UnixNano())
+	}
+	return err
+}
+
+// waitThumbnails waits until the worker has tried every queued photo and
+// returns when it recorded the last thumbnail.
+func (s *benchUploadServer) waitThumbnails(b *testing.B) time.Time {
+	b.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		queued, err := s.store.PendingThumbnails(b.Context(), 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(queued) == 0 {
+			return time.Unix(0, s.store.lastMade.Load())
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("thumbnails still queued after 5 minutes, e.g. %s", queued[0].SHA256)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 func newBenchUploadServer(b *testing.B, s3 *benchS3) *benchUploadServer {
@@ -285,15 +329,20 @@ func newBenchUploadServer(b *testing.B, s3 *benchS3) *benchUploadServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// As `fieldsync serve` configures it: defaults but the spool directory.
-	s := &benchUploadServer{s3: s3, blobs: &benchTimedBlobs{BlobStore: blobs, spent: map[string]time.Duration{}}}
-	photos := &media.Service{Blobs: s.blobs, Store: store, SpoolDir: b.TempDir()}
+	// As `fieldsync serve` configures it: defaults but the spool directory,
+	// and its thumbnail worker.
+	s := &benchUploadServer{s3: s3, blobs: &benchTimedBlobs{BlobStore: blobs, spent: map[string]time.Duration{}}, store: &benchThumbStore{DB: store}}
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	photos := &media.Service{Blobs: s.blobs, Store: s.store, SpoolDir: b.TempDir(), Logger: log}
 	ts := httptest.NewServer(New(Deps{
-		Store: store, Auth: svc, Issuer: issuer, Media: photos, Version: "bench",
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Store: store, Auth: svc, Issuer: issuer, Media: photos, Version: "bench", Logger: log,
 	}))
 	b.Cleanup(ts.Close)
 	s.Server = ts
+	workerCtx, stopWorker := context.WithCancel(context.Background())
+	var worker sync.WaitGroup
+	worker.Go(func() { photos.RunThumbnails(workerCtx, time.Minute) })
+	b.Cleanup(func() { stopWorker(); worker.Wait() })
 
 	login := func(login, device string) string {
 		var sess auth.Session
@@ -424,15 +473,19 @@ func (s *benchUploadServer) putThumbnails(b *testing.B, photos []benchPhoto) {
 	}
 }
 
-// check makes sure the server did the work that is timed: every photo is
-// stored whole under its hash and has a thumbnail (the service gives up on
-// a thumbnail silently), and no upload is left behind.
+// check makes sure the server did the work: every photo is stored whole
+// under its hash and has a thumbnail, recorded and in the bucket (the
+// worker gives up on a photo it cannot decode without an error), and no
+// upload is left behind.
 func (s *benchUploadServer) check(b *testing.B, photos []benchPhoto) {
 	b.Helper()
 	for _, p := range photos {
 		info, err := s.s3.client.StatObject(b.Context(), benchBucket, media.EvidenceKey(p.sha), minio.StatObjectOptions{})
 		if err != nil || info.Size != int64(len(p.data)) {
 			b.Fatalf("evidence %s: %v, %d bytes of %d", p.sha, err, info.Size, len(p.data))
+		}
+		if rec, err := s.store.Photo(b.Context(), p.sha); err != nil || !rec.Thumbnail {
+			b.Fatalf("photo %s has no thumbnail recorded: %+v, %v", p.sha, rec, err)
 		}
 		if _, err := s.s3.client.StatObject(b.Context(), benchBucket, media.ThumbKey(p.sha), minio.StatObjectOptions{}); err != nil {
 			b.Fatalf("thumbnail of %s: %v", p.sha, err)

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,6 +131,13 @@ func newMediaWorld(t *testing.T, kind string) *mediaWorld {
 	ts := newTestServer(t, func(d *Deps) { d.Now = c.Now; d.Media = svc })
 	svc.Store = ts.store
 	svc.Now = c.Now
+	svc.Logger = slog.New(slog.NewJSONHandler(ts.logs, nil))
+	// The thumbnail worker, as `fieldsync serve` runs it; stopped before
+	// the store closes.
+	ctx, stop := context.WithCancel(context.Background())
+	var worker sync.WaitGroup
+	worker.Go(func() { svc.RunThumbnails(ctx, time.Minute) })
+	t.Cleanup(func() { stop(); worker.Wait() })
 	w = worldOn(t, ts, c)
 	v := w.visit(t, w.intake(t, "", fieldsync.ZoneCity).ticket, w.techAID)
 	tab := w.device(t, "tech.a", "tab-a")
@@ -242,7 +250,7 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 		}
 	}
 
-	var detail struct {
+	type visitPhotos struct {
 		Reports []struct {
 			Photos []struct {
 				SHA256, Slot, Type, URL string
@@ -252,12 +260,19 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 			}
 		}
 	}
+	var detail visitPhotos
 	w.call(t, w.disp, "GET", "/v1/visits/"+w.visit, nil, 200, &detail)
 	ps := detail.Reports[0].Photos
 	if len(ps) != 1 || ps[0].SHA256 != sha || ps[0].Slot != "serial_plate" || ps[0].Width != 1200 || ps[0].Height != 900 ||
-		ps[0].Type != "image/jpeg" || ps[0].Size != int64(len(photo)) || ps[0].ThumbURL == "" {
+		ps[0].Type != "image/jpeg" || ps[0].Size != int64(len(photo)) {
 		t.Fatalf("the dispatcher sees %+v", ps)
 	}
+	// The thumbnail is made in the background, shortly after.
+	waitUntil(t, "the photo's thumbnail", func() bool {
+		var d visitPhotos
+		w.call(t, w.disp, "GET", "/v1/visits/"+w.visit, nil, 200, &d)
+		return len(d.Reports[0].Photos) == 1 && d.Reports[0].Photos[0].ThumbURL == "/v1/media/"+sha+"?variant=thumb"
+	})
 
 	res, body := w.tus(t, w.disp, "GET", "/v1/media/"+sha, nil, nil)
 	if res.StatusCode != 200 || !bytes.Equal(body, photo) || res.Header.Get("ETag") != `"`+sha+`"` || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
@@ -295,7 +310,8 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 	// The photo's metadata reaches the devices of the visit, not others.
 	photoOn := func(d *device) bool {
 		for id, c := range d.pull(t) {
-			if strings.HasPrefix(id, "photo/") && strings.HasSuffix(id, ":serial_plate:"+sha) && c.Op == "upsert" && strings.Contains(string(c.Data), `"sha256":"`+sha+`"`) {
+			if strings.HasPrefix(id, "photo/") && strings.HasSuffix(id, ":serial_plate:"+sha) && c.Op == "upsert" && strings.Contains(string(c.Data), `"sha256":"`+sha+`"`) &&
+				strings.Contains(string(c.Data), `"thumbnail":true`) {
 				return true
 			}
 		}
@@ -309,7 +325,8 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 	}
 
 	res, body = w.do(t, "GET", "/metrics", "", nil)
-	for _, want := range []string{"fieldsync_media_uploads_completed_total 2", "fieldsync_media_bytes_received_total " + strconv.FormatFloat(float64(2*len(photo)), 'g', -1, 64)} {
+	for _, want := range []string{"fieldsync_media_uploads_completed_total 2", "fieldsync_media_bytes_received_total " + strconv.FormatFloat(float64(2*len(photo)), 'g', -1, 64),
+		"fieldsync_media_thumbnails_made_total 1"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q in\n%s", want, grepLines(string(body), "fieldsync_media"))
 		}
@@ -455,7 +472,7 @@ func (failingReader) Read([]byte) (int, error) { return 0, fmt.Errorf("connectio
 
 func waitUntil(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -22,8 +22,9 @@ import (
 
 // TestTechnicianPhotosReachMinIO is the photo flow as a script: photos
 // attached with the server down are uploaded by the next sync with a
-// progress bar; the dispatcher sees them with thumbnails and EXIF capture
-// time; and the objects in MinIO, read with minio-go, hash to their names.
+// progress bar; the dispatcher sees them with EXIF capture time, and with
+// thumbnails once the server's worker has made them; and the objects in
+// MinIO, read with minio-go, hash to their names.
 func TestTechnicianPhotosReachMinIO(t *testing.T) {
 	m := testenv.MinIO(t)
 	s3 := []string{"FIELDSYNC_S3_ENDPOINT=" + m.Endpoint, "FIELDSYNC_S3_BUCKET=evidence", "FIELDSYNC_S3_ACCESS_KEY=" + m.AccessKey,
@@ -75,7 +76,7 @@ func TestTechnicianPhotosReachMinIO(t *testing.T) {
 		t.Fatalf("sync shows no finished progress bars:\n%s", out)
 	}
 
-	var detail struct {
+	type visitPhotos struct {
 		Reports []struct {
 			Photos []struct {
 				SHA256, Slot string
@@ -84,13 +85,22 @@ func TestTechnicianPhotosReachMinIO(t *testing.T) {
 			}
 		}
 	}
-	getJSON(t, p, loginHTTP(t, p, "dispatcher", pw["dispatcher"], "browser"), "/v1/visits/"+visit, &detail)
-	if len(detail.Reports) != 1 || len(detail.Reports[0].Photos) != 2 {
-		t.Fatalf("the dispatcher sees %+v", detail)
+	var detail visitPhotos
+	disp := loginHTTP(t, p, "dispatcher", pw["dispatcher"], "browser")
+	// The server makes the thumbnails in the background, shortly after.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		detail = visitPhotos{}
+		getJSON(t, p, disp, "/v1/visits/"+visit, &detail)
+		if len(detail.Reports) != 1 || len(detail.Reports[0].Photos) != 2 {
+			t.Fatalf("the dispatcher sees %+v", detail)
+		}
+		if detail.Reports[0].Photos[0].ThumbURL != "" && detail.Reports[0].Photos[1].ThumbURL != "" || time.Now().After(deadline) {
+			break
+		}
 	}
 	for _, ph := range detail.Reports[0].Photos {
 		if ph.ThumbURL == "" || ph.CapturedAt == nil {
-			t.Errorf("photo %s: no thumbnail or capture time: %+v", ph.Slot, ph)
+			t.Errorf("photo %s: no thumbnail (after 30 s) or capture time: %+v", ph.Slot, ph)
 		}
 		if ph.Slot == "serial_plate" && !ph.CapturedAt.Equal(time.Date(2026, 3, 14, 1, 26, 53, 0, time.UTC)) {
 			t.Errorf("the plate's capture time %v is not its EXIF 2026-03-14 09:26:53 +08:00", ph.CapturedAt)

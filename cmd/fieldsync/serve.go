@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/fieldsync/fieldsync/auth"
@@ -91,7 +92,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("photo storage: %w", err)
 	}
-	photos := &media.Service{Blobs: blobs, Store: store, SpoolDir: dir.spool()}
+	photos := &media.Service{Blobs: blobs, Store: store, SpoolDir: dir.spool(), Logger: log}
 	issuer := auth.NewIssuer(keys)
 	srv := server.New(server.Deps{
 		Media:     photos,
@@ -126,6 +127,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			log.Error("expiring uploads stopped", "error", err.Error())
 		}
 	}()
+	// Thumbnails are made off the upload path; the worker is stopped
+	// before the store closes, also when Serve fails.
+	thumbCtx, stopThumbs := context.WithCancel(ctx)
+	var thumbs sync.WaitGroup
+	thumbs.Go(func() { photos.RunThumbnails(thumbCtx, time.Minute) })
+	defer thumbs.Wait()
+	defer stopThumbs()
 
 	select {
 	case err := <-errc:
@@ -141,6 +149,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopThumbs()
+	thumbs.Wait()
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

@@ -87,6 +87,17 @@ func Thumbnail(r io.Reader, t Type, maxSide int) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// CanThumbnail reports whether Thumbnail decodes photos of type t: false
+// for HEIC, which has no pure-Go decoder, and for a type not ours. It lets
+// a caller skip reading a photo it could not thumbnail.
+func CanThumbnail(t Type) bool {
+	switch t {
+	case JPEG, PNG, WebP:
+		return true
+	}
+	return false
+}
+
 func decode(t Type, r io.Reader) (image.Image, error) {
 	switch t {
 	case JPEG:

@@ -155,6 +155,33 @@ func TestThumbnailRefuses(t *testing.T) {
 	})
 }
 
+func TestCanThumbnail(t *testing.T) {
+	tests := []struct {
+		name string
+		typ  Type
+		file []byte
+		want bool
+	}{
+		{"a JPEG is thumbnailed", JPEG, jpegOf(t, 8, 8), true},
+		{"a PNG is thumbnailed", PNG, pngOf(t, 8, 8), true},
+		{"a WebP is thumbnailed", WebP, readTestdata(t, "tiny.webp"), true},
+		{"HEIC is not: it has no decoder", HEIC, heicFile(64, 48, nil), false},
+		{"a type not ours is not", "image/gif", jpegOf(t, 8, 8), false},
+		{"no type is not", "", jpegOf(t, 8, 8), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CanThumbnail(tt.typ); got != tt.want {
+				t.Fatalf("CanThumbnail(%q) = %v, want %v", tt.typ, got, tt.want)
+			}
+			// It says what Thumbnail does with a good file of that type.
+			if _, err := Thumbnail(bytes.NewReader(tt.file), tt.typ, 320); (err == nil) != tt.want {
+				t.Fatalf("Thumbnail of a %q: %v, but CanThumbnail says %v", tt.typ, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestThumbnailDoesNotDecodeABomb(t *testing.T) {
 	for name, f := range map[Type][]byte{JPEG: jpegBomb(t), PNG: pngBomb(t), WebP: webpBomb(t)} {
 		n := allocated(func() { Thumbnail(bytes.NewReader(f), name, 320) })

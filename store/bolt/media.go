@@ -74,22 +74,24 @@ func (s *DB) SaveUpload(ctx context.Context, u *media.Upload) error {
 
 // DeleteUpload forgets an upload and its indexes; a missing one is fine.
 func (s *DB) DeleteUpload(ctx context.Context, id string) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
-		u, err := get[media.Upload](tx.Bucket(bucketUploads), id)
-		if err != nil || u == nil {
-			return err
-		}
-		if err := tx.Bucket(indexUploadsByUser).Delete(key(u.UserID, u.ID)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(indexUploadsExpiry).Delete(expiryKey(u)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketUploadHeads).Delete([]byte(id)); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketUploads).Delete([]byte(id))
-	})
+	return s.db.Update(func(tx *bbolt.Tx) error { return deleteUpload(tx, id) })
+}
+
+func deleteUpload(tx *bbolt.Tx, id string) error {
+	u, err := get[media.Upload](tx.Bucket(bucketUploads), id)
+	if err != nil || u == nil {
+		return err
+	}
+	if err := tx.Bucket(indexUploadsByUser).Delete(key(u.UserID, u.ID)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(indexUploadsExpiry).Delete(expiryKey(u)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketUploadHeads).Delete([]byte(id)); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketUploads).Delete([]byte(id))
 }
 
 // CountUploads counts a user's uploads in progress.
@@ -130,31 +132,148 @@ func (s *DB) ExpiredUploads(ctx context.Context, before time.Time, limit int) ([
 
 // AddPhoto records verified evidence and attaches it to its report's
 // slot, in one transaction. The same bytes attached again keep their first
-// record and gain the new attachment.
+// record and gain the new attachment. A photo recorded without a thumbnail
+// joins the thumbnail worker's queue (PendingThumbnails). On return *p is
+// the attachment as stored: the photo's record with p's report, slot,
+// uploader, device, time and file name.
 func (s *DB) AddPhoto(ctx context.Context, p *fieldsync.Photo) error {
+	return s.update(func(tx *bbolt.Tx) error { return addPhoto(tx, p) })
+}
+
+// FinishUpload records the photo a finished upload became (as AddPhoto)
+// and forgets the upload, in one transaction: a crash leaves the upload,
+// to be finished again, or the photo, never both.
+func (s *DB) FinishUpload(ctx context.Context, uploadID string, p *fieldsync.Photo) error {
 	return s.update(func(tx *bbolt.Tx) error {
-		photos := tx.Bucket(bucketPhotos)
-		if photos.Get([]byte(p.SHA256)) == nil {
-			if err := put(photos, p.SHA256, p); err != nil {
+		if err := addPhoto(tx, p); err != nil {
+			return err
+		}
+		return deleteUpload(tx, uploadID)
+	})
+}
+
+func addPhoto(tx *bbolt.Tx, p *fieldsync.Photo) error {
+	photos := tx.Bucket(bucketPhotos)
+	stored, err := get[fieldsync.Photo](photos, p.SHA256)
+	if err != nil {
+		return err
+	}
+	if stored == nil {
+		if err := put(photos, p.SHA256, p); err != nil {
+			return err
+		}
+		if !p.Thumbnail {
+			if err := tx.Bucket(bucketThumbQueue).Put([]byte(p.SHA256), nil); err != nil {
 				return err
 			}
 		}
-		attachments := tx.Bucket(indexReportPhotos)
-		if attachments.Get(key(p.ReportID, p.Slot, p.SHA256)) != nil {
-			return nil // attached before: a retry changes nothing
+		stored = p
+	}
+	// The photo's metadata is the record's, read in this transaction: a
+	// caller's copy may predate its thumbnail.
+	att := *stored
+	att.ReportID, att.Slot, att.UploadedBy, att.DeviceID, att.CreatedAt, att.Filename = p.ReportID, p.Slot, p.UploadedBy, p.DeviceID, p.CreatedAt, p.Filename
+	*p = att
+	attachments := tx.Bucket(indexReportPhotos)
+	if attachments.Get(key(p.ReportID, p.Slot, p.SHA256)) != nil {
+		return nil // attached before: a retry changes nothing
+	}
+	if err := attachments.Put(key(p.ReportID, p.Slot, p.SHA256), nil); err != nil {
+		return err
+	}
+	if err := tx.Bucket(indexPhotoReports).Put(key(p.SHA256, p.ReportID), nil); err != nil {
+		return err
+	}
+	if err := putAttachment(tx, p, p.CreatedAt); err != nil {
+		return err
+	}
+	return writeAudit(tx, "report", p.ReportID, nil, map[string]any{"photo": map[string]string{"slot": p.Slot, "sha256": p.SHA256}},
+		fieldsync.Actor{UserID: p.UploadedBy, DeviceID: p.DeviceID}, "report.photo", p.CreatedAt)
+}
+
+// PendingThumbnails lists up to limit photos awaiting a thumbnail, by
+// hash. A queued hash whose record is missing comes with only SHA256 set,
+// so that the worker clears it.
+func (s *DB) PendingThumbnails(ctx context.Context, limit int) ([]fieldsync.Photo, error) {
+	var out []fieldsync.Photo
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		photos := tx.Bucket(bucketPhotos)
+		c := tx.Bucket(bucketThumbQueue).Cursor()
+		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
+			p, err := get[fieldsync.Photo](photos, string(k))
+			if err != nil {
+				return err
+			}
+			if p == nil {
+				p = &fieldsync.Photo{SHA256: string(k)}
+			}
+			out = append(out, *p)
 		}
-		if err := attachments.Put(key(p.ReportID, p.Slot, p.SHA256), nil); err != nil {
-			return err
-		}
-		if err := tx.Bucket(indexPhotoReports).Put(key(p.SHA256, p.ReportID), nil); err != nil {
-			return err
-		}
-		if err := putAttachment(tx, p, p.CreatedAt); err != nil {
-			return err
-		}
-		return writeAudit(tx, "report", p.ReportID, nil, map[string]any{"photo": map[string]string{"slot": p.Slot, "sha256": p.SHA256}},
-			fieldsync.Actor{UserID: p.UploadedBy, DeviceID: p.DeviceID}, "report.photo", p.CreatedAt)
+		return nil
 	})
+	return out, err
+}
+
+// SetThumbnail takes a photo off the thumbnail worker's queue. When made,
+// the photo and each of its attachments record that it has a thumbnail,
+// and the attachments go to the devices again. Calling it again changes
+// nothing; a photo not stored is only taken off the queue.
+func (s *DB) SetThumbnail(ctx context.Context, sha string, made bool) error {
+	published := false
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bucketThumbQueue).Delete([]byte(sha)); err != nil {
+			return err
+		}
+		photos := tx.Bucket(bucketPhotos)
+		p, err := get[fieldsync.Photo](photos, sha)
+		if err != nil || p == nil || !made {
+			return err
+		}
+		if !p.Thumbnail {
+			p.Thumbnail = true
+			if err := put(photos, sha, p); err != nil {
+				return err
+			}
+		}
+		now := time.Now().UTC()
+		var reports []string
+		if err := scanPrefix(tx.Bucket(indexPhotoReports), key(sha, ""), "", func(report string) (bool, error) {
+			reports = append(reports, report)
+			return true, nil
+		}); err != nil {
+			return err
+		}
+		for _, report := range reports {
+			var ids []string
+			if err := scanPrefix(tx.Bucket(indexReportPhotos), key(report, ""), "", func(rest string) (bool, error) {
+				if slot, onSlot, _ := strings.Cut(rest, "\x00"); onSlot == sha {
+					ids = append(ids, attachmentID(report, slot, sha))
+				}
+				return true, nil
+			}); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				a, err := get[fieldsync.Photo](tx.Bucket(bucketAttachments), id)
+				if err != nil {
+					return err
+				}
+				if a == nil || a.Thumbnail {
+					continue
+				}
+				a.Thumbnail = true
+				if err := putAttachment(tx, a, now); err != nil {
+					return err
+				}
+				published = true
+			}
+		}
+		return nil
+	})
+	if err == nil && published {
+		s.notify()
+	}
+	return err
 }
 
 // Photo returns verified evidence by hash, or ENotFound.

@@ -62,6 +62,7 @@ var (
 	indexPhotoReports  = []byte("idx_photo_reports")  // sha256 \x00 report
 	bucketUploadHeads  = []byte("upload_heads")       // upload id -> its first bytes (written while they grow)
 	bucketAttachments  = []byte("photo_attachments")  // "<report>:<slot>:<sha256>" -> Photo on that slot (synced)
+	bucketThumbQueue   = []byte("thumbs_pending")     // sha256 -> nothing: photos awaiting a thumbnail (the worker's queue)
 
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
@@ -165,6 +166,13 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 8 -> 9: thumbnails are made by a background worker; its queue is
+	// kept here so that it survives a restart. Photos stored before were
+	// thumbnailed when they arrived, so none is queued.
+	func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketThumbQueue)
+		return err
 	},
 }
 
