@@ -260,7 +260,10 @@ func newChecksumHash(alg string) hash.Hash {
 // Write appends body to the upload at offset. It returns the upload and,
 // when this write completed it, the published photo. A cut body keeps the
 // bytes that arrived (with no checksum to check), so the client resumes
-// at the returned offset.
+// at the returned offset. A body that completes the upload is checked
+// with everything before it (the photo's SHA-256, its type and size)
+// before any of it is stored, and goes to the blob store's Finish: a
+// photo sent in one request is written once, under its name.
 func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offset int64, body io.Reader, sum *Checksum) (*Upload, *fieldsync.Photo, error) {
 	s.init()
 	mu, _ := s.locks.LoadOrStore(id, &sync.Mutex{})
@@ -314,6 +317,10 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 			return nil, nil, fieldsync.Errorf(fieldsync.ENotAnImage, "only JPEG, PNG, HEIC and WebP photos are accepted")
 		}
 	}
+	if readErr == nil && offset+n == u.Length {
+		p, err := s.finish(ctx, u, spool, n)
+		return u, p, err
+	}
 	st, appendErr := s.Blobs.Append(ctx, u.ID, u.Blob, io.NewSectionReader(spool, 0, n))
 	kept := st.Offset - u.Offset()
 	if kept < 0 || kept > n {
@@ -332,11 +339,7 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 	if appendErr != nil {
 		return u, nil, appendErr
 	}
-	if u.Offset() < u.Length {
-		return u, nil, readErr
-	}
-	p, err := s.finish(ctx, u)
-	return u, p, err
+	return u, nil, readErr
 }
 
 // spool copies at most limit bytes of body to a temporary file. A read
@@ -383,10 +386,57 @@ func (s *Service) absorb(u *Upload, spool *os.File, kept int64) error {
 	return nil
 }
 
-// finish verifies a complete upload and publishes it: the bytes must hash
-// to the declared SHA-256 and be an image of sane size, or nothing is
-// published and the upload is dropped.
-func (s *Service) finish(ctx context.Context, u *Upload) (*fieldsync.Photo, error) {
+// finish publishes an upload with its last n bytes, waiting in spool.
+// With them the bytes must hash to the declared SHA-256 and be an image of
+// sane size, or nothing is stored or published and the upload is dropped.
+// On success u holds all its bytes; after any other failure it is as it
+// was, so the same request may be sent again.
+func (s *Service) finish(ctx context.Context, u *Upload, spool *os.File, n int64) (*fieldsync.Photo, error) {
+	done := *u
+	done.Head = append([]byte(nil), u.Head...)
+	if err := s.absorb(&done, spool, n); err != nil {
+		return nil, err
+	}
+	p, err := s.verify(ctx, &done)
+	if err != nil {
+		return nil, err
+	}
+	switch _, err := s.Store.Photo(ctx, u.SHA256); {
+	case err == nil:
+		// Stored already, whoever sent it first: these bytes are not needed.
+		if err := s.Blobs.Abort(ctx, u.ID, u.Blob); err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	case fieldsync.ErrorCode(err) != fieldsync.ENotFound:
+		return nil, err
+	default:
+		switch err := s.Blobs.Finish(ctx, u.ID, u.Blob, io.NewSectionReader(spool, 0, n), u.SHA256); {
+		case errors.Is(err, ErrExists): // stored once, whoever sent it first
+		case err != nil:
+			return nil, err
+		}
+	}
+	s.Metrics.Bytes.Add(float64(n))
+	// The thumbnail is made by RunThumbnails, after this request: decoding
+	// a photo costs more than all of receiving it.
+	p.Thumbnail = false
+	if err := s.Store.FinishUpload(ctx, u.ID, p); err != nil {
+		return nil, err
+	}
+	*u = done
+	u.Blob.Offset = u.Length
+	s.locks.Delete(u.ID)
+	s.Metrics.Completed.Inc()
+	select {
+	case s.thumbWake <- struct{}{}:
+	default: // the worker is woken already
+	}
+	return p, nil
+}
+
+// verify checks a complete upload's hash and image and describes the
+// photo; a refusal drops the upload.
+func (s *Service) verify(ctx context.Context, u *Upload) (*fieldsync.Photo, error) {
 	h := sha256.New()
 	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(u.HashState); err != nil {
 		return nil, err
@@ -407,11 +457,6 @@ func (s *Service) finish(ctx context.Context, u *Upload) (*fieldsync.Photo, erro
 		s.drop(ctx, u)
 		return nil, fieldsync.Errorf(fieldsync.ENotAnImage, "the upload is not a JPEG, PNG, HEIC or WebP photo")
 	}
-	switch err := s.Blobs.Finish(ctx, u.ID, u.Blob, nil, u.SHA256); {
-	case errors.Is(err, ErrExists): // stored once, whoever sent it first
-	case err != nil:
-		return nil, err
-	}
 	p := &fieldsync.Photo{SHA256: u.SHA256, Size: u.Length, Type: string(info.Type), Width: info.Width, Height: info.Height,
 		CapturedAt: info.CapturedAt, ReportID: u.ReportID, Slot: u.Slot, Filename: u.Metadata["filename"],
 		UploadedBy: u.UserID, DeviceID: u.DeviceID, CreatedAt: s.Now().UTC()}
@@ -423,18 +468,6 @@ func (s *Service) finish(ctx context.Context, u *Upload) (*fieldsync.Photo, erro
 			t = t.UTC()
 			p.CapturedAt = &t
 		}
-	}
-	// The thumbnail is made by RunThumbnails, after this request: decoding
-	// a photo costs more than all of receiving it.
-	p.Thumbnail = false
-	if err := s.Store.FinishUpload(ctx, u.ID, p); err != nil {
-		return nil, err
-	}
-	s.locks.Delete(u.ID)
-	s.Metrics.Completed.Inc()
-	select {
-	case s.thumbWake <- struct{}{}:
-	default: // the worker is woken already
 	}
 	return p, nil
 }

@@ -306,6 +306,9 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 	if stored := w.backend.evidence(); len(stored) != 1 || !strings.HasSuffix(stored[0], sha) {
 		t.Fatalf("evidence in the store: %v, want the photo once under its hash", stored)
 	}
+	if left := w.backend.leftovers(); len(left) > 0 {
+		t.Fatalf("uploads left behind: %q", left)
+	}
 
 	// The photo's metadata reaches the devices of the visit, not others.
 	photoOn := func(d *device) bool {
@@ -344,6 +347,24 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 	w.call(t, w.disp, "GET", "/v1/visits/"+w.visit, nil, 200, &detail)
 	if n := len(detail.Reports[0].Photos); n != 2 {
 		t.Fatalf("after attaching, the report lists %d photos, want 2 slots", n)
+	}
+
+	// A new photo in one PATCH, as most clients send one: it is written
+	// once, under its name, and nothing else is left.
+	whole := testJPEG(t, 800, 600, 3)
+	wholeSHA := hexSHA(whole)
+	res, body = w.patch(t, w.techA, w.create(t, w.techA, whole, wholeSHA), 0, whole, "")
+	if res.StatusCode != 204 || res.Header.Get("Upload-Offset") != strconv.Itoa(len(whole)) || res.Header.Get("Fieldsync-Photo") != "/v1/media/"+wholeSHA {
+		t.Fatalf("one-PATCH upload: %d %v %s", res.StatusCode, res.Header, body)
+	}
+	if stored := w.backend.evidence(); len(stored) != 2 {
+		t.Fatalf("evidence after a one-PATCH upload: %v, want 2 photos", stored)
+	}
+	if left := w.backend.leftovers(); len(left) > 0 {
+		t.Fatalf("a one-PATCH upload left %q", left)
+	}
+	if res, body := w.tus(t, w.disp, "GET", "/v1/media/"+wholeSHA, nil, nil); res.StatusCode != 200 || !bytes.Equal(body, whole) {
+		t.Fatalf("GET of the one-PATCH photo: %d, %d bytes", res.StatusCode, len(body))
 	}
 }
 
@@ -385,6 +406,13 @@ func testTusRefusals(t *testing.T, w *mediaWorld) {
 				if res, _ := w.tus(t, w.techA, "HEAD", loc, nil, nil); res.StatusCode != 200 || res.Header.Get("Upload-Offset") != "0" {
 					t.Fatalf("after a bad chunk: %d offset %s", res.StatusCode, res.Header.Get("Upload-Offset"))
 				}
+				if res, _ := w.tus(t, w.techA, "DELETE", loc, nil, nil); res.StatusCode != 204 {
+					t.Fatalf("DELETE: %d", res.StatusCode)
+				}
+			}
+			// Refused whole: not a byte of it was stored.
+			if left, stored := w.backend.leftovers(), w.backend.evidence(); len(left)+len(stored) > 0 {
+				t.Fatalf("refused bytes left %q and stored %q", left, stored)
 			}
 		})
 	}
