@@ -282,7 +282,17 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 	}
 	// The body waits in a spool file: then a checksum can be checked before
 	// anything is kept, and exactly the bytes the blob store kept are hashed.
-	spool, n, readErr := s.spool(body, u.Length-offset)
+	// Both hashes are taken as the bytes arrive, while the network is the
+	// slower.
+	photoHash, err := u.hash()
+	if err != nil {
+		return u, nil, err
+	}
+	var chunkHash hash.Hash
+	if sum != nil {
+		chunkHash = newChecksumHash(sum.Algorithm)
+	}
+	spool, n, readErr := s.spool(body, u.Length-offset, photoHash, chunkHash)
 	if spool != nil {
 		defer os.Remove(spool.Name())
 		defer spool.Close()
@@ -299,11 +309,7 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 		if readErr != nil {
 			return u, nil, fieldsync.Errorf(fieldsync.EInvalid, "the chunk did not arrive whole; send it again")
 		}
-		h := newChecksumHash(sum.Algorithm)
-		if _, err := io.Copy(h, io.NewSectionReader(spool, 0, n)); err != nil {
-			return u, nil, err
-		}
-		if !bytes.Equal(h.Sum(nil), sum.Sum) {
+		if !bytes.Equal(chunkHash.Sum(nil), sum.Sum) {
 			s.Metrics.Refused.WithLabelValues("checksum").Inc()
 			return u, nil, fieldsync.Errorf(fieldsync.EChecksumMismatch, "the chunk does not match its Upload-Checksum; nothing of it was kept")
 		}
@@ -318,7 +324,7 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 		}
 	}
 	if readErr == nil && offset+n == u.Length {
-		p, err := s.finish(ctx, u, spool, n)
+		p, err := s.finish(ctx, u, spool, n, photoHash)
 		return u, p, err
 	}
 	st, appendErr := s.Blobs.Append(ctx, u.ID, u.Blob, io.NewSectionReader(spool, 0, n))
@@ -327,7 +333,10 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 		return u, nil, fmt.Errorf("media: blob store kept %d of %d bytes", kept, n)
 	}
 	if kept > 0 {
-		if err := s.absorb(u, spool, kept); err != nil {
+		if kept < n {
+			photoHash = nil // it holds bytes the store did not keep
+		}
+		if err := s.absorb(u, spool, kept, photoHash); err != nil {
 			return u, nil, err
 		}
 		u.Blob = st
@@ -342,14 +351,21 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 	return u, nil, readErr
 }
 
-// spool copies at most limit bytes of body to a temporary file. A read
-// error after some bytes still returns the file with them.
-func (s *Service) spool(body io.Reader, limit int64) (*os.File, int64, error) {
+// spool copies at most limit bytes of body to a temporary file and to
+// each hash that is not nil. A read error after some bytes still returns
+// the file with them.
+func (s *Service) spool(body io.Reader, limit int64, hashes ...hash.Hash) (*os.File, int64, error) {
 	f, err := os.CreateTemp(s.SpoolDir, "patch-*")
 	if err != nil {
 		return nil, 0, err
 	}
-	n, err := io.Copy(f, io.LimitReader(body, limit))
+	to := []io.Writer{f}
+	for _, h := range hashes {
+		if h != nil {
+			to = append(to, h)
+		}
+	}
+	n, err := io.Copy(io.MultiWriter(to...), io.LimitReader(body, limit))
 	if err == nil {
 		// More than the upload lacks is refused, not silently cut.
 		var one [1]byte
@@ -361,14 +377,28 @@ func (s *Service) spool(body io.Reader, limit int64) (*os.File, int64, error) {
 	return f, n, err
 }
 
-// absorb folds the kept bytes into the upload's hash and head.
-func (s *Service) absorb(u *Upload, spool *os.File, kept int64) error {
+// hash is the SHA-256 of the bytes the upload holds, to go on with.
+func (u *Upload) hash() (hash.Hash, error) {
 	h := sha256.New()
 	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(u.HashState); err != nil {
-		return fmt.Errorf("media: upload %s hash state: %w", u.ID, err)
+		return nil, fmt.Errorf("media: upload %s hash state: %w", u.ID, err)
 	}
-	if _, err := io.Copy(h, io.NewSectionReader(spool, 0, kept)); err != nil {
-		return err
+	return h, nil
+}
+
+// absorb folds the kept bytes into the upload's hash and head. withKept
+// is the upload's hash with the kept bytes in it already, or nil to hash
+// them here.
+func (s *Service) absorb(u *Upload, spool *os.File, kept int64, withKept hash.Hash) error {
+	h := withKept
+	if h == nil {
+		var err error
+		if h, err = u.hash(); err != nil {
+			return err
+		}
+		if _, err := io.Copy(h, io.NewSectionReader(spool, 0, kept)); err != nil {
+			return err
+		}
 	}
 	hs, err := marshalHash(h)
 	if err != nil {
@@ -386,15 +416,16 @@ func (s *Service) absorb(u *Upload, spool *os.File, kept int64) error {
 	return nil
 }
 
-// finish publishes an upload with its last n bytes, waiting in spool.
+// finish publishes an upload with its last n bytes, waiting in spool;
+// withLast is the upload's hash with them in it.
 // With them the bytes must hash to the declared SHA-256 and be an image of
 // sane size, or nothing is stored or published and the upload is dropped.
 // On success u holds all its bytes; after any other failure it is as it
 // was, so the same request may be sent again.
-func (s *Service) finish(ctx context.Context, u *Upload, spool *os.File, n int64) (*fieldsync.Photo, error) {
+func (s *Service) finish(ctx context.Context, u *Upload, spool *os.File, n int64, withLast hash.Hash) (*fieldsync.Photo, error) {
 	done := *u
 	done.Head = append([]byte(nil), u.Head...)
-	if err := s.absorb(&done, spool, n); err != nil {
+	if err := s.absorb(&done, spool, n, withLast); err != nil {
 		return nil, err
 	}
 	p, err := s.verify(ctx, &done)
