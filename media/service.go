@@ -263,8 +263,9 @@ func newChecksumHash(alg string) hash.Hash {
 // at the returned offset. A body that completes the upload is checked
 // with everything before it (the photo's SHA-256, its type and size)
 // before any of it is stored, and goes to the blob store's Finish: a
-// photo sent in one request is written once, under its name.
-func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offset int64, body io.Reader, sum *Checksum) (*Upload, *fieldsync.Photo, error) {
+// photo sent in one request is written once, under its name, while it
+// arrives (stream). length is the body's declared length, -1 if unknown.
+func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offset int64, body io.Reader, length int64, sum *Checksum) (*Upload, *fieldsync.Photo, error) {
 	s.init()
 	mu, _ := s.locks.LoadOrStore(id, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
@@ -284,22 +285,17 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 	// anything is kept, and exactly the bytes the blob store kept are hashed.
 	// Both hashes are taken as the bytes arrive, while the network is the
 	// slower.
-	photoHash, err := u.hash()
+	in, err := s.receive(u, body, sum)
 	if err != nil {
 		return u, nil, err
 	}
-	var chunkHash hash.Hash
-	if sum != nil {
-		chunkHash = newChecksumHash(sum.Algorithm)
+	defer in.close()
+	if offset == 0 && length == u.Length {
+		if p, ok, err := s.stream(ctx, u, in, sum); ok {
+			return u, p, err
+		}
 	}
-	spool, n, readErr := s.spool(body, u.Length-offset, photoHash, chunkHash)
-	if spool != nil {
-		defer os.Remove(spool.Name())
-		defer spool.Close()
-	}
-	if spool == nil {
-		return u, nil, readErr
-	}
+	spool, n, readErr, photoHash, chunkHash := in.spool, in.drain(), in.err, in.photo, in.chunk
 	// What arrived is on local disk now. A cut connection cancels the
 	// request's context, but its bytes must still be kept: the rest of the
 	// write runs on a context of its own.
@@ -349,32 +345,6 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 		return u, nil, appendErr
 	}
 	return u, nil, readErr
-}
-
-// spool copies at most limit bytes of body to a temporary file and to
-// each hash that is not nil. A read error after some bytes still returns
-// the file with them.
-func (s *Service) spool(body io.Reader, limit int64, hashes ...hash.Hash) (*os.File, int64, error) {
-	f, err := os.CreateTemp(s.SpoolDir, "patch-*")
-	if err != nil {
-		return nil, 0, err
-	}
-	to := []io.Writer{f}
-	for _, h := range hashes {
-		if h != nil {
-			to = append(to, h)
-		}
-	}
-	n, err := io.Copy(io.MultiWriter(to...), io.LimitReader(body, limit))
-	if err == nil {
-		// More than the upload lacks is refused, not silently cut.
-		var one [1]byte
-		if m, _ := body.Read(one[:]); m > 0 {
-			err = fieldsync.Errorf(fieldsync.EInvalid, "the body is longer than what the upload lacks")
-			n = 0
-		}
-	}
-	return f, n, err
 }
 
 // hash is the SHA-256 of the bytes the upload holds, to go on with.
@@ -447,6 +417,13 @@ func (s *Service) finish(ctx context.Context, u *Upload, spool *os.File, n int64
 			return nil, err
 		}
 	}
+	return s.record(ctx, u, &done, p, n)
+}
+
+// record makes a published photo part of its report and forgets the
+// upload, done, that holds all its bytes; n of them came with this
+// request.
+func (s *Service) record(ctx context.Context, u, done *Upload, p *fieldsync.Photo, n int64) (*fieldsync.Photo, error) {
 	s.Metrics.Bytes.Add(float64(n))
 	// The thumbnail is made by RunThumbnails, after this request: decoding
 	// a photo costs more than all of receiving it.
@@ -454,7 +431,7 @@ func (s *Service) finish(ctx context.Context, u *Upload, spool *os.File, n int64
 	if err := s.Store.FinishUpload(ctx, u.ID, p); err != nil {
 		return nil, err
 	}
-	*u = done
+	*u = *done
 	u.Blob.Offset = u.Length
 	s.locks.Delete(u.ID)
 	s.Metrics.Completed.Inc()
@@ -468,16 +445,32 @@ func (s *Service) finish(ctx context.Context, u *Upload, spool *os.File, n int64
 // verify checks a complete upload's hash and image and describes the
 // photo; a refusal drops the upload.
 func (s *Service) verify(ctx context.Context, u *Upload) (*fieldsync.Photo, error) {
-	h := sha256.New()
-	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(u.HashState); err != nil {
+	h, err := u.hash()
+	if err != nil {
 		return nil, err
 	}
+	if err := s.checkHash(ctx, u, h); err != nil {
+		return nil, err
+	}
+	return s.describe(ctx, u, u.Head)
+}
+
+// checkHash refuses an upload whose bytes, hashed in h, are not the photo
+// it declared, and drops it.
+func (s *Service) checkHash(ctx context.Context, u *Upload, h hash.Hash) error {
 	if got := hex.EncodeToString(h.Sum(nil)); got != u.SHA256 {
 		s.Metrics.Refused.WithLabelValues("checksum").Inc()
 		s.drop(ctx, u)
-		return nil, fieldsync.Errorf(fieldsync.EChecksumMismatch, "the photo's bytes hash to %s, not the declared %s; nothing was published", got, u.SHA256)
+		return fieldsync.Errorf(fieldsync.EChecksumMismatch, "the photo's bytes hash to %s, not the declared %s; nothing was published", got, u.SHA256)
 	}
-	info, err := photo.Inspect(bytes.NewReader(u.Head), int64(len(u.Head)))
+	return nil
+}
+
+// describe reads the photo's type, dimensions and EXIF from its first
+// bytes. An image of a type not accepted, or too large to decode, is
+// refused and its upload dropped.
+func (s *Service) describe(ctx context.Context, u *Upload, head []byte) (*fieldsync.Photo, error) {
+	info, err := photo.Inspect(bytes.NewReader(head), int64(len(head)))
 	switch {
 	case errors.Is(err, photo.ErrTooLarge):
 		s.Metrics.Refused.WithLabelValues("dimensions").Inc()
@@ -488,6 +481,11 @@ func (s *Service) verify(ctx context.Context, u *Upload) (*fieldsync.Photo, erro
 		s.drop(ctx, u)
 		return nil, fieldsync.Errorf(fieldsync.ENotAnImage, "the upload is not a JPEG, PNG, HEIC or WebP photo")
 	}
+	return s.photoOf(u, info), nil
+}
+
+// photoOf describes the photo an upload holds.
+func (s *Service) photoOf(u *Upload, info photo.Info) *fieldsync.Photo {
 	p := &fieldsync.Photo{SHA256: u.SHA256, Size: u.Length, Type: string(info.Type), Width: info.Width, Height: info.Height,
 		CapturedAt: info.CapturedAt, ReportID: u.ReportID, Slot: u.Slot, Filename: u.Metadata["filename"],
 		UploadedBy: u.UserID, DeviceID: u.DeviceID, CreatedAt: s.Now().UTC()}
@@ -500,7 +498,7 @@ func (s *Service) verify(ctx context.Context, u *Upload) (*fieldsync.Photo, erro
 			p.CapturedAt = &t
 		}
 	}
-	return p, nil
+	return p
 }
 
 // Terminate deletes the caller's upload and every part of it.

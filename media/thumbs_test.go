@@ -79,7 +79,7 @@ func (w *thumbWorld) upload(t *testing.T, data []byte, slot string) string {
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	if _, p, err := w.svc.Write(t.Context(), tech, u.ID, 0, bytes.NewReader(data), nil); err != nil || p == nil || p.Thumbnail {
+	if _, p, err := w.svc.Write(t.Context(), tech, u.ID, 0, bytes.NewReader(data), int64(len(data)), nil); err != nil || p == nil || p.Thumbnail {
 		t.Fatalf("Write: %+v, %v; want the photo published without a thumbnail yet", p, err)
 	}
 	return sha

@@ -118,7 +118,7 @@ func (s *Server) handleTusCreate() echo.HandlerFunc {
 		uploadHeaders(c, u)
 		// creation-with-upload: the first bytes may come with the POST.
 		if req.Header.Get(echo.HeaderContentType) == offsetStream && req.ContentLength != 0 {
-			u2, p, err := s.media.Write(req.Context(), a, u.ID, 0, req.Body, nil)
+			u2, p, err := s.media.Write(req.Context(), a, u.ID, 0, req.Body, req.ContentLength, nil)
 			if u2 != nil {
 				uploadHeaders(c, u2)
 			}
@@ -175,7 +175,7 @@ func (s *Server) handleTusPatch() echo.HandlerFunc {
 				return err
 			}
 		}
-		u, p, err := s.media.Write(req.Context(), actor(c), c.Param("id"), offset, req.Body, sum)
+		u, p, err := s.media.Write(req.Context(), actor(c), c.Param("id"), offset, req.Body, req.ContentLength, sum)
 		if u != nil {
 			uploadHeaders(c, u)
 		}

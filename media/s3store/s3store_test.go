@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -47,7 +46,6 @@ func TestStore(t *testing.T) {
 	t.Run("multipart layout", func(t *testing.T) { testMultipartLayout(t, srv) })
 	t.Run("New creates the bucket once", func(t *testing.T) { testNewCreatesBucket(t, srv) })
 	t.Run("a photo under a part is one PUT", func(t *testing.T) { testOnePut(t, srv) })
-	t.Run("S3 refuses bytes that do not hash to the name", func(t *testing.T) { testSignedPayload(t, srv) })
 	t.Run("abort finds a multipart upload a lost state forgot", func(t *testing.T) { testAbortForgotten(t, srv) })
 }
 
@@ -76,43 +74,6 @@ func testOnePut(t *testing.T, srv *testenv.MinIOServer) {
 	}
 	if left := leftovers(t, client, cfg.Bucket); len(left) > 0 {
 		t.Errorf("left after Finish: %q", left)
-	}
-}
-
-// testSignedPayload names a photo by another photo's hash. The caller is
-// to verify the hash before Finish; S3 checks it again, because Finish
-// signs its PUT with the name as the payload's SHA-256.
-func testSignedPayload(t *testing.T, srv *testenv.MinIOServer) {
-	client := srv.Client(t)
-	cfg := config(srv, "signed-payload")
-	ctx := t.Context()
-	s := open(t, cfg)
-	for _, appended := range []int{0, 1 << 20} {
-		data := bytes.Repeat([]byte{byte(appended)}, 2<<20)
-		wrong := sha(append([]byte("not "), data...))
-		st, err := s.Begin(ctx, "u1", int64(len(data)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if appended > 0 {
-			if st, err = s.Append(ctx, "u1", st, bytes.NewReader(data[:appended])); err != nil {
-				t.Fatal(err)
-			}
-		}
-		err = s.Finish(ctx, "u1", st, bytes.NewReader(data[appended:]), wrong)
-		if err == nil || errors.Is(err, media.ErrExists) {
-			t.Fatalf("Finish of bytes under a hash not theirs (%d appended): err = %v, want a refusal", appended, err)
-		}
-		t.Logf("%d appended: %v", appended, err)
-		if got := objects(t, client, cfg.Bucket, "photos/"); len(got) > 0 {
-			t.Fatalf("published after a refused Finish: %q", got)
-		}
-		if err := s.Abort(ctx, "u1", st); err != nil && !errors.Is(err, media.ErrNotFound) {
-			t.Fatal(err)
-		}
-	}
-	if left := leftovers(t, client, cfg.Bucket); len(left) > 0 {
-		t.Errorf("left after Abort: %q", left)
 	}
 }
 
