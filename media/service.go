@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -91,6 +92,12 @@ type Service struct {
 	locks      sync.Map      // upload id -> *sync.Mutex: one writer per upload
 	thumbWake  chan struct{} // a photo joined the thumbnail queue
 	thumbMu    sync.Mutex    // one thumbnailer at a time: uploads keep the other cores
+	// ThumbQuiet and ThumbPatience make thumbnails yield to uploads (see
+	// yieldToUploads); zero: DefaultThumbQuiet and DefaultThumbPatience.
+	ThumbQuiet, ThumbPatience time.Duration
+	writes                    atomic.Int64 // Writes in progress
+	lastWrite                 atomic.Int64 // when the last Write ended, as time since started
+	started                   time.Time
 	initOnce   sync.Once
 }
 
@@ -128,6 +135,13 @@ func (s *Service) init() {
 			s.Logger = slog.Default()
 		}
 		s.thumbWake = make(chan struct{}, 1)
+		if s.ThumbQuiet <= 0 {
+			s.ThumbQuiet = DefaultThumbQuiet
+		}
+		if s.ThumbPatience <= 0 {
+			s.ThumbPatience = DefaultThumbPatience
+		}
+		s.started = time.Now()
 	})
 }
 
@@ -267,6 +281,11 @@ func newChecksumHash(alg string) hash.Hash {
 // arrives (stream). length is the body's declared length, -1 if unknown.
 func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offset int64, body io.Reader, length int64, sum *Checksum) (*Upload, *fieldsync.Photo, error) {
 	s.init()
+	s.writes.Add(1)
+	defer func() {
+		s.lastWrite.Store(int64(time.Since(s.started)))
+		s.writes.Add(-1)
+	}()
 	mu, _ := s.locks.LoadOrStore(id, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()

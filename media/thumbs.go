@@ -20,6 +20,40 @@ import (
 // thumbBatch is how many queued photos MakeThumbnails reads at a time.
 const thumbBatch = 32
 
+// Defaults of Service.ThumbQuiet and Service.ThumbPatience.
+const (
+	DefaultThumbQuiet    = 250 * time.Millisecond
+	DefaultThumbPatience = 2 * time.Second
+)
+
+// yieldToUploads waits, before a thumbnail is made, for ThumbQuiet with
+// no upload request in progress, and at most ThumbPatience. Decoding a
+// photo takes a core for a quarter of a second, which an upload would
+// otherwise wait for: technicians sending evidence from the field come
+// before dispatchers looking at it. The patience bounds the wait, so
+// thumbnails are still made under a steady stream of uploads.
+func (s *Service) yieldToUploads(ctx context.Context) error {
+	patience := time.NewTimer(s.ThumbPatience)
+	defer patience.Stop()
+	for {
+		wait := s.ThumbQuiet
+		if s.writes.Load() == 0 {
+			idle := time.Since(s.started) - time.Duration(s.lastWrite.Load())
+			if idle >= s.ThumbQuiet {
+				return nil
+			}
+			wait -= idle
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-patience.C:
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
 // MakeThumbnails makes the thumbnail of every queued photo, one photo at
 // a time, and returns how many photos it gave one (a thumbnail found
 // stored already counts). A photo none can be made of (HEIC, bytes that
@@ -50,7 +84,7 @@ func (s *Service) MakeThumbnails(ctx context.Context) (int, error) {
 			if failed[p.SHA256] {
 				continue
 			}
-			if err := ctx.Err(); err != nil {
+			if err := s.yieldToUploads(ctx); err != nil {
 				return made, errors.Join(first, err)
 			}
 			tried++

@@ -408,3 +408,75 @@ func hexSHA(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// Thumbnails wait for a moment without uploads, and no longer than the
+// service's patience.
+func TestThumbnailsYieldToUploads(t *testing.T) {
+	tests := []struct {
+		name             string
+		quiet, patience  time.Duration
+		madeDuringUpload bool
+	}{
+		{"while an upload is in progress, none is made", 20 * time.Millisecond, time.Hour, false},
+		{"patience runs out under a steady stream of uploads", time.Hour, 50 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newThumbWorld(t)
+			w.svc.ThumbQuiet, w.svc.ThumbPatience = tt.quiet, tt.patience
+			ctx := t.Context()
+			first := w.upload(t, testJPEG(t, 400, 300), "first")
+
+			// A second upload, its body half sent.
+			data := testJPEG(t, 300, 400)
+			u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": hexSHA(data), "report_id": "r1", "slot": "second"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr, pw := io.Pipe()
+			wrote := make(chan error, 1)
+			go func() {
+				_, _, err := w.svc.Write(ctx, tech, u.ID, 0, pr, int64(len(data)), nil)
+				wrote <- err
+			}()
+			if _, err := pw.Write(data[:len(data)/2]); err != nil {
+				t.Fatal(err)
+			}
+
+			made := make(chan int, 1)
+			go func() {
+				n, _ := w.svc.MakeThumbnails(ctx)
+				made <- n
+			}()
+			select {
+			case n := <-made:
+				if !tt.madeDuringUpload {
+					t.Fatalf("MakeThumbnails made %d while an upload was in progress", n)
+				}
+				if !w.hasThumbnail(t, first) {
+					t.Fatal("patience ran out, but the first photo has no thumbnail")
+				}
+			case <-time.After(300 * time.Millisecond):
+				if tt.madeDuringUpload {
+					t.Fatal("no thumbnail after the patience ran out")
+				}
+				if w.hasThumbnail(t, first) {
+					t.Fatal("a thumbnail was made while an upload was in progress")
+				}
+			}
+
+			if _, err := pw.Write(data[len(data)/2:]); err != nil {
+				t.Fatal(err)
+			}
+			pw.Close()
+			if err := <-wrote; err != nil {
+				t.Fatalf("the second upload: %v", err)
+			}
+			if !tt.madeDuringUpload {
+				if n := <-made; n < 1 || !w.hasThumbnail(t, first) {
+					t.Fatalf("after the upload ended: made %d, first has a thumbnail: %v", n, w.hasThumbnail(t, first))
+				}
+			}
+		})
+	}
+}
