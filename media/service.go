@@ -98,7 +98,7 @@ type Service struct {
 	writes                    atomic.Int64 // Writes in progress
 	lastWrite                 atomic.Int64 // when the last Write ended, as time since started
 	started                   time.Time
-	initOnce   sync.Once
+	initOnce                  sync.Once
 }
 
 // Defaults.
