@@ -143,7 +143,10 @@ func (s *Service) stream(ctx context.Context, u *Upload, in *incoming, sum *Chec
 	}}
 	err = s.Blobs.Finish(ctx, u.ID, u.Blob, g, u.SHA256)
 	switch {
-	case err == nil || errors.Is(err, ErrExists):
+	case (err == nil || errors.Is(err, ErrExists)) && g.passed():
+		// Also ErrExists only once the bytes passed: a store may find the
+		// object there before reading any, and knowing a photo's hash is
+		// no proof of holding it.
 		done := *u
 		if done.HashState, err = marshalHash(in.photo); err != nil {
 			return nil, true, err
@@ -168,6 +171,9 @@ type gate struct {
 	check   func() error
 	refused error
 }
+
+// passed reports whether every byte went through and check approved them.
+func (g *gate) passed() bool { return g.left == 0 && g.refused == nil }
 
 func (g *gate) Read(p []byte) (int, error) {
 	switch {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
 )
 
@@ -18,7 +19,10 @@ type finishSpy struct {
 	media.BlobStore
 	mu         sync.Mutex
 	failStream bool
-	calls      []string // "streamed" or "spooled", one per Finish
+	// existsEarly answers a streamed Finish with ErrExists before reading
+	// a byte, as S3 may when the object is there.
+	existsEarly bool
+	calls       []string // "streamed" or "spooled", one per Finish
 }
 
 func (f *finishSpy) Finish(ctx context.Context, id string, st media.State, last io.Reader, sha string) error {
@@ -28,7 +32,11 @@ func (f *finishSpy) Finish(ctx context.Context, id string, st media.State, last 
 	f.calls = append(f.calls, kind)
 	fail := f.failStream && !spooled
 	f.failStream = f.failStream && !fail
+	early := f.existsEarly && !spooled
 	f.mu.Unlock()
+	if early {
+		return media.ErrExists
+	}
 	if fail {
 		io.CopyN(io.Discard, last, (st.Size-st.Offset)/2)
 		return errStoreDown
@@ -124,6 +132,29 @@ func TestWriteStreamRefusals(t *testing.T) {
 				t.Errorf("the upload open after the refusal: %v, want %v", err == nil, tt.open)
 			}
 		})
+	}
+}
+
+// A store that reports the photo stored before reading the streamed bytes
+// proves nothing about them: a stranger who knows a stored photo's hash
+// must not get it attached by sending other bytes.
+func TestWriteStreamExistsIsNoProof(t *testing.T) {
+	w := newThumbWorld(t)
+	ctx := t.Context()
+	spy := &finishSpy{BlobStore: w.svc.Blobs, existsEarly: true}
+	w.svc.Blobs = spy
+	data := testJPEG(t, 320, 240)
+	claimed := hexSHA(testJPEG(t, 321, 240)) // another photo's hash
+	u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": claimed, "report_id": "r1", "slot": "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p, err := w.svc.Write(ctx, tech, u.ID, 0, bytes.NewReader(data), int64(len(data)), nil)
+	if p != nil || fieldsync.ErrorCode(err) != fieldsync.EChecksumMismatch {
+		t.Fatalf("Write: %+v, %v; want checksum_mismatch", p, err)
+	}
+	if _, err := w.store.Photo(ctx, claimed); fieldsync.ErrorCode(err) != fieldsync.ENotFound {
+		t.Fatalf("the claimed photo was recorded: %v", err)
 	}
 }
 
