@@ -314,7 +314,8 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 			return u, p, err
 		}
 	}
-	spool, n, readErr, photoHash, chunkHash := in.spool, in.drain(), in.err, in.photo, in.chunk
+	n := in.drain()
+	spool, readErr, photoHash, chunkHash := in.spool, in.err, in.photo, in.chunk
 	// What arrived is on local disk now. A cut connection cancels the
 	// request's context, but its bytes must still be kept: the rest of the
 	// write runs on a context of its own.
