@@ -99,13 +99,14 @@ func (in *incoming) close() {
 
 // stream publishes an upload whose every byte comes with this request
 // while the bytes arrive, so that receiving a photo and storing it
-// overlap. The photo's type and dimensions are checked on its first bytes,
-// before any is stored (a refusal goes the ordinary way). All of them then go to the blob store's Finish
-// through a gate that holds back the read completing them until the
-// photo's SHA-256 (and the request's Upload-Checksum) is checked: bytes
-// that fail are never published. ok is false, and nothing published,
-// when the write is to go on as any other from the spool: the photo is
-// stored already, or the body was cut, or the store failed (a slow
+// overlap. The photo's type and dimensions are checked on its first
+// bytes, before any is stored. Then all of them go to the blob store's
+// Finish through a gate that holds back the read completing them until
+// the photo's SHA-256 (and the request's Upload-Checksum) is checked:
+// bytes that fail are never published. ok is false, and nothing
+// published, when the write is to go on as any other from the spool: the
+// photo is stored already, its first bytes are refused (the ordinary path
+// says why, in its order), the body was cut, or the store failed (a slow
 // client can outlast S3's patience; the spool then sends the photo at
 // disk speed).
 func (s *Service) stream(ctx context.Context, u *Upload, in *incoming, sum *Checksum) (p *fieldsync.Photo, ok bool, err error) {
