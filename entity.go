@@ -1,0 +1,21 @@
+package fieldsync
+
+// Entity names a kind of record wherever records are named by kind: push
+// mutations and pull changes, audit entries, the store's keys and feeds.
+type Entity string
+
+const (
+	EntityUser     Entity = "user"
+	EntityDevice   Entity = "device"
+	EntityCustomer Entity = "customer"
+	EntitySite     Entity = "site"
+	EntityAsset    Entity = "asset"
+	EntityTicket   Entity = "ticket"
+	EntityVisit    Entity = "visit"
+	EntityReport   Entity = "report"
+	EntityTemplate Entity = "template"
+	EntityCalendar Entity = "calendar" // the business calendar, reference data
+	EntityPolicy   Entity = "policy"   // the SLA policy, reference data
+	EntityPhoto    Entity = "photo"    // a photo attached to a report
+	EntityUpload   Entity = "upload"   // a tus upload under way
+)
