@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/calendar"
 	"github.com/fieldsync/fieldsync/sla"
 	syncproto "github.com/fieldsync/fieldsync/sync"
@@ -20,7 +19,7 @@ import (
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 func actor(c echo.Context) fieldsync.Actor {
-	p := auth.PrincipalFrom(c)
+	p := principalFrom(c)
 	return fieldsync.Actor{UserID: p.UserID, DeviceID: p.Device}
 }
 
@@ -134,7 +133,7 @@ func (s *Server) handleGetCustomer() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if p := auth.PrincipalFrom(c); p.Is(fieldsync.RoleCustomer) && cu.UserID != p.UserID {
+		if p := principalFrom(c); p.Is(fieldsync.RoleCustomer) && cu.UserID != p.UserID {
 			return notVisible("customer", cu.ID)
 		}
 		return respond(c, http.StatusOK, cu)
@@ -255,7 +254,7 @@ func (s *Server) handleCreateTicket() echo.HandlerFunc {
 
 // ownsTicket reports whether a customer principal owns the ticket.
 func (s *Server) ownsTicket(c echo.Context, t *fieldsync.Ticket) (bool, error) {
-	p := auth.PrincipalFrom(c)
+	p := principalFrom(c)
 	if !p.Is(fieldsync.RoleCustomer) {
 		return true, nil
 	}
@@ -293,7 +292,7 @@ func (s *Server) handleListTickets() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		var customers []string
-		if p := auth.PrincipalFrom(c); p.Is(fieldsync.RoleCustomer) {
+		if p := principalFrom(c); p.Is(fieldsync.RoleCustomer) {
 			ids, err := s.deps.Store.CustomerIDsOfUser(ctx, p.UserID)
 			if err != nil {
 				return err
@@ -466,7 +465,7 @@ func (s *Server) handleListVisits() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
 		f := fieldsync.VisitFilter{TechnicianID: q.Get("technician"), Cursor: q.Get("cursor")}
-		if p := auth.PrincipalFrom(c); p.Is(fieldsync.RoleTechnician) {
+		if p := principalFrom(c); p.Is(fieldsync.RoleTechnician) {
 			if f.TechnicianID != "" && f.TechnicianID != p.UserID {
 				return fieldsync.Errorf(fieldsync.EForbidden, "a technician may list only their own visits")
 			}
@@ -515,7 +514,7 @@ func (s *Server) handleGetVisit() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p := auth.PrincipalFrom(c)
+		p := principalFrom(c)
 		if p.Is(fieldsync.RoleTechnician) && b.Visit.TechnicianID != p.UserID {
 			return notVisible("visit", b.Visit.ID)
 		}

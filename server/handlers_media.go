@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/media"
 )
 
@@ -314,7 +313,7 @@ func (s *Server) maySeePhoto(c echo.Context, sha string) error {
 // maySeeReport admits staff, the technician of the report's visit, and
 // the customer of its ticket; to others the photo does not exist.
 func (s *Server) maySeeReport(c echo.Context, reportID string) error {
-	p := auth.PrincipalFrom(c)
+	p := principalFrom(c)
 	if p.Is(fieldsync.RoleAdmin, fieldsync.RoleDispatcher) {
 		return nil
 	}

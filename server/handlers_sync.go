@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
@@ -35,7 +34,7 @@ func (s *Server) handlePush() echo.HandlerFunc {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
-		p := auth.PrincipalFrom(c)
+		p := principalFrom(c)
 		resp, err := s.engine.Push(c.Request().Context(), syncproto.Principal{UserID: p.UserID, Role: p.Role, Device: p.Device}, req)
 		if err != nil {
 			return err
@@ -68,7 +67,7 @@ func (s *Server) handlePull() echo.HandlerFunc {
 			}
 			wait = d
 		}
-		p := auth.PrincipalFrom(c)
+		p := principalFrom(c)
 		parts := bolt.PartitionsFor(p.UserID, p.Role)
 		ctx := c.Request().Context()
 		deadline := time.NewTimer(wait)

@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/auth"
 )
 
 // userView is a user as the API shows it: never the password hash.
@@ -27,7 +26,7 @@ type list[T any] struct {
 
 func (s *Server) handleMe() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, err := s.deps.Store.User(c.Request().Context(), auth.PrincipalFrom(c).UserID)
+		u, err := s.deps.Store.User(c.Request().Context(), principalFrom(c).UserID)
 		if err != nil {
 			return err
 		}
@@ -96,7 +95,7 @@ func (s *Server) handleRevokeDevice() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		s.log.Info("device revoked", "device", d.ID, "by", auth.PrincipalFrom(c).UserID)
+		s.log.Info("device revoked", "device", d.ID, "by", principalFrom(c).UserID)
 		return respond(c, http.StatusOK, d)
 	}
 }

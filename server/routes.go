@@ -5,7 +5,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/auth"
 )
 
 const pushPath = "/v1/sync/push"
@@ -14,9 +13,9 @@ const pushPath = "/v1/sync/push"
 // openapi.json describes exactly these (TestOpenAPIMatchesRoutes).
 func (s *Server) routes() {
 	e := s.echo
-	authn := auth.Authenticate(s.deps.Issuer, s.deps.Store)
-	admin := auth.Require(roleAdmin)
-	staff := auth.Require(roleAdmin, roleDispatcher)
+	authn := authenticate(s.deps.Issuer, s.deps.Store)
+	admin := require(roleAdmin)
+	staff := require(roleAdmin, roleDispatcher)
 
 	// Operations and discovery: public.
 	e.GET("/healthz", s.handleHealth())
@@ -60,22 +59,22 @@ func (s *Server) routes() {
 	e.GET("/v1/audit", s.handleAudit(), authn, admin)
 
 	// Sync: technicians push their offline work; they and staff pull.
-	e.POST(pushPath, s.handlePush(), middleware.BodyLimit(byteSize(PushBodyLimit)), authn, auth.Require(roleTechnician))
+	e.POST(pushPath, s.handlePush(), middleware.BodyLimit(byteSize(PushBodyLimit)), authn, require(roleTechnician))
 	e.GET("/v1/sync/pull", s.handlePull(), authn, staffOr(roleTechnician))
 
 	// Photos: technicians upload by tus; whoever may see a report sees its
 	// photos (checked in the handler).
 	e.OPTIONS(uploadsPath, s.withMedia(s.handleTusOptions()))
-	e.POST(uploadsPath, s.withMedia(s.handleTusCreate()), authn, auth.Require(roleTechnician))
-	e.HEAD(uploadsPath+"/:id", s.withMedia(s.handleTusHead()), authn, auth.Require(roleTechnician))
-	e.PATCH(uploadsPath+"/:id", s.withMedia(s.handleTusPatch()), authn, auth.Require(roleTechnician))
-	e.DELETE(uploadsPath+"/:id", s.withMedia(s.handleTusDelete()), authn, auth.Require(roleTechnician))
+	e.POST(uploadsPath, s.withMedia(s.handleTusCreate()), authn, require(roleTechnician))
+	e.HEAD(uploadsPath+"/:id", s.withMedia(s.handleTusHead()), authn, require(roleTechnician))
+	e.PATCH(uploadsPath+"/:id", s.withMedia(s.handleTusPatch()), authn, require(roleTechnician))
+	e.DELETE(uploadsPath+"/:id", s.withMedia(s.handleTusDelete()), authn, require(roleTechnician))
 	e.HEAD("/v1/media/:sha", s.withMedia(s.handlePhotoHead()), authn, staffOr(roleTechnician))
 	e.GET("/v1/media/:sha", s.withMedia(s.handlePhotoGet()), authn)
-	e.POST("/v1/media/:sha/attach", s.withMedia(s.handlePhotoAttach()), authn, auth.Require(roleTechnician))
+	e.POST("/v1/media/:sha/attach", s.withMedia(s.handlePhotoAttach()), authn, require(roleTechnician))
 }
 
 // staffOr admits admins, dispatchers and one more role.
 func staffOr(r fieldsync.Role) echo.MiddlewareFunc {
-	return auth.Require(roleAdmin, roleDispatcher, r)
+	return require(roleAdmin, roleDispatcher, r)
 }

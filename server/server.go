@@ -254,7 +254,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Duration("latency", elapsed),
 			slog.String("remote", c.RealIP()),
 		}
-		if p := auth.PrincipalFrom(c); p != nil {
+		if p := principalFrom(c); p != nil {
 			attrs = append(attrs, slog.String("user", p.UserID), slog.String("device", p.Device))
 		}
 		level := slog.LevelInfo

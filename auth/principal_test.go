@@ -1,0 +1,108 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth"
+)
+
+// devices is a DeviceStore over a map; err, when set, is every lookup's.
+type devices struct {
+	byID map[string]fieldsync.Device
+	err  error
+}
+
+func (d devices) Device(_ context.Context, id string) (*fieldsync.Device, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	dev, ok := d.byID[id]
+	if !ok {
+		return nil, fieldsync.Errorf(fieldsync.ENotFound, "no device %s", id)
+	}
+	return &dev, nil
+}
+
+func TestAuthenticate(t *testing.T) {
+	is := testIssuer(t, tokenEpoch, testKey(t, tokenEpoch.Add(-time.Hour)))
+	token := issue(t, is) // technician() on "tab-1"
+	revokedAt := tokenEpoch.Add(-time.Minute)
+	broken := errors.New("disk on fire")
+
+	tests := []struct {
+		name     string
+		token    string
+		devices  devices
+		wantCode string // "" for success
+		wantErr  error  // an error that must come back unchanged
+	}{
+		{"a valid token of a registered device is admitted", token,
+			devices{byID: map[string]fieldsync.Device{"tab-1": {ID: "tab-1", UserID: "user-1"}}}, "", nil},
+		{"an invalid token is refused before the device is looked up", "garbage",
+			devices{err: broken}, fieldsync.ETokenInvalid, nil},
+		{"a revoked device is refused", token,
+			devices{byID: map[string]fieldsync.Device{"tab-1": {ID: "tab-1", UserID: "user-1", RevokedAt: &revokedAt}}}, fieldsync.EDeviceRevoked, nil},
+		{"an unknown device counts as revoked", token,
+			devices{byID: map[string]fieldsync.Device{}}, fieldsync.EDeviceRevoked, nil},
+		{"a device registered to another user counts as revoked", token,
+			devices{byID: map[string]fieldsync.Device{"tab-1": {ID: "tab-1", UserID: "user-2"}}}, fieldsync.EDeviceRevoked, nil},
+		{"a failing device lookup is passed through", token,
+			devices{err: broken}, fieldsync.EInternal, broken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := auth.Authenticate(t.Context(), is, tt.devices, tt.token)
+			if tt.wantCode == "" {
+				if err != nil {
+					t.Fatalf("Authenticate: %v", err)
+				}
+				want := auth.Principal{UserID: "user-1", Role: fieldsync.RoleTechnician, Device: "tab-1"}
+				if p == nil || *p != want {
+					t.Fatalf("principal = %+v, want %+v", p, want)
+				}
+				return
+			}
+			if code := fieldsync.ErrorCode(err); code != tt.wantCode {
+				t.Errorf("code = %q (%v), want %q", code, err, tt.wantCode)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("error = %v, want %v", err, tt.wantErr)
+			}
+			if p != nil {
+				t.Errorf("principal %+v returned with the error", p)
+			}
+		})
+	}
+}
+
+func TestPrincipal(t *testing.T) {
+	tech := &auth.Principal{UserID: "u1", Role: fieldsync.RoleTechnician}
+	disp := &auth.Principal{UserID: "u2", Role: fieldsync.RoleDispatcher}
+	admin := &auth.Principal{UserID: "u3", Role: fieldsync.RoleAdmin}
+	cust := &auth.Principal{UserID: "u4", Role: fieldsync.RoleCustomer}
+	tests := []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"a role in the list is admitted", tech.Is(fieldsync.RoleAdmin, fieldsync.RoleTechnician), true},
+		{"a role outside the list is not", cust.Is(fieldsync.RoleAdmin, fieldsync.RoleTechnician), false},
+		{"no roles admit no one", admin.Is(), false},
+		{"a technician owns their own record", tech.Owns("u1"), true},
+		{"a technician does not own another's record", tech.Owns("u9"), false},
+		{"a customer does not own another's record", cust.Owns("u9"), false},
+		{"a dispatcher acts for everyone", disp.Owns("u9"), true},
+		{"an admin acts for everyone", admin.Owns("u9"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+}
