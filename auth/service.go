@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth/authproto"
 )
 
 // Store is what the auth service needs of persistence. Each method is one
@@ -58,20 +59,6 @@ func NewService(store Store, issuer *Issuer, throttle *Throttle) *Service {
 	}
 }
 
-// Session is what a successful login or refresh returns to the client.
-type Session struct {
-	AccessToken  string      `json:"access_token"`
-	RefreshToken string      `json:"refresh_token"`
-	ExpiresIn    int         `json:"expires_in"` // seconds until the access token expires
-	User         SessionUser `json:"user"`
-}
-
-// SessionUser names who signed in.
-type SessionUser struct {
-	ID   string         `json:"id"`
-	Role fieldsync.Role `json:"role"`
-}
-
 // Credentials is a login attempt.
 type Credentials struct {
 	Login      string
@@ -101,7 +88,7 @@ func (s *Service) CreateUser(ctx context.Context, login, name, password string, 
 // Login checks the credentials, registers the device and starts a session.
 // Failures: EInvalid (missing fields), EThrottled (with RetryAfter),
 // EBadCredentials, EDeviceRevoked, EConflict (device of another user).
-func (s *Service) Login(ctx context.Context, c Credentials) (*Session, error) {
+func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, error) {
 	login := fieldsync.NormalizeLogin(c.Login)
 	if login == "" || c.Password == "" {
 		return nil, fieldsync.Errorf(fieldsync.EInvalid, "login and password are required")
@@ -146,7 +133,7 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*Session, error) {
 // Refresh rotates a refresh token and issues a new access token.
 // Failures: ERefreshInvalid, ERefreshReused (family now revoked),
 // EDeviceRevoked.
-func (s *Service) Refresh(ctx context.Context, refresh string) (*Session, error) {
+func (s *Service) Refresh(ctx context.Context, refresh string) (*authproto.Tokens, error) {
 	if refresh == "" || len(refresh) > 256 {
 		return nil, fieldsync.Errorf(fieldsync.ERefreshInvalid, "refresh token is unknown or expired")
 	}
@@ -172,12 +159,12 @@ func (s *Service) Logout(ctx context.Context, refresh string) error {
 	return s.store.EndFamily(ctx, hashToken(refresh), s.now().UTC())
 }
 
-func (s *Service) session(user *fieldsync.User, device, refresh string) (*Session, error) {
+func (s *Service) session(user *fieldsync.User, device, refresh string) (*authproto.Tokens, error) {
 	access, err := s.issuer.Issue(user, device)
 	if err != nil {
 		return nil, err
 	}
-	return &Session{AccessToken: access, RefreshToken: refresh, ExpiresIn: int(s.issuer.TTL / time.Second), User: SessionUser{ID: user.ID, Role: user.Role}}, nil
+	return &authproto.Tokens{AccessToken: access, RefreshToken: refresh, ExpiresIn: int(s.issuer.TTL / time.Second), User: authproto.User{ID: user.ID, Role: user.Role}}, nil
 }
 
 func (s *Service) newRefresh(now time.Time) (string, fieldsync.RefreshToken) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/auth/authproto"
 	"github.com/fieldsync/fieldsync/store/bolt"
 )
 
@@ -56,7 +57,7 @@ func (fx *serviceFixture) creds(login, device string) auth.Credentials {
 	return auth.Credentials{Login: login, Password: fx.passwd, DeviceID: device, DeviceName: "Tablet " + device, ClientAddr: "203.0.113.7"}
 }
 
-func (fx *serviceFixture) login(t *testing.T, c auth.Credentials) *auth.Session {
+func (fx *serviceFixture) login(t *testing.T, c auth.Credentials) *authproto.Tokens {
 	t.Helper()
 	s, err := fx.svc.Login(context.Background(), c)
 	if err != nil {
@@ -65,7 +66,7 @@ func (fx *serviceFixture) login(t *testing.T, c auth.Credentials) *auth.Session 
 	return s
 }
 
-func (fx *serviceFixture) refresh(t *testing.T, token string) *auth.Session {
+func (fx *serviceFixture) refresh(t *testing.T, token string) *authproto.Tokens {
 	t.Helper()
 	s, err := fx.svc.Refresh(context.Background(), token)
 	if err != nil {
@@ -270,9 +271,9 @@ func TestServiceRefreshAndLogout(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name string
-		run  func(t *testing.T, fx *serviceFixture, first *auth.Session)
+		run  func(t *testing.T, fx *serviceFixture, first *authproto.Tokens)
 	}{
-		{"Refresh rotates the refresh token and issues a new access token", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"Refresh rotates the refresh token and issues a new access token", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			*fx.clock = serviceEpoch.Add(10 * time.Minute)
 			next := fx.refresh(t, first.RefreshToken)
 			if next.RefreshToken == first.RefreshToken || next.AccessToken == first.AccessToken {
@@ -287,7 +288,7 @@ func TestServiceRefreshAndLogout(t *testing.T) {
 			}
 			fx.refresh(t, fx.refresh(t, next.RefreshToken).RefreshToken) // the chain goes on
 		}},
-		{"a reused refresh token revokes the family: the old is reused, the new invalid", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"a reused refresh token revokes the family: the old is reused, the new invalid", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			next := fx.refresh(t, first.RefreshToken)
 			_, err := fx.svc.Refresh(ctx, first.RefreshToken)
 			wantCode(t, err, fieldsync.ERefreshReused)
@@ -296,14 +297,14 @@ func TestServiceRefreshAndLogout(t *testing.T) {
 			_, err = fx.svc.Refresh(ctx, first.RefreshToken)
 			wantCode(t, err, fieldsync.ERefreshInvalid)
 		}},
-		{"reuse revokes only its own family", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"reuse revokes only its own family", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			other := fx.login(t, fx.creds("alice", "tab-2"))
 			fx.refresh(t, first.RefreshToken)
 			_, err := fx.svc.Refresh(ctx, first.RefreshToken)
 			wantCode(t, err, fieldsync.ERefreshReused)
 			fx.refresh(t, other.RefreshToken)
 		}},
-		{"of two concurrent refreshes of one token exactly one succeeds", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"of two concurrent refreshes of one token exactly one succeeds", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
 			for i := range errs {
@@ -324,7 +325,7 @@ func TestServiceRefreshAndLogout(t *testing.T) {
 				t.Errorf("%d refreshes succeeded (errors %v), want 1", ok, errs)
 			}
 		}},
-		{"Logout revokes the family and a second Logout is fine", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"Logout revokes the family and a second Logout is fine", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			next := fx.refresh(t, first.RefreshToken)
 			if err := fx.svc.Logout(ctx, next.RefreshToken); err != nil {
 				t.Fatalf("Logout: %v", err)
@@ -339,35 +340,35 @@ func TestServiceRefreshAndLogout(t *testing.T) {
 				}
 			}
 		}},
-		{"Logout leaves the user's other sessions alone", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"Logout leaves the user's other sessions alone", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			other := fx.login(t, fx.creds("alice", "tab-2"))
 			if err := fx.svc.Logout(ctx, first.RefreshToken); err != nil {
 				t.Fatal(err)
 			}
 			fx.refresh(t, other.RefreshToken)
 		}},
-		{"a revoked device refuses Refresh", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"a revoked device refuses Refresh", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			if _, err := fx.db.RevokeDevice(ctx, "tab-1", serviceEpoch); err != nil {
 				t.Fatal(err)
 			}
 			_, err := fx.svc.Refresh(ctx, first.RefreshToken)
 			wantCode(t, err, fieldsync.EDeviceRevoked)
 		}},
-		{"a refresh token just before RefreshTTL still works", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"a refresh token just before RefreshTTL still works", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			*fx.clock = serviceEpoch.Add(auth.RefreshTTL - time.Second)
 			fx.refresh(t, first.RefreshToken)
 		}},
-		{"an expired refresh token is invalid", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"an expired refresh token is invalid", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			*fx.clock = serviceEpoch.Add(auth.RefreshTTL)
 			_, err := fx.svc.Refresh(ctx, first.RefreshToken)
 			wantCode(t, err, fieldsync.ERefreshInvalid)
 		}},
-		{"a long expired refresh token is invalid", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"a long expired refresh token is invalid", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			*fx.clock = serviceEpoch.Add(365 * 24 * time.Hour)
 			_, err := fx.svc.Refresh(ctx, first.RefreshToken)
 			wantCode(t, err, fieldsync.ERefreshInvalid)
 		}},
-		{"unknown, empty and oversized refresh tokens are invalid", func(t *testing.T, fx *serviceFixture, first *auth.Session) {
+		{"unknown, empty and oversized refresh tokens are invalid", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
 			for _, tok := range []string{"", "fsr_unknown", first.AccessToken, first.RefreshToken + "x", strings.Repeat("x", 257)} {
 				_, err := fx.svc.Refresh(ctx, tok)
 				wantCode(t, err, fieldsync.ERefreshInvalid)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/auth/authproto"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
@@ -125,7 +126,7 @@ func (w *e2eWorld) newVisit(ticket, tech string) string {
 // login signs a staff member in over HTTP and returns the access token.
 func (w *e2eWorld) login(login, device string) string {
 	w.t.Helper()
-	var s auth.Session
+	var s authproto.Tokens
 	w.call("", "POST", "/v1/auth/login", map[string]string{"login": login, "password": e2ePassword(login), "device_id": device, "device_name": device}, 200, &s)
 	return s.AccessToken
 }

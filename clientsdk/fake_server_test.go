@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth/authproto"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/templates"
 )
@@ -230,7 +231,7 @@ func (f *fakeServer) stats() (pushes [][]int64, applied []int64, refreshes, unau
 // ---- auth ----
 
 func (f *fakeServer) login(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
+	var req authproto.LoginRequest
 	if json.NewDecoder(r.Body).Decode(&req) != nil {
 		problemJSON(w, 400, fieldsync.EBadJSON, "bad body")
 		return
@@ -251,7 +252,7 @@ func (f *fakeServer) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeServer) refreshToken(w http.ResponseWriter, r *http.Request) {
-	var req refreshRequest
+	var req authproto.RefreshRequest
 	if json.NewDecoder(r.Body).Decode(&req) != nil {
 		problemJSON(w, 400, fieldsync.EBadJSON, "bad body")
 		return

@@ -10,29 +10,8 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth/authproto"
 )
-
-type loginRequest struct {
-	Login      string `json:"login"`
-	Password   string `json:"password"`
-	DeviceID   string `json:"device_id"`
-	DeviceName string `json:"device_name"`
-}
-
-type refreshRequest struct {
-	RefreshToken string `json:"refresh_token"`
-}
-
-// tokens is the answer to a login or a refresh.
-type tokens struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-	ExpiresIn    int    `json:"expires_in"`
-	User         struct {
-		ID   string `json:"id"`
-		Role string `json:"role"`
-	} `json:"user"`
-}
 
 // session is the sign-in state kept in meta.
 type session struct {
@@ -53,9 +32,9 @@ func (c *Client) Login(ctx context.Context, login, password string) error {
 	}
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
-	var t tokens
+	var t authproto.Tokens
 	err := c.api.call(ctx, http.MethodPost, "/v1/auth/login", nil, "", c.opts.RequestTimeout,
-		loginRequest{Login: login, Password: password, DeviceID: c.opts.DeviceID, DeviceName: c.opts.DeviceName}, &t)
+		authproto.LoginRequest{Login: login, Password: password, DeviceID: c.opts.DeviceID, DeviceName: c.opts.DeviceName}, &t)
 	if err != nil {
 		return fmt.Errorf("clientsdk: login: %w", err)
 	}
@@ -86,7 +65,7 @@ func (c *Client) Login(ctx context.Context, login, password string) error {
 	return nil
 }
 
-func (c *Client) putTokens(tx *bbolt.Tx, t tokens) error {
+func (c *Client) putTokens(tx *bbolt.Tx, t authproto.Tokens) error {
 	life := time.Duration(t.ExpiresIn) * time.Second
 	at := c.opts.Now().Add(life - min(30*time.Second, life/4))
 	meta := tx.Bucket(bucketMeta)
@@ -157,8 +136,8 @@ func (c *Client) refresh(ctx context.Context, stale string) (string, error) {
 	case s.access != "" && s.access != stale && c.opts.Now().Before(s.refreshAt):
 		return s.access, nil
 	}
-	var t tokens
-	err = c.api.call(ctx, http.MethodPost, "/v1/auth/refresh", nil, "", c.opts.RequestTimeout, refreshRequest{RefreshToken: s.refresh}, &t)
+	var t authproto.Tokens
+	err = c.api.call(ctx, http.MethodPost, "/v1/auth/refresh", nil, "", c.opts.RequestTimeout, authproto.RefreshRequest{RefreshToken: s.refresh}, &t)
 	if err != nil {
 		return "", c.authFailed(fmt.Errorf("refresh: %w", err))
 	}

@@ -14,6 +14,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth/authproto"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
@@ -400,7 +401,7 @@ func TestTokens(t *testing.T) {
 				stolen = string(tx.Bucket(bucketMeta).Get(keyRefresh))
 				return nil
 			}))
-			body, _ := json.Marshal(refreshRequest{RefreshToken: stolen})
+			body, _ := json.Marshal(authproto.RefreshRequest{RefreshToken: stolen})
 			resp, err := http.Post(h.fake.srv.URL+"/v1/auth/refresh", "application/json", bytes.NewReader(body))
 			must(t, err)
 			resp.Body.Close()

@@ -37,6 +37,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/auth/authproto"
 	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/s3store"
@@ -345,7 +346,7 @@ func newBenchUploadServer(b *testing.B, s3 *benchS3) *benchUploadServer {
 	b.Cleanup(func() { stopWorker(); worker.Wait() })
 
 	login := func(login, device string) string {
-		var sess auth.Session
+		var sess authproto.Tokens
 		s.call(b, "", "POST", "/v1/auth/login", map[string]string{"login": login, "password": login + "-password", "device_id": device}, 200, &sess)
 		return sess.AccessToken
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/auth/authproto"
 )
 
 const (
@@ -16,17 +17,6 @@ const (
 	roleCustomer   = fieldsync.RoleCustomer
 )
 
-type loginRequest struct {
-	Login      string `json:"login"`
-	Password   string `json:"password"`
-	DeviceID   string `json:"device_id"`
-	DeviceName string `json:"device_name"`
-}
-
-type refreshRequest struct {
-	RefreshToken string `json:"refresh_token"`
-}
-
 // noStore keeps tokens out of every cache on the way.
 func noStore(c echo.Context) {
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -34,7 +24,7 @@ func noStore(c echo.Context) {
 
 func (s *Server) handleLogin() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var req loginRequest
+		var req authproto.LoginRequest
 		if err := decode(c, &req); err != nil {
 			return err
 		}
@@ -52,7 +42,7 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 
 func (s *Server) handleRefresh() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var req refreshRequest
+		var req authproto.RefreshRequest
 		if err := decode(c, &req); err != nil {
 			return err
 		}
@@ -67,7 +57,7 @@ func (s *Server) handleRefresh() echo.HandlerFunc {
 
 func (s *Server) handleLogout() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var req refreshRequest
+		var req authproto.RefreshRequest
 		if err := decode(c, &req); err != nil {
 			return err
 		}

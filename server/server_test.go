@@ -16,6 +16,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/auth/authproto"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	"github.com/fieldsync/fieldsync/templates"
 )
@@ -90,7 +91,7 @@ func (ts *testServer) user(t *testing.T, login string, role fieldsync.Role) {
 }
 
 // login signs login in from device and returns the session.
-func (ts *testServer) login(t *testing.T, login, device string) auth.Session {
+func (ts *testServer) login(t *testing.T, login, device string) authproto.Tokens {
 	t.Helper()
 	res, body := ts.do(t, "POST", "/v1/auth/login", "", map[string]string{
 		"login": login, "password": login + "-password", "device_id": device, "device_name": "Tablet " + device,
@@ -98,7 +99,7 @@ func (ts *testServer) login(t *testing.T, login, device string) auth.Session {
 	if res.StatusCode != 200 {
 		t.Fatalf("login %s: %d %s", login, res.StatusCode, body)
 	}
-	var s auth.Session
+	var s authproto.Tokens
 	if err := json.Unmarshal(body, &s); err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestLoginRefreshRotationAndReuse(t *testing.T) {
 	if res.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("token response without Cache-Control: no-store")
 	}
-	var second auth.Session
+	var second authproto.Tokens
 	json.Unmarshal(body, &second)
 	if second.RefreshToken == "" || second.RefreshToken == first.RefreshToken || second.AccessToken == "" {
 		t.Fatalf("refresh did not rotate: %+v", second)
@@ -464,7 +465,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	s := ts.login(t, "zhou", "tab-3")
 	ts.do(t, "GET", "/v1/me?token="+s.AccessToken, s.AccessToken, nil)
 	res, body := ts.do(t, "POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": s.RefreshToken})
-	var next auth.Session
+	var next authproto.Tokens
 	json.Unmarshal(body, &next)
 	ts.do(t, "POST", "/v1/auth/login", "", map[string]string{"login": "zhou", "password": "wrong-secret-pw", "device_id": "tab-3"})
 	if res.StatusCode != 200 {

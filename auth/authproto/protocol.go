@@ -1,0 +1,30 @@
+package authproto
+
+import "github.com/fieldsync/fieldsync"
+
+// LoginRequest is the body of POST /v1/auth/login.
+type LoginRequest struct {
+	Login      string `json:"login"`
+	Password   string `json:"password"`
+	DeviceID   string `json:"device_id"`
+	DeviceName string `json:"device_name"`
+}
+
+// RefreshRequest is the body of POST /v1/auth/refresh and /v1/auth/logout.
+type RefreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// Tokens is the answer to a login or a refresh (Session in openapi.json).
+type Tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	ExpiresIn    int    `json:"expires_in"` // seconds until the access token expires
+	User         User   `json:"user"`
+}
+
+// User names who signed in (SessionUser in openapi.json).
+type User struct {
+	ID   string         `json:"id"`
+	Role fieldsync.Role `json:"role"`
+}
