@@ -33,7 +33,7 @@ var (
 
 // binary builds the fieldsync command once per test run, so the tests
 // below run the real program as a user would.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "fieldsync-bin-")
@@ -70,14 +70,14 @@ func (p *process) logs() string {
 
 // serveProcess starts `fieldsync serve` on a free port over dir and waits
 // for it to say where it listens.
-func serveProcess(t *testing.T, dir string) *process {
+func serveProcess(t testing.TB, dir string) *process {
 	t.Helper()
 	return serveProcessAt(t, dir, "127.0.0.1:0")
 }
 
 // serveProcessAt starts `fieldsync serve` on addr; env adds variables
 // (FIELDSYNC_S3_…) to the test's environment.
-func serveProcessAt(t *testing.T, dir, addr string, env ...string) *process {
+func serveProcessAt(t testing.TB, dir, addr string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--addr", addr, "--data", dir)
 	cmd.Env = append(os.Environ(), env...)
@@ -372,18 +372,9 @@ func TestFlagsFromEnvironment(t *testing.T) {
 // and reads it as the printed dispatcher and technician would.
 func TestDemoFillsAFreshDirectory(t *testing.T) {
 	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	if err := run(t.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, &out, &errb); err != nil {
-		t.Fatalf("demo: %v %s", err, errb.String())
-	}
-	passwords := map[string]string{}
-	for _, line := range strings.Split(out.String(), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && strings.Count(f[2], "-") == 2 {
-			passwords[f[1]] = f[2]
-		}
-	}
+	passwords := demoLogins(t, dir)
 	if len(passwords) != 6 {
-		t.Fatalf("demo printed %d logins, want 6:\n%s", len(passwords), out.String())
+		t.Fatalf("demo printed %d logins, want 6: %v", len(passwords), passwords)
 	}
 	err := run(t.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "fresh data directory") {
@@ -442,7 +433,7 @@ func TestDemoFillsAFreshDirectory(t *testing.T) {
 }
 
 // demoLogins runs `fieldsync demo` into dir and returns login -> password.
-func demoLogins(t *testing.T, dir string) map[string]string {
+func demoLogins(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if err := run(t.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, &out, &errb); err != nil {
@@ -453,6 +444,9 @@ func demoLogins(t *testing.T, dir string) map[string]string {
 		if f := strings.Fields(line); len(f) == 3 && strings.Count(f[2], "-") == 2 {
 			passwords[f[1]] = f[2]
 		}
+	}
+	if len(passwords) == 0 {
+		t.Fatalf("demo printed no logins:\n%s", out.String())
 	}
 	return passwords
 }

@@ -141,7 +141,7 @@ func TestTechnicianOfflineDayWithTheCLI(t *testing.T) {
 	}
 }
 
-func loginHTTP(t *testing.T, p *process, login, password, device string) string {
+func loginHTTP(t testing.TB, p *process, login, password, device string) string {
 	t.Helper()
 	status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": login, "password": password, "device_id": device})
 	if err != nil || status != 200 {
