@@ -98,9 +98,8 @@ func serveProcessAt(t testing.TB, dir, addr string, env ...string) *process {
 			p.stderr.Write(line)
 			p.stderr.WriteByte('\n')
 			p.mu.Unlock()
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
-				addrc <- rec.Addr
+			if addr, ok := listeningAt(line); ok {
+				addrc <- addr
 			}
 		}
 		p.done <- cmd.Wait()
@@ -120,6 +119,15 @@ func serveProcessAt(t testing.TB, dir, addr string, env ...string) *process {
 		t.Fatalf("serve did not start:\n%s", p.logs())
 	}
 	return p
+}
+
+// listeningAt reads the address from serve's "listening" log line.
+func listeningAt(line []byte) (string, bool) {
+	var rec struct{ Msg, Addr string }
+	if json.Unmarshal(line, &rec) != nil || rec.Msg != "listening" {
+		return "", false
+	}
+	return rec.Addr, true
 }
 
 func (p *process) url(path string) string { return "http://" + p.addr + path }
