@@ -390,29 +390,8 @@ func TestDemoFillsAFreshDirectory(t *testing.T) {
 	}
 
 	p := serveProcess(t, dir)
-	token := func(login string) string {
-		status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": login, "password": passwords[login], "device_id": "test-" + login})
-		if err != nil || status != 200 {
-			t.Fatalf("login %s: %d %s %v", login, status, body, err)
-		}
-		var s session
-		json.Unmarshal(body, &s)
-		return s.AccessToken
-	}
-	get := func(tok, path string, out any) {
-		req, _ := http.NewRequest("GET", p.url(path), nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		if res.StatusCode != 200 {
-			b, _ := io.ReadAll(res.Body)
-			t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
-		}
-		json.NewDecoder(res.Body).Decode(out)
-	}
+	token := func(login string) string { return loginHTTP(t, p, login, passwords[login], "test-"+login) }
+	get := func(tok, path string, out any) { getJSON(t, p, tok, path, out) }
 	var all struct {
 		Items []struct {
 			Status string `json:"status"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -163,7 +164,8 @@ func getJSON(t *testing.T, p *process, token, path string, out any) {
 	}
 	defer res.Body.Close()
 	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %d", path, res.StatusCode)
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
 	}
 	json.NewDecoder(res.Body).Decode(out)
 }
