@@ -78,13 +78,12 @@ func techUsage() string {
 	)
 	var b strings.Builder
 	b.WriteString("fieldsync tech — a technician's tablet on the command line (offline first)\n\n")
-	for i := 0; i < len(techCommands); {
-		cmd := techCommands[i]
-		names := []string{cmd.name}
-		for i++; cmd.about == "" && i < len(techCommands) && techCommands[i].about == "" && techCommands[i].args == cmd.args; i++ {
-			names = append(names, techCommands[i].name)
+	for i := 0; i < len(techCommands); i++ {
+		cmd, line := techCommands[i], techCommands[i].name
+		for cmd.about == "" && i+1 < len(techCommands) && techCommands[i+1].about == "" && techCommands[i+1].args == cmd.args {
+			i++
+			line += "|" + techCommands[i].name
 		}
-		line := strings.Join(names, "|")
 		if cmd.args != "" {
 			line += " " + cmd.args
 		}
@@ -143,7 +142,7 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return err
 	}
 	defer c.Close()
-	// Commands without operands have never minded extra words.
+	// Commands without operands ignore any words after them.
 	if cmd.args != "" && len(call.args) != len(strings.Fields(cmd.args)) {
 		return fmt.Errorf("%w: %s takes %s", errUsage, cmd.name, cmd.args)
 	}
