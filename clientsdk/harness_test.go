@@ -1,7 +1,6 @@
 package clientsdk
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/internal/testenv"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/templates"
 )
@@ -32,7 +32,7 @@ type harness struct {
 	fake  *fakeServer
 	net   *netSwitch
 	clock *testClock
-	logs  *syncBuffer
+	logs  *testenv.Buffer
 	tech  string
 	path  string
 	opts  Options
@@ -42,7 +42,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	f := newFakeServer(t)
 	h := &harness{
-		t: t, fake: f, clock: &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, logs: &syncBuffer{},
+		t: t, fake: f, clock: &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, logs: &testenv.Buffer{},
 		tech: f.addTechnician(testLogin, testPassword), path: filepath.Join(t.TempDir(), "tablet.db"),
 	}
 	h.net = &netSwitch{next: f.srv.Client(), blocked: map[string]bool{}}
@@ -166,23 +166,6 @@ func (c *testClock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // waitFor waits for cond with a deadline, checking it on a short tick.

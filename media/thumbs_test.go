@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/localstore"
 	"github.com/fieldsync/fieldsync/store/bolt"
@@ -33,7 +34,7 @@ type thumbWorld struct {
 	store           *bolt.DB
 	blobs           *countingBlobs
 	dbPath, blobDir string
-	logs            *lockedWriter
+	logs            *testenv.Buffer
 }
 
 var tech = fieldsync.Actor{UserID: "tech-a", DeviceID: "tab-a"}
@@ -58,7 +59,7 @@ func (w *thumbWorld) open(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.store, w.blobs, w.logs = store, &countingBlobs{BlobStore: local}, &lockedWriter{}
+	w.store, w.blobs, w.logs = store, &countingBlobs{BlobStore: local}, &testenv.Buffer{}
 	noTime := func(_ []string, a slog.Attr) slog.Attr {
 		if a.Key == slog.TimeKey {
 			return slog.Attr{}
@@ -359,25 +360,6 @@ func (b *countingBlobs) Put(ctx context.Context, key string, r io.Reader, size i
 		return errStoreDown
 	}
 	return b.BlobStore.Put(ctx, key, r, size)
-}
-
-// lockedWriter keeps a log that a worker's goroutine writes while a test
-// reads it.
-type lockedWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 func testJPEG(t *testing.T, w, h int) []byte {

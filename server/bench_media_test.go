@@ -10,16 +10,13 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
 	"log/slog"
-	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -58,62 +55,13 @@ const (
 // benchBasePhotos are 50 distinct noise JPEGs, made once per process
 // (about 8 s on two cores) and never timed.
 var benchBasePhotos = sync.OnceValue(func() [][]byte {
-	return benchNoiseJPEGs(benchPhotoCount, func(int) (int, int) { return benchPhotoW, benchPhotoH })
+	return testenv.NoiseJPEGs(benchPhotoCount, 1000, func(int) (int, int) { return benchPhotoW, benchPhotoH })
 })
 
-// benchNoiseJPEGs makes n noise JPEGs (as testJPEG does) of the sizes
-// dims gives, on every core.
-func benchNoiseJPEGs(n int, dims func(i int) (w, h int)) [][]byte {
-	out := make([][]byte, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				w, h := dims(i)
-				img := image.NewRGBA(image.Rect(0, 0, w, h))
-				rand.New(rand.NewSource(int64(1000 + i))).Read(img.Pix)
-				var buf bytes.Buffer
-				if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
-					panic(err)
-				}
-				out[i] = buf.Bytes()
-			}
-		})
-	}
-	wg.Wait()
-	return out
-}
-
-type benchPhoto struct {
-	data []byte
-	sha  string // hex SHA-256, as the device declares it
-}
-
-var benchPhotoSeq atomic.Int64
-
-// benchFresh copies the base photos with a JPEG comment segment (COM)
-// after the SOI marker that no copy ever had: the same pixels, but new
-// bytes and so a new SHA-256, so nothing is deduplicated.
-func benchFresh(bases [][]byte) []benchPhoto {
-	out := make([]benchPhoto, len(bases))
-	for i, base := range bases {
-		com := fmt.Appendf(nil, "fieldsync benchmark copy %d", benchPhotoSeq.Add(1))
-		data := make([]byte, 0, len(base)+4+len(com))
-		data = append(data, base[:2]...)
-		data = append(data, 0xFF, 0xFE, byte((len(com)+2)>>8), byte(len(com)+2))
-		data = append(data, com...)
-		data = append(data, base[2:]...)
-		sum := sha256.Sum256(data)
-		out[i] = benchPhoto{data: data, sha: hex.EncodeToString(sum[:])}
-	}
-	return out
-}
-
-func benchSize(photos []benchPhoto) int64 {
+func benchSize(photos []testenv.Photo) int64 {
 	var n int64
 	for _, p := range photos {
-		n += int64(len(p.data))
+		n += int64(len(p.Data))
 	}
 	return n
 }
@@ -121,9 +69,9 @@ func benchSize(photos []benchPhoto) int64 {
 // benchFreshUntimed makes a fresh set with the timer stopped and collects
 // the last set's garbage, so that neither is charged to the next
 // iteration.
-func benchFreshUntimed(b *testing.B, bases [][]byte) []benchPhoto {
+func benchFreshUntimed(b *testing.B, bases [][]byte) []testenv.Photo {
 	b.StopTimer()
-	photos := benchFresh(bases)
+	photos := testenv.FreshPhotos(bases)
 	runtime.GC()
 	b.StartTimer()
 	return photos
@@ -150,12 +98,12 @@ func newBenchS3(b *testing.B) *benchS3 {
 // putObjects is the reference: minio-go PutObject of each photo in turn,
 // as a client that writes straight to S3 would. A 4 MB object is one PUT.
 func (s *benchS3) putObjects(b *testing.B, bases [][]byte) {
-	b.SetBytes(benchSize(benchFresh(bases)))
+	b.SetBytes(benchSize(testenv.FreshPhotos(bases)))
 	cpu := benchCPUStart(s)
 	for b.Loop() {
 		photos := benchFreshUntimed(b, bases)
 		for _, p := range photos {
-			_, err := s.client.PutObject(b.Context(), benchBucket, "reference/"+p.sha, bytes.NewReader(p.data), int64(len(p.data)),
+			_, err := s.client.PutObject(b.Context(), benchBucket, "reference/"+p.SHA256, bytes.NewReader(p.Data), int64(len(p.Data)),
 				minio.PutObjectOptions{ContentType: "image/jpeg"})
 			if err != nil {
 				b.Fatal(err)
@@ -210,7 +158,7 @@ func BenchmarkTusUpload50x4MB(b *testing.B) {
 		thumbed bool
 	}{{"one-PATCH", 0, false}, {"chunks-1MiB", benchChunk, false}, {"one-PATCH-thumbnail-present", 0, true}} {
 		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(benchSize(benchFresh(bases)))
+			b.SetBytes(benchSize(testenv.FreshPhotos(bases)))
 			var last time.Duration // time in the photos' last PATCH
 			var lag time.Duration  // from the last upload to the last thumbnail, per iteration
 			cpu := benchCPUStart(s3)
@@ -252,7 +200,7 @@ func BenchmarkTusUpload50x4MB(b *testing.B) {
 // benchMBps is the throughput of the sub-benchmark that just ran, as
 // go test computes it from SetBytes (MB = 10^6 bytes).
 func benchMBps(b *testing.B, bases [][]byte) float64 {
-	return float64(benchSize(benchFresh(bases))) * float64(b.N) / 1e6 / b.Elapsed().Seconds()
+	return float64(benchSize(testenv.FreshPhotos(bases))) * float64(b.N) / 1e6 / b.Elapsed().Seconds()
 }
 
 // benchUploadServer is the server a technician uploads to.
@@ -402,11 +350,11 @@ func (s *benchUploadServer) call(b *testing.B, token, method, path string, in an
 
 // upload sends one photo by tus: a POST, then PATCHes of at most chunk
 // bytes (0: one PATCH). It returns how long the last PATCH took.
-func (s *benchUploadServer) upload(p benchPhoto, slot string, chunk int) (time.Duration, error) {
+func (s *benchUploadServer) upload(p testenv.Photo, slot string, chunk int) (time.Duration, error) {
 	b64 := func(v string) string { return base64.StdEncoding.EncodeToString([]byte(v)) }
 	res, err := s.tus("POST", uploadsPath, nil, map[string]string{
-		"Upload-Length":   strconv.Itoa(len(p.data)),
-		"Upload-Metadata": "sha256 " + b64(p.sha) + ",report_id " + b64(s.report) + ",slot " + b64(slot) + ",filename " + b64(slot+".jpg"),
+		"Upload-Length":   strconv.Itoa(len(p.Data)),
+		"Upload-Metadata": "sha256 " + b64(p.SHA256) + ",report_id " + b64(s.report) + ",slot " + b64(slot) + ",filename " + b64(slot+".jpg"),
 	})
 	if err != nil {
 		return 0, err
@@ -416,13 +364,13 @@ func (s *benchUploadServer) upload(p benchPhoto, slot string, chunk int) (time.D
 	}
 	loc := res.Header.Get("Location")
 	if chunk <= 0 {
-		chunk = len(p.data)
+		chunk = len(p.Data)
 	}
 	var last time.Duration
-	for off := 0; off < len(p.data); off += chunk {
-		end := min(off+chunk, len(p.data))
+	for off := 0; off < len(p.Data); off += chunk {
+		end := min(off+chunk, len(p.Data))
 		began := time.Now()
-		res, err := s.tus("PATCH", loc, p.data[off:end], map[string]string{"Content-Type": offsetStream, "Upload-Offset": strconv.Itoa(off)})
+		res, err := s.tus("PATCH", loc, p.Data[off:end], map[string]string{"Content-Type": offsetStream, "Upload-Offset": strconv.Itoa(off)})
 		last = time.Since(began)
 		if err != nil {
 			return 0, err
@@ -430,7 +378,7 @@ func (s *benchUploadServer) upload(p benchPhoto, slot string, chunk int) (time.D
 		if res.StatusCode != http.StatusNoContent || res.Header.Get("Upload-Offset") != strconv.Itoa(end) {
 			return 0, fmt.Errorf("PATCH at %d: %d, offset %q", off, res.StatusCode, res.Header.Get("Upload-Offset"))
 		}
-		if end == len(p.data) && res.Header.Get("Fieldsync-Photo") != "/v1/media/"+p.sha {
+		if end == len(p.Data) && res.Header.Get("Fieldsync-Photo") != "/v1/media/"+p.SHA256 {
 			return 0, fmt.Errorf("the last PATCH did not publish the photo: %v", res.Header)
 		}
 	}
@@ -459,14 +407,14 @@ func (s *benchUploadServer) tus(method, path string, body []byte, headers map[st
 }
 
 // putThumbnails stores a small JPEG as each photo's thumbnail.
-func (s *benchUploadServer) putThumbnails(b *testing.B, photos []benchPhoto) {
+func (s *benchUploadServer) putThumbnails(b *testing.B, photos []testenv.Photo) {
 	b.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 320, 240)), nil); err != nil {
 		b.Fatal(err)
 	}
 	for _, p := range photos {
-		_, err := s.s3.client.PutObject(b.Context(), benchBucket, media.ThumbKey(p.sha), bytes.NewReader(buf.Bytes()), int64(buf.Len()),
+		_, err := s.s3.client.PutObject(b.Context(), benchBucket, media.ThumbKey(p.SHA256), bytes.NewReader(buf.Bytes()), int64(buf.Len()),
 			minio.PutObjectOptions{ContentType: "image/jpeg"})
 		if err != nil {
 			b.Fatal(err)
@@ -478,18 +426,18 @@ func (s *benchUploadServer) putThumbnails(b *testing.B, photos []benchPhoto) {
 // under its hash and has a thumbnail, recorded and in the bucket (the
 // worker gives up on a photo it cannot decode without an error), and no
 // upload is left behind.
-func (s *benchUploadServer) check(b *testing.B, photos []benchPhoto) {
+func (s *benchUploadServer) check(b *testing.B, photos []testenv.Photo) {
 	b.Helper()
 	for _, p := range photos {
-		info, err := s.s3.client.StatObject(b.Context(), benchBucket, media.EvidenceKey(p.sha), minio.StatObjectOptions{})
-		if err != nil || info.Size != int64(len(p.data)) {
-			b.Fatalf("evidence %s: %v, %d bytes of %d", p.sha, err, info.Size, len(p.data))
+		info, err := s.s3.client.StatObject(b.Context(), benchBucket, media.EvidenceKey(p.SHA256), minio.StatObjectOptions{})
+		if err != nil || info.Size != int64(len(p.Data)) {
+			b.Fatalf("evidence %s: %v, %d bytes of %d", p.SHA256, err, info.Size, len(p.Data))
 		}
-		if rec, err := s.store.Photo(b.Context(), p.sha); err != nil || !rec.Thumbnail {
-			b.Fatalf("photo %s has no thumbnail recorded: %+v, %v", p.sha, rec, err)
+		if rec, err := s.store.Photo(b.Context(), p.SHA256); err != nil || !rec.Thumbnail {
+			b.Fatalf("photo %s has no thumbnail recorded: %+v, %v", p.SHA256, rec, err)
 		}
-		if _, err := s.s3.client.StatObject(b.Context(), benchBucket, media.ThumbKey(p.sha), minio.StatObjectOptions{}); err != nil {
-			b.Fatalf("thumbnail of %s: %v", p.sha, err)
+		if _, err := s.s3.client.StatObject(b.Context(), benchBucket, media.ThumbKey(p.SHA256), minio.StatObjectOptions{}); err != nil {
+			b.Fatalf("thumbnail of %s: %v", p.SHA256, err)
 		}
 	}
 	for o := range s.s3.client.ListObjects(b.Context(), benchBucket, minio.ListObjectsOptions{Prefix: "uploads/", Recursive: true}) {

@@ -10,13 +10,13 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/auth/authproto"
+	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	"github.com/fieldsync/fieldsync/templates"
 )
@@ -27,24 +27,7 @@ type testServer struct {
 	store *bolt.DB
 	svc   *auth.Service
 	keys  *auth.KeySet
-	logs  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs  *testenv.Buffer
 }
 
 // newTestServer starts a server; opts adjust its Deps (a clock, say).
@@ -64,7 +47,7 @@ func newTestServer(t *testing.T, opts ...func(*Deps)) *testServer {
 	keys, _ := auth.NewKeySet(k)
 	issuer := auth.NewIssuer(keys)
 	svc := auth.NewService(store, issuer, nil)
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	d := Deps{
 		Store: store, Auth: svc, Issuer: issuer, Version: "test",
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -6,27 +6,18 @@ package main
 //	go test -run XXX -bench ServePeakMemory -benchtime 1x ./cmd/fieldsync/
 
 import (
-	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
-	"math/rand"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -62,28 +53,13 @@ const (
 //	             the bucket, so the server decodes no photo and only
 //	             records the thumbnails
 func BenchmarkServePeakMemory20Uploads(b *testing.B) {
-	bin := benchBuild(b)
 	m := testenv.MinIO(b)
 	// 6.3, 7.2 and 7.9 MB of noise at JPEG quality 90; made once, untimed.
 	sizes := [][2]int{{3072, 2304}, {3264, 2448}, {3400, 2550}}
-	bases := make([][]byte, benchUploads)
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < benchUploads; i = int(next.Add(1) - 1) {
-				d := sizes[i%len(sizes)]
-				img := image.NewRGBA(image.Rect(0, 0, d[0], d[1]))
-				rand.New(rand.NewSource(int64(2000 + i))).Read(img.Pix)
-				var buf bytes.Buffer
-				if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
-					panic(err)
-				}
-				bases[i] = buf.Bytes()
-			}
-		})
-	}
-	wg.Wait()
+	bases := testenv.NoiseJPEGs(benchUploads, 2000, func(i int) (int, int) {
+		d := sizes[i%len(sizes)]
+		return d[0], d[1]
+	})
 	var total int64
 	for _, p := range bases {
 		total += int64(len(p))
@@ -100,23 +76,23 @@ func BenchmarkServePeakMemory20Uploads(b *testing.B) {
 	}{{"one-PATCH", 0, false}, {"chunks-1MiB", 1 << 20, false}, {"one-PATCH-thumbnail-present", 0, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			dir := b.TempDir()
-			pw := benchDemo(b, dir)
-			p := benchServe(b, bin, dir, []string{
-				"FIELDSYNC_S3_ENDPOINT=" + m.Endpoint, "FIELDSYNC_S3_BUCKET=" + benchS3Bucket,
-				"FIELDSYNC_S3_ACCESS_KEY=" + m.AccessKey, "FIELDSYNC_S3_SECRET_KEY=" + m.SecretKey, "FIELDSYNC_S3_INSECURE=true",
-			})
+			pw := demoLogins(b, dir)
+			p := serveProcessAt(b, dir, "127.0.0.1:0",
+				"FIELDSYNC_S3_ENDPOINT="+m.Endpoint, "FIELDSYNC_S3_BUCKET="+benchS3Bucket,
+				"FIELDSYNC_S3_ACCESS_KEY="+m.AccessKey, "FIELDSYNC_S3_SECRET_KEY="+m.SecretKey, "FIELDSYNC_S3_INSECURE=true",
+			)
 			time.Sleep(time.Second) // let start-up work settle
-			idle, _ := benchProcStatus(b, p.pid)
+			idle, _ := benchProcStatus(b, p.cmd.Process.Pid)
 
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchUploads}}
-			tok := benchLogin(b, client, p, "tech.li", pw["tech.li"], "tab-li")
+			tok := loginHTTP(b, p, "tech.li", pw["tech.li"], "tab-li")
 			report, visit := benchReport(b, client, p, tok)
 
 			b.SetBytes(total)
 			var lag time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				photos := benchFreshPhotos(bases)
+				photos := testenv.FreshPhotos(bases)
 				if c.thumbed {
 					benchPutThumbnails(b, m, photos)
 				}
@@ -128,7 +104,7 @@ func BenchmarkServePeakMemory20Uploads(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(lag.Microseconds())/1e3/float64(b.N), "thumbs-lag-ms")
-			peak, rss := benchProcStatus(b, p.pid)
+			peak, rss := benchProcStatus(b, p.cmd.Process.Pid)
 			b.ReportMetric(benchMB(peak), "peak-rss-MB")
 			b.ReportMetric(benchMB(idle), "idle-rss-MB")
 			b.ReportMetric(benchMB(rss), "end-rss-MB")
@@ -137,100 +113,6 @@ func BenchmarkServePeakMemory20Uploads(b *testing.B) {
 }
 
 func benchMB(n int64) float64 { return float64(n) / 1e6 }
-
-// benchBuild builds the fieldsync command as a user would.
-func benchBuild(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "fieldsync")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v: %s", err, out)
-	}
-	return bin
-}
-
-// benchDemo runs `fieldsync demo` into dir and returns login -> password.
-func benchDemo(b *testing.B, dir string) map[string]string {
-	b.Helper()
-	var out, errb bytes.Buffer
-	if err := run(b.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, &out, &errb); err != nil {
-		b.Fatalf("demo: %v %s", err, errb.String())
-	}
-	pw := map[string]string{}
-	for _, line := range strings.Split(out.String(), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && strings.Count(f[2], "-") == 2 {
-			pw[f[1]] = f[2]
-		}
-	}
-	if pw["tech.li"] == "" {
-		b.Fatalf("demo printed no password for tech.li:\n%s", out.String())
-	}
-	return pw
-}
-
-type benchProcess struct {
-	pid  int
-	addr string
-}
-
-func (p *benchProcess) url(path string) string { return "http://" + p.addr + path }
-
-// benchServe starts `fieldsync serve` with env added to this process's
-// environment, waits until it listens, and stops it with SIGTERM when the
-// benchmark ends.
-func benchServe(b *testing.B, bin, dir string, env []string) *benchProcess {
-	b.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dir)
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	addrc, done := make(chan string, 1), make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			mu.Lock()
-			logs.Write(sc.Bytes())
-			logs.WriteByte('\n')
-			mu.Unlock()
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
-				addrc <- rec.Addr
-			}
-		}
-		done <- cmd.Wait()
-	}()
-	b.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if b.Failed() {
-			mu.Lock()
-			b.Logf("server log:\n%s", logs.String())
-			mu.Unlock()
-		}
-	})
-	p := &benchProcess{pid: cmd.Process.Pid}
-	select {
-	case p.addr = <-addrc:
-	case err := <-done:
-		mu.Lock()
-		defer mu.Unlock()
-		b.Fatalf("serve exited: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		b.Fatal("serve did not start")
-	}
-	return p
-}
 
 // benchProcStatus reads a process's peak (VmHWM) and current (VmRSS)
 // resident memory, in bytes.
@@ -286,19 +168,10 @@ func benchJSON(b *testing.B, client *http.Client, method, url, token string, in,
 	}
 }
 
-func benchLogin(b *testing.B, client *http.Client, p *benchProcess, login, password, device string) string {
-	b.Helper()
-	var s struct {
-		AccessToken string `json:"access_token"`
-	}
-	benchJSON(b, client, "POST", p.url("/v1/auth/login"), "", map[string]string{"login": login, "password": password, "device_id": device}, &s)
-	return s.AccessToken
-}
-
 // benchReport creates a report on one of the technician's scheduled
 // visits, as the tablet's sync push does, and returns its id and the
 // visit's.
-func benchReport(b *testing.B, client *http.Client, p *benchProcess, token string) (report, visit string) {
+func benchReport(b *testing.B, client *http.Client, p *process, token string) (report, visit string) {
 	b.Helper()
 	var visits struct{ Items []struct{ ID string } }
 	benchJSON(b, client, "GET", p.url("/v1/visits?status=scheduled"), token, nil, &visits)
@@ -322,7 +195,7 @@ func benchReport(b *testing.B, client *http.Client, p *benchProcess, token strin
 
 // benchWaitThumbnails polls the visit, as the technician, until each of
 // the photos has a thumb_url, and returns when it saw the last one.
-func benchWaitThumbnails(b *testing.B, client *http.Client, p *benchProcess, token, visit string, photos []benchPhoto) time.Time {
+func benchWaitThumbnails(b *testing.B, client *http.Client, p *process, token, visit string, photos []testenv.Photo) time.Time {
 	b.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
@@ -344,8 +217,8 @@ func benchWaitThumbnails(b *testing.B, client *http.Client, p *benchProcess, tok
 		}
 		var missing []string
 		for _, ph := range photos {
-			if !thumbed[ph.sha] {
-				missing = append(missing, ph.sha)
+			if !thumbed[ph.SHA256] {
+				missing = append(missing, ph.SHA256)
 			}
 		}
 		if len(missing) == 0 {
@@ -358,32 +231,8 @@ func benchWaitThumbnails(b *testing.B, client *http.Client, p *benchProcess, tok
 	}
 }
 
-type benchPhoto struct {
-	data []byte
-	sha  string
-}
-
-var benchPhotoSeq atomic.Int64
-
-// benchFreshPhotos copies the photos with a JPEG comment after SOI that no
-// copy had before: new bytes, so a new SHA-256 and nothing deduplicated.
-func benchFreshPhotos(bases [][]byte) []benchPhoto {
-	out := make([]benchPhoto, len(bases))
-	for i, base := range bases {
-		com := fmt.Appendf(nil, "fieldsync benchmark copy %d", benchPhotoSeq.Add(1))
-		data := make([]byte, 0, len(base)+4+len(com))
-		data = append(data, base[:2]...)
-		data = append(data, 0xFF, 0xFE, byte((len(com)+2)>>8), byte(len(com)+2))
-		data = append(data, com...)
-		data = append(data, base[2:]...)
-		sum := sha256.Sum256(data)
-		out[i] = benchPhoto{data: data, sha: hex.EncodeToString(sum[:])}
-	}
-	return out
-}
-
 // benchPutThumbnails stores a small JPEG as each photo's thumbnail.
-func benchPutThumbnails(b *testing.B, m *testenv.MinIOServer, photos []benchPhoto) {
+func benchPutThumbnails(b *testing.B, m *testenv.MinIOServer, photos []testenv.Photo) {
 	b.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 320, 240)), nil); err != nil {
@@ -391,7 +240,7 @@ func benchPutThumbnails(b *testing.B, m *testenv.MinIOServer, photos []benchPhot
 	}
 	client := m.Client(b)
 	for _, p := range photos {
-		_, err := client.PutObject(b.Context(), benchS3Bucket, media.ThumbKey(p.sha), bytes.NewReader(buf.Bytes()), int64(buf.Len()),
+		_, err := client.PutObject(b.Context(), benchS3Bucket, media.ThumbKey(p.SHA256), bytes.NewReader(buf.Bytes()), int64(buf.Len()),
 			minio.PutObjectOptions{ContentType: "image/jpeg"})
 		if err != nil {
 			b.Fatal(err)
@@ -402,7 +251,7 @@ func benchPutThumbnails(b *testing.B, m *testenv.MinIOServer, photos []benchPhot
 // benchUploadAll creates one tus upload per photo, then sends all of them
 // at once, each in PATCHes of chunk bytes (0: one PATCH), and checks that
 // every one was published.
-func benchUploadAll(b *testing.B, client *http.Client, p *benchProcess, token, report string, photos []benchPhoto, chunk int) {
+func benchUploadAll(b *testing.B, client *http.Client, p *process, token, report string, photos []testenv.Photo, chunk int) {
 	b.Helper()
 	tus := func(method, url string, body []byte, headers map[string]string) (*http.Response, error) {
 		req, err := http.NewRequest(method, url, bytes.NewReader(body))
@@ -427,8 +276,8 @@ func benchUploadAll(b *testing.B, client *http.Client, p *benchProcess, token, r
 	for i, ph := range photos {
 		slot := fmt.Sprintf("photo-%02d", i)
 		res, err := tus("POST", p.url("/v1/media/uploads"), nil, map[string]string{
-			"Upload-Length":   strconv.Itoa(len(ph.data)),
-			"Upload-Metadata": "sha256 " + b64(ph.sha) + ",report_id " + b64(report) + ",slot " + b64(slot) + ",filename " + b64(slot+".jpg"),
+			"Upload-Length":   strconv.Itoa(len(ph.Data)),
+			"Upload-Metadata": "sha256 " + b64(ph.SHA256) + ",report_id " + b64(report) + ",slot " + b64(slot) + ",filename " + b64(slot+".jpg"),
 		})
 		if err != nil || res.StatusCode != http.StatusCreated {
 			b.Fatalf("POST: %v %v", err, res)
@@ -441,17 +290,17 @@ func benchUploadAll(b *testing.B, client *http.Client, p *benchProcess, token, r
 		wg.Go(func() {
 			step := chunk
 			if step <= 0 {
-				step = len(ph.data)
+				step = len(ph.Data)
 			}
-			for off := 0; off < len(ph.data); off += step {
-				end := min(off+step, len(ph.data))
-				res, err := tus("PATCH", locs[i], ph.data[off:end], map[string]string{"Content-Type": "application/offset+octet-stream", "Upload-Offset": strconv.Itoa(off)})
+			for off := 0; off < len(ph.Data); off += step {
+				end := min(off+step, len(ph.Data))
+				res, err := tus("PATCH", locs[i], ph.Data[off:end], map[string]string{"Content-Type": "application/offset+octet-stream", "Upload-Offset": strconv.Itoa(off)})
 				switch {
 				case err != nil:
 					errs[i] = err
 				case res.StatusCode != http.StatusNoContent:
 					errs[i] = fmt.Errorf("PATCH at %d: %d", off, res.StatusCode)
-				case end == len(ph.data) && res.Header.Get("Fieldsync-Photo") != "/v1/media/"+ph.sha:
+				case end == len(ph.Data) && res.Header.Get("Fieldsync-Photo") != "/v1/media/"+ph.SHA256:
 					errs[i] = fmt.Errorf("the last PATCH did not publish the photo: %v", res.Header)
 				}
 				if errs[i] != nil {

@@ -33,7 +33,7 @@ var (
 
 // binary builds the fieldsync command once per test run, so the tests
 // below run the real program as a user would.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "fieldsync-bin-")
@@ -70,14 +70,14 @@ func (p *process) logs() string {
 
 // serveProcess starts `fieldsync serve` on a free port over dir and waits
 // for it to say where it listens.
-func serveProcess(t *testing.T, dir string) *process {
+func serveProcess(t testing.TB, dir string) *process {
 	t.Helper()
 	return serveProcessAt(t, dir, "127.0.0.1:0")
 }
 
 // serveProcessAt starts `fieldsync serve` on addr; env adds variables
 // (FIELDSYNC_S3_…) to the test's environment.
-func serveProcessAt(t *testing.T, dir, addr string, env ...string) *process {
+func serveProcessAt(t testing.TB, dir, addr string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--addr", addr, "--data", dir)
 	cmd.Env = append(os.Environ(), env...)
@@ -98,9 +98,8 @@ func serveProcessAt(t *testing.T, dir, addr string, env ...string) *process {
 			p.stderr.Write(line)
 			p.stderr.WriteByte('\n')
 			p.mu.Unlock()
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
-				addrc <- rec.Addr
+			if addr, ok := listeningAt(line); ok {
+				addrc <- addr
 			}
 		}
 		p.done <- cmd.Wait()
@@ -120,6 +119,15 @@ func serveProcessAt(t *testing.T, dir, addr string, env ...string) *process {
 		t.Fatalf("serve did not start:\n%s", p.logs())
 	}
 	return p
+}
+
+// listeningAt reads the address from serve's "listening" log line.
+func listeningAt(line []byte) (string, bool) {
+	var rec struct{ Msg, Addr string }
+	if json.Unmarshal(line, &rec) != nil || rec.Msg != "listening" {
+		return "", false
+	}
+	return rec.Addr, true
 }
 
 func (p *process) url(path string) string { return "http://" + p.addr + path }
@@ -372,18 +380,9 @@ func TestFlagsFromEnvironment(t *testing.T) {
 // and reads it as the printed dispatcher and technician would.
 func TestDemoFillsAFreshDirectory(t *testing.T) {
 	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	if err := run(t.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, &out, &errb); err != nil {
-		t.Fatalf("demo: %v %s", err, errb.String())
-	}
-	passwords := map[string]string{}
-	for _, line := range strings.Split(out.String(), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && strings.Count(f[2], "-") == 2 {
-			passwords[f[1]] = f[2]
-		}
-	}
+	passwords := demoLogins(t, dir)
 	if len(passwords) != 6 {
-		t.Fatalf("demo printed %d logins, want 6:\n%s", len(passwords), out.String())
+		t.Fatalf("demo printed %d logins, want 6: %v", len(passwords), passwords)
 	}
 	err := run(t.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "fresh data directory") {
@@ -391,29 +390,8 @@ func TestDemoFillsAFreshDirectory(t *testing.T) {
 	}
 
 	p := serveProcess(t, dir)
-	token := func(login string) string {
-		status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": login, "password": passwords[login], "device_id": "test-" + login})
-		if err != nil || status != 200 {
-			t.Fatalf("login %s: %d %s %v", login, status, body, err)
-		}
-		var s session
-		json.Unmarshal(body, &s)
-		return s.AccessToken
-	}
-	get := func(tok, path string, out any) {
-		req, _ := http.NewRequest("GET", p.url(path), nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		if res.StatusCode != 200 {
-			b, _ := io.ReadAll(res.Body)
-			t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
-		}
-		json.NewDecoder(res.Body).Decode(out)
-	}
+	token := func(login string) string { return loginHTTP(t, p, login, passwords[login], "test-"+login) }
+	get := func(tok, path string, out any) { getJSON(t, p, tok, path, out) }
 	var all struct {
 		Items []struct {
 			Status string `json:"status"`
@@ -442,7 +420,7 @@ func TestDemoFillsAFreshDirectory(t *testing.T) {
 }
 
 // demoLogins runs `fieldsync demo` into dir and returns login -> password.
-func demoLogins(t *testing.T, dir string) map[string]string {
+func demoLogins(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if err := run(t.Context(), []string{"demo", "--data", dir}, func(string) string { return "" }, nil, &out, &errb); err != nil {
@@ -453,6 +431,9 @@ func demoLogins(t *testing.T, dir string) map[string]string {
 		if f := strings.Fields(line); len(f) == 3 && strings.Count(f[2], "-") == 2 {
 			passwords[f[1]] = f[2]
 		}
+	}
+	if len(passwords) == 0 {
+		t.Fatalf("demo printed no logins:\n%s", out.String())
 	}
 	return passwords
 }

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"image"
-	"image/jpeg"
 	"io"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +48,7 @@ func TestTechnicianPhotosReachMinIO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := noiseJPEG(t, 1800, 1200)
+	big := testenv.NoiseJPEG(1800, 1200, 9)
 	files := map[string][]byte{"serial_plate": plate, "fault": big}
 	photoDir := t.TempDir()
 
@@ -131,15 +127,4 @@ func TestTechnicianPhotosReachMinIO(t *testing.T) {
 	if seen != 2 {
 		t.Fatalf("%d evidence objects in MinIO, want 2", seen)
 	}
-}
-
-func noiseJPEG(t *testing.T, w, h int) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	rand.New(rand.NewSource(9)).Read(img.Pix)
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

@@ -119,42 +119,55 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "data", string(dir), "photos", where, "version", buildVersion(), "signing_kid", keys.Signing().Kid)
 
+	err = serveUntil(ctx, hs, ln, *shutdownGrace, log,
+		func(ctx context.Context) { pruneLoop(ctx, store, log) },
+		func(ctx context.Context) {
+			if err := photos.Run(ctx, 10*time.Minute); err != nil {
+				log.Error("expiring uploads stopped", "error", err.Error())
+			}
+		},
+		// Thumbnails are made off the upload path.
+		func(ctx context.Context) { photos.RunThumbnails(ctx, time.Minute) },
+	)
+	if err != nil {
+		return err
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// serveUntil serves hs on ln and runs each loop on a goroutine of its
+// own until ctx is done or Serve fails. On ctx, requests in flight get
+// grace to finish. It returns only once Serve and every loop have
+// returned, so the caller may close what they use.
+func serveUntil(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration, log *slog.Logger, loops ...func(context.Context)) error {
+	var running sync.WaitGroup
+	defer running.Wait()
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	defer stopLoops() // when Serve fails
+	for _, loop := range loops {
+		running.Go(func() { loop(loopCtx) })
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	go pruneLoop(ctx, store, log)
-	go func() {
-		if err := photos.Run(ctx, 10*time.Minute); err != nil {
-			log.Error("expiring uploads stopped", "error", err.Error())
-		}
-	}()
-	// Thumbnails are made off the upload path; the worker is stopped
-	// before the store closes, also when Serve fails.
-	thumbCtx, stopThumbs := context.WithCancel(ctx)
-	var thumbs sync.WaitGroup
-	thumbs.Go(func() { photos.RunThumbnails(thumbCtx, time.Minute) })
-	defer thumbs.Wait()
-	defer stopThumbs()
+	running.Go(func() { errc <- hs.Serve(ln) })
 
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", shutdownGrace.String())
-	sctx, cancel := context.WithTimeout(context.Background(), *shutdownGrace)
+	log.Info("shutting down", "grace", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		log.Warn("shutdown did not finish in time", "error", err.Error())
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	stopThumbs()
-	thumbs.Wait()
-	if err := store.Close(); err != nil {
-		return fmt.Errorf("close store: %w", err)
-	}
-	log.Info("stopped")
 	return nil
 }
 

@@ -10,8 +10,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -20,26 +22,86 @@ import (
 	"github.com/fieldsync/fieldsync/templates"
 )
 
-const techUsage = `fieldsync tech — a technician's tablet on the command line (offline first)
+// techCommand is one command of `fieldsync tech`: its line in the usage
+// and what runs it.
+type techCommand struct {
+	name string
+	// args names the operands; run is called only with that many of
+	// them, unless the command is a setup one.
+	args  string
+	about string // the usage's summary; each "\n" starts a line under it
+	// setup commands run before the device is set up: they get no client
+	// and parse their own arguments.
+	setup bool
+	run   func(context.Context, techCall) error
+}
 
-  fieldsync tech [--db FILE] login --server URL --device ID LOGIN   (password on stdin)
-  fieldsync tech [--db FILE] visits                  my visits, as this device sees them
-  fieldsync tech [--db FILE] show VISIT              the visit's bundle as JSON
-  fieldsync tech [--db FILE] depart|arrive|complete|second-visit VISIT
-  fieldsync tech [--db FILE] answer VISIT ITEM VALUE  answer a checklist item (the visit's draft
-                                                     report is made on first use; VALUE is JSON
-                                                     when it parses: true, 42, "text"; else text)
-  fieldsync tech [--db FILE] findings|cause VISIT TEXT
-  fieldsync tech [--db FILE] sign VISIT              sign the visit's report
-  fieldsync tech [--db FILE] attach VISIT SLOT FILE  attach a photo to the visit's report (queued
-                                                     for upload; the file is copied)
-  fieldsync tech [--db FILE] photos                  each photo's upload: state and progress
-  fieldsync tech [--db FILE] sync                    push pending work, pull news
-  fieldsync tech [--db FILE] status                  pending work, last sync, refusals
-  fieldsync tech [--db FILE] conflicts               work the server refused, with its reasons
+// techCall is one command as typed, with the device it runs on.
+type techCall struct {
+	name           string
+	args           []string
+	c              *clientsdk.Client // nil for a setup command
+	db             string
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
 
-Every command but login and sync works without a network.
-`
+// techCommands are the commands in the order of the usage. Commands with
+// no summary that take the operands of the one before share its line.
+var techCommands = []techCommand{
+	{name: "login", args: "--server URL --device ID LOGIN", about: "(password on stdin)", setup: true, run: techLogin},
+	{name: "visits", about: "my visits, as this device sees them", run: techVisits},
+	{name: "show", args: "VISIT", about: "the visit's bundle as JSON", run: techShow},
+	{name: "depart", args: "VISIT", run: techStep((*clientsdk.Client).Depart)},
+	{name: "arrive", args: "VISIT", run: techStep((*clientsdk.Client).Arrive)},
+	{name: "complete", args: "VISIT", run: techStep((*clientsdk.Client).Complete)},
+	{name: "second-visit", args: "VISIT", run: techStep((*clientsdk.Client).NeedSecondVisit)},
+	{name: "answer", args: "VISIT ITEM VALUE", about: "answer a checklist item (the visit's draft\n" +
+		"report is made on first use; VALUE is JSON\n" +
+		`when it parses: true, 42, "text"; else text)`, run: techAnswer},
+	{name: "findings", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Findings = text })},
+	{name: "cause", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Cause = text })},
+	{name: "sign", args: "VISIT", about: "sign the visit's report", run: techSign},
+	{name: "attach", args: "VISIT SLOT FILE", about: "attach a photo to the visit's report (queued\nfor upload; the file is copied)", run: techAttach},
+	{name: "photos", about: "each photo's upload: state and progress", run: techPhotos},
+	{name: "sync", about: "push pending work, pull news", run: techSync},
+	{name: "status", about: "pending work, last sync, refusals", run: techStatus},
+	{name: "conflicts", about: "work the server refused, with its reasons", run: techConflicts},
+}
+
+// techUsage is the usage text, made from techCommands.
+func techUsage() string {
+	const (
+		prefix = "  fieldsync tech [--db FILE] "
+		width  = 22 // of name and operands before a summary
+	)
+	var b strings.Builder
+	b.WriteString("fieldsync tech — a technician's tablet on the command line (offline first)\n\n")
+	for i := 0; i < len(techCommands); i++ {
+		cmd, line := techCommands[i], techCommands[i].name
+		for cmd.about == "" && i+1 < len(techCommands) && techCommands[i+1].about == "" && techCommands[i+1].args == cmd.args {
+			i++
+			line += "|" + techCommands[i].name
+		}
+		if cmd.args != "" {
+			line += " " + cmd.args
+		}
+		if cmd.about == "" {
+			fmt.Fprintf(&b, "%s%s\n", prefix, line)
+			continue
+		}
+		for j, about := range strings.Split(cmd.about, "\n") {
+			if j == 0 {
+				fmt.Fprintf(&b, "%s%-*s  %s\n", prefix, width, line, about)
+			} else {
+				fmt.Fprintf(&b, "%*s%s\n", len(prefix)+width+2, "", about)
+			}
+		}
+	}
+	b.WriteString("\nEvery command but login and sync works without a network.\n")
+	return b.String()
+}
 
 // techConfig is what login remembers beside the database: where the
 // server is and which device this is.
@@ -52,25 +114,24 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 	flags := flag.NewFlagSet("tech", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	db := flags.String("db", "./tech.db", "the device's database file")
-	flags.Usage = func() { fmt.Fprint(stderr, techUsage) }
+	flags.Usage = func() { fmt.Fprint(stderr, techUsage()) }
 	if err := parseFlags(flags, args, getenv); err != nil {
 		return err
 	}
 	args = flags.Args()
 	if len(args) == 0 {
-		fmt.Fprint(stderr, techUsage)
+		fmt.Fprint(stderr, techUsage())
 		return fmt.Errorf("%w: tech needs a command", errUsage)
 	}
-	cmd, args := args[0], args[1:]
-	known := map[string]bool{"login": true, "visits": true, "show": true, "depart": true, "arrive": true, "complete": true, "second-visit": true,
-		"answer": true, "findings": true, "cause": true, "sign": true, "sync": true, "status": true, "conflicts": true,
-		"attach": true, "photos": true}
-	if !known[cmd] {
-		fmt.Fprint(stderr, techUsage)
-		return fmt.Errorf("%w: unknown tech command %q", errUsage, cmd)
+	i := slices.IndexFunc(techCommands, func(c techCommand) bool { return c.name == args[0] })
+	if i < 0 {
+		fmt.Fprint(stderr, techUsage())
+		return fmt.Errorf("%w: unknown tech command %q", errUsage, args[0])
 	}
-	if cmd == "login" {
-		return techLogin(ctx, *db, args, getenv, stdin, stdout, stderr)
+	cmd := techCommands[i]
+	call := techCall{name: cmd.name, args: args[1:], db: *db, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if cmd.setup {
+		return cmd.run(ctx, call)
 	}
 	cfg, err := readTechConfig(*db)
 	if err != nil {
@@ -81,188 +142,189 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return err
 	}
 	defer c.Close()
-	need := func(n int, what string) error {
-		if len(args) != n {
-			return fmt.Errorf("%w: %s takes %s", errUsage, cmd, what)
-		}
-		return nil
+	// Commands without operands ignore any words after them.
+	if cmd.args != "" && len(call.args) != len(strings.Fields(cmd.args)) {
+		return fmt.Errorf("%w: %s takes %s", errUsage, cmd.name, cmd.args)
 	}
-	switch cmd {
-	case "visits":
-		visits, err := c.Visits()
-		if err != nil {
-			return err
-		}
-		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "VISIT\tSTATUS\tWINDOW\tDUE")
-		for _, v := range visits {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", v.ID, v.Status, local(v.WindowStart)+" – "+v.WindowEnd.In(cst).Format("15:04"), local(v.Due))
-		}
-		return w.Flush()
-	case "show":
-		if err := need(1, "VISIT"); err != nil {
-			return err
-		}
-		b, err := c.Bundle(args[0])
-		if err != nil {
-			return err
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(b)
-	case "depart", "arrive", "complete", "second-visit":
-		if err := need(1, "VISIT"); err != nil {
-			return err
-		}
-		step := map[string]func(string) error{"depart": c.Depart, "arrive": c.Arrive, "complete": c.Complete, "second-visit": c.NeedSecondVisit}[cmd]
-		if err := step(args[0]); err != nil {
-			return err
-		}
-		return pending(c, stdout, cmd+" recorded")
-	case "answer":
-		if err := need(3, "VISIT ITEM VALUE"); err != nil {
-			return err
-		}
-		report, err := draftOf(c, args[0])
-		if err != nil {
-			return err
-		}
-		var value any = args[2]
-		if json.Valid([]byte(args[2])) {
-			value = json.RawMessage(args[2])
-		}
-		if err := c.SetAnswer(report, args[1], value); err != nil {
-			return err
-		}
-		return pending(c, stdout, "answer recorded")
-	case "findings", "cause":
-		if err := need(2, "VISIT TEXT"); err != nil {
-			return err
-		}
-		report, err := draftOf(c, args[0])
-		if err != nil {
-			return err
-		}
-		f := clientsdk.ReportFields{}
-		if cmd == "findings" {
-			f.Findings = &args[1]
-		} else {
-			f.Cause = &args[1]
-		}
-		if err := c.SetReport(report, f); err != nil {
-			return err
-		}
-		return pending(c, stdout, cmd+" recorded")
-	case "sign":
-		if err := need(1, "VISIT"); err != nil {
-			return err
-		}
-		report, err := draftOf(c, args[0])
-		if err != nil {
-			return err
-		}
-		if err := c.SignReport(report); err != nil {
-			return err
-		}
-		return pending(c, stdout, "report signed")
-	case "attach":
-		if err := need(3, "VISIT SLOT FILE"); err != nil {
-			return err
-		}
-		report, err := draftOf(c, args[0])
-		if err != nil {
-			return err
-		}
-		ref, err := c.AttachPhoto(report, args[1], args[2])
-		if err != nil {
-			return err
-		}
-		return pending(c, stdout, fmt.Sprintf("photo %.12s attached to slot %s (%s)", ref.SHA256, ref.Slot, size(ref.Size)))
-	case "photos":
-		photos, err := c.Photos()
-		if err != nil {
-			return err
-		}
-		if len(photos) == 0 {
-			fmt.Fprintln(stdout, "no photos")
-		}
-		for _, p := range photos {
-			fmt.Fprintln(stdout, photoLine(p))
-		}
-		return nil
-	case "sync":
-		// Photo progress comes as events while the round runs.
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for e := range c.Events() {
-				if e.Photo != nil && (e.Kind == clientsdk.EventPhotoProgress || e.Kind == clientsdk.EventPhotoVerified || e.Kind == clientsdk.EventPhotoFailed) {
-					fmt.Fprintln(stdout, photoLine(*e.Photo))
-				}
-			}
-		}()
-		r, err := c.Sync(ctx)
-		c.Close() // ends the events, so the printer finishes
-		<-done
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "pushed %d (applied %d, duplicate %d, refused %d), pulled %d\n", r.Pushed, r.Applied, r.Duplicates, r.Refused, r.Pulled)
-		if r.Refused > 0 {
-			fmt.Fprintln(stdout, "some work was refused: see `fieldsync tech conflicts`")
-		}
-		return nil
-	case "status":
-		s, err := c.Status()
-		if err != nil {
-			return err
-		}
-		last := "never"
-		if !s.LastSync.IsZero() {
-			last = local(s.LastSync)
-		}
-		fmt.Fprintf(stdout, "pending: %d", s.Pending)
-		if s.Pending > 0 {
-			fmt.Fprintf(stdout, " (oldest %s)", s.OldestPending.Round(time.Second))
-		}
-		fmt.Fprintf(stdout, "\nlast sync: %s\npulled: %d\nrefused: %d\nsigned in: %v\n", last, s.Pulled, s.Refused, s.SignedIn)
-		if s.LastError != "" {
-			fmt.Fprintf(stdout, "last error: %s\n", s.LastError)
-		}
-		return nil
-	case "conflicts":
-		refused, err := c.Conflicts()
-		if err != nil {
-			return err
-		}
-		if len(refused) == 0 {
-			fmt.Fprintln(stdout, "no refused work")
-		}
-		for _, r := range refused {
-			what := r.Mutation.Op
-			if r.Mutation.Action != "" {
-				what = r.Mutation.Action
-			}
-			fmt.Fprintf(stdout, "#%d %s %s %s: %s %s — %s\n", r.Mutation.Seq, r.Mutation.Entity, r.Mutation.ID, what, r.Status, r.Code, r.Detail)
-		}
-		return nil
-	}
-	return fmt.Errorf("%w: unknown tech command %q", errUsage, cmd)
+	call.c = c
+	return cmd.run(ctx, call)
 }
 
-func techLogin(ctx context.Context, db string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func techVisits(_ context.Context, t techCall) error {
+	visits, err := t.c.Visits()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(t.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "VISIT\tSTATUS\tWINDOW\tDUE")
+	for _, v := range visits {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", v.ID, v.Status, local(v.WindowStart)+" – "+v.WindowEnd.In(cst).Format("15:04"), local(v.Due))
+	}
+	return w.Flush()
+}
+
+func techShow(_ context.Context, t techCall) error {
+	b, err := t.c.Bundle(t.args[0])
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(t.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(b)
+}
+
+// techStep records a step of the visit.
+func techStep(step func(c *clientsdk.Client, visitID string) error) func(context.Context, techCall) error {
+	return func(_ context.Context, t techCall) error {
+		if err := step(t.c, t.args[0]); err != nil {
+			return err
+		}
+		return pending(t.c, t.stdout, t.name+" recorded")
+	}
+}
+
+func techAnswer(_ context.Context, t techCall) error {
+	report, err := draftOf(t.c, t.args[0])
+	if err != nil {
+		return err
+	}
+	var value any = t.args[2]
+	if json.Valid([]byte(t.args[2])) {
+		value = json.RawMessage(t.args[2])
+	}
+	if err := t.c.SetAnswer(report, t.args[1], value); err != nil {
+		return err
+	}
+	return pending(t.c, t.stdout, "answer recorded")
+}
+
+// techText sets one text field of the visit's draft report.
+func techText(field func(f *clientsdk.ReportFields, text *string)) func(context.Context, techCall) error {
+	return func(_ context.Context, t techCall) error {
+		report, err := draftOf(t.c, t.args[0])
+		if err != nil {
+			return err
+		}
+		var f clientsdk.ReportFields
+		field(&f, &t.args[1])
+		if err := t.c.SetReport(report, f); err != nil {
+			return err
+		}
+		return pending(t.c, t.stdout, t.name+" recorded")
+	}
+}
+
+func techSign(_ context.Context, t techCall) error {
+	report, err := draftOf(t.c, t.args[0])
+	if err != nil {
+		return err
+	}
+	if err := t.c.SignReport(report); err != nil {
+		return err
+	}
+	return pending(t.c, t.stdout, "report signed")
+}
+
+func techAttach(_ context.Context, t techCall) error {
+	report, err := draftOf(t.c, t.args[0])
+	if err != nil {
+		return err
+	}
+	ref, err := t.c.AttachPhoto(report, t.args[1], t.args[2])
+	if err != nil {
+		return err
+	}
+	return pending(t.c, t.stdout, fmt.Sprintf("photo %.12s attached to slot %s (%s)", ref.SHA256, ref.Slot, size(ref.Size)))
+}
+
+func techPhotos(_ context.Context, t techCall) error {
+	photos, err := t.c.Photos()
+	if err != nil {
+		return err
+	}
+	if len(photos) == 0 {
+		fmt.Fprintln(t.stdout, "no photos")
+	}
+	for _, p := range photos {
+		fmt.Fprintln(t.stdout, photoLine(p))
+	}
+	return nil
+}
+
+func techSync(ctx context.Context, t techCall) error {
+	// Photo progress comes as events while the round runs.
+	var printer sync.WaitGroup
+	printer.Go(func() {
+		for e := range t.c.Events() {
+			if e.Photo != nil && (e.Kind == clientsdk.EventPhotoProgress || e.Kind == clientsdk.EventPhotoVerified || e.Kind == clientsdk.EventPhotoFailed) {
+				fmt.Fprintln(t.stdout, photoLine(*e.Photo))
+			}
+		}
+	})
+	r, err := t.c.Sync(ctx)
+	t.c.Close() // ends the events, so the printer finishes
+	printer.Wait()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "pushed %d (applied %d, duplicate %d, refused %d), pulled %d\n", r.Pushed, r.Applied, r.Duplicates, r.Refused, r.Pulled)
+	if r.Refused > 0 {
+		fmt.Fprintln(t.stdout, "some work was refused: see `fieldsync tech conflicts`")
+	}
+	return nil
+}
+
+func techStatus(_ context.Context, t techCall) error {
+	s, err := t.c.Status()
+	if err != nil {
+		return err
+	}
+	last := "never"
+	if !s.LastSync.IsZero() {
+		last = local(s.LastSync)
+	}
+	fmt.Fprintf(t.stdout, "pending: %d", s.Pending)
+	if s.Pending > 0 {
+		fmt.Fprintf(t.stdout, " (oldest %s)", s.OldestPending.Round(time.Second))
+	}
+	fmt.Fprintf(t.stdout, "\nlast sync: %s\npulled: %d\nrefused: %d\nsigned in: %v\n", last, s.Pulled, s.Refused, s.SignedIn)
+	if s.LastError != "" {
+		fmt.Fprintf(t.stdout, "last error: %s\n", s.LastError)
+	}
+	return nil
+}
+
+func techConflicts(_ context.Context, t techCall) error {
+	refused, err := t.c.Conflicts()
+	if err != nil {
+		return err
+	}
+	if len(refused) == 0 {
+		fmt.Fprintln(t.stdout, "no refused work")
+	}
+	for _, r := range refused {
+		what := r.Mutation.Op
+		if r.Mutation.Action != "" {
+			what = r.Mutation.Action
+		}
+		fmt.Fprintf(t.stdout, "#%d %s %s %s: %s %s — %s\n", r.Mutation.Seq, r.Mutation.Entity, r.Mutation.ID, what, r.Status, r.Code, r.Detail)
+	}
+	return nil
+}
+
+func techLogin(ctx context.Context, t techCall) error {
 	flags := flag.NewFlagSet("tech login", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+	flags.SetOutput(t.stderr)
 	server := flags.String("server", "http://127.0.0.1:8080", "the Fieldsync server")
 	device := flags.String("device", "", "this device's id (kept from the first login)")
-	if err := parseFlags(flags, args, getenv); err != nil {
+	if err := parseFlags(flags, t.args, t.getenv); err != nil {
 		return err
 	}
 	if flags.NArg() != 1 {
 		return fmt.Errorf("%w: login takes LOGIN (the password comes on stdin)", errUsage)
 	}
-	cfg, err := readTechConfig(db)
+	cfg, err := readTechConfig(t.db)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -276,11 +338,11 @@ func techLogin(ctx context.Context, db string, args []string, getenv func(string
 		return fmt.Errorf("%w: the first login needs --device ID", errUsage)
 	}
 	cfg.Server = *server
-	password, err := bufio.NewReader(io.LimitReader(stdin, fieldsync.MaxPasswordLen+2)).ReadString('\n')
+	password, err := bufio.NewReader(io.LimitReader(t.stdin, fieldsync.MaxPasswordLen+2)).ReadString('\n')
 	if err != nil && err != io.EOF {
 		return err
 	}
-	c, err := clientsdk.Open(db, clientsdk.Options{ServerURL: cfg.Server, DeviceID: cfg.Device})
+	c, err := clientsdk.Open(t.db, clientsdk.Options{ServerURL: cfg.Server, DeviceID: cfg.Device})
 	if err != nil {
 		return err
 	}
@@ -288,14 +350,14 @@ func techLogin(ctx context.Context, db string, args []string, getenv func(string
 	if err := c.Login(ctx, flags.Arg(0), strings.TrimRight(password, "\r\n")); err != nil {
 		return err
 	}
-	if err := writeTechConfig(db, cfg); err != nil {
+	if err := writeTechConfig(t.db, cfg); err != nil {
 		return err
 	}
 	r, err := c.Sync(ctx)
 	if err != nil {
 		return fmt.Errorf("signed in, but the first sync failed: %w", err)
 	}
-	fmt.Fprintf(stdout, "signed in as %s on %s; pulled %d records\n", flags.Arg(0), cfg.Device, r.Pulled)
+	fmt.Fprintf(t.stdout, "signed in as %s on %s; pulled %d records\n", flags.Arg(0), cfg.Device, r.Pulled)
 	return nil
 }
 

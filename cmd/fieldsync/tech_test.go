@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -141,7 +143,7 @@ func TestTechnicianOfflineDayWithTheCLI(t *testing.T) {
 	}
 }
 
-func loginHTTP(t *testing.T, p *process, login, password, device string) string {
+func loginHTTP(t testing.TB, p *process, login, password, device string) string {
 	t.Helper()
 	status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": login, "password": password, "device_id": device})
 	if err != nil || status != 200 {
@@ -162,7 +164,8 @@ func getJSON(t *testing.T, p *process, token, path string, out any) {
 	}
 	defer res.Body.Close()
 	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %d", path, res.StatusCode)
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
 	}
 	json.NewDecoder(res.Body).Decode(out)
 }
@@ -186,5 +189,59 @@ func TestTechCommandsExplainThemselves(t *testing.T) {
 				t.Fatalf("err %v, output %q; want %q", err, out, tt.want)
 			}
 		})
+	}
+}
+
+func TestTechCommandsCountTheirOperands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "tab.db")
+	if err := writeTechConfig(db, techConfig{Server: "http://127.0.0.1:1", Device: "tab-1"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a step needs the visit", []string{"depart"}, "depart takes VISIT"},
+		{"the last of the steps too", []string{"second-visit", "v1", "v2"}, "second-visit takes VISIT"},
+		{"an answer needs visit, item and value", []string{"answer", "v1", "item"}, "answer takes VISIT ITEM VALUE"},
+		{"a text field needs visit and text", []string{"cause", "v1"}, "cause takes VISIT TEXT"},
+		{"a photo needs visit, slot and file", []string{"attach", "v1", "plate"}, "attach takes VISIT SLOT FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := techCLI(t, db, "", tt.args...)
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err %v, output %q; want a usage error %q", err, out, tt.want)
+			}
+		})
+	}
+}
+
+// TestTechUsage pins the usage, which is made from the table that
+// dispatches the commands.
+func TestTechUsage(t *testing.T) {
+	const want = `fieldsync tech — a technician's tablet on the command line (offline first)
+
+  fieldsync tech [--db FILE] login --server URL --device ID LOGIN  (password on stdin)
+  fieldsync tech [--db FILE] visits                  my visits, as this device sees them
+  fieldsync tech [--db FILE] show VISIT              the visit's bundle as JSON
+  fieldsync tech [--db FILE] depart|arrive|complete|second-visit VISIT
+  fieldsync tech [--db FILE] answer VISIT ITEM VALUE  answer a checklist item (the visit's draft
+                                                     report is made on first use; VALUE is JSON
+                                                     when it parses: true, 42, "text"; else text)
+  fieldsync tech [--db FILE] findings|cause VISIT TEXT
+  fieldsync tech [--db FILE] sign VISIT              sign the visit's report
+  fieldsync tech [--db FILE] attach VISIT SLOT FILE  attach a photo to the visit's report (queued
+                                                     for upload; the file is copied)
+  fieldsync tech [--db FILE] photos                  each photo's upload: state and progress
+  fieldsync tech [--db FILE] sync                    push pending work, pull news
+  fieldsync tech [--db FILE] status                  pending work, last sync, refusals
+  fieldsync tech [--db FILE] conflicts               work the server refused, with its reasons
+
+Every command but login and sync works without a network.
+`
+	if got := techUsage(); got != want {
+		t.Errorf("usage:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -87,7 +85,7 @@ func (s *MinIOServer) start(t testing.TB, bin, dir string) (string, error) {
 		return "", err
 	}
 
-	out := &syncBuffer{}
+	out := &Buffer{}
 	cmd := exec.Command(bin, "server",
 		"--address", addr,
 		"--console-address", console,
@@ -232,23 +230,4 @@ func freeLoopbackAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// syncBuffer collects minio's output; it is written by exec's copying
-// goroutine while a failing test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
