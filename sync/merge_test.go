@@ -45,11 +45,11 @@ func TestMergeReport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := cloneReport(&reportFixture)
-			if _, err := mergeReport(&r, tt.first, tt.at1, templateFixture, false); err != nil {
+			r := reportFixture.Clone()
+			if _, err := mergeReport(&r, tt.first, tt.at1, templateFixture); err != nil {
 				t.Fatal(err)
 			}
-			_, err := mergeReport(&r, tt.second, tt.at2, templateFixture, false)
+			_, err := mergeReport(&r, tt.second, tt.at2, templateFixture)
 			if got := fieldsync.ErrorCode(err); got != tt.code {
 				t.Fatalf("code %q, want %q (%v)", got, tt.code, err)
 			}
