@@ -389,6 +389,6 @@ func anyRecord(tx *bbolt.Tx, entity string) (bool, error) {
 var errStopScan = errors.New("stop scan")
 
 func jsonString(s string) json.RawMessage {
-	raw, _ := json.Marshal(s)
+	raw, _ := json.Marshal(s) // a string always encodes
 	return raw
 }

@@ -210,6 +210,7 @@ func (rd *reader) reports() ([]fieldsync.Report, error) {
 		if entity != "report" || seen[id] {
 			continue
 		}
+		// Without a stored record there is nothing to decode, so no error.
 		if r, _ := overlayReport(nil, muts); r != nil {
 			out = append(out, *r)
 		}
