@@ -90,6 +90,14 @@ const EUnsupportedProtocol = "unsupported_protocol"
 // EReportSealed means the report was signed and refuses edits.
 const EReportSealed = "report_sealed"
 
+// EReportIncomplete means a report cannot be signed: required checklist
+// items are unanswered (the detail names them).
+const EReportIncomplete = "report_incomplete"
+
+// EUnknownField means an edit names a field this build does not know, with
+// a name too long to keep for a newer client.
+const EUnknownField = "unknown_field"
+
 // Media error codes.
 const (
 	EChecksumMismatch = "checksum_mismatch" // the bytes do not hash to what was declared

@@ -2,6 +2,9 @@ package fieldsync
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -18,6 +21,9 @@ const (
 
 // Responsibilities lists every value.
 var Responsibilities = []Responsibility{ResponsibilityQuality, ResponsibilityCustomerDamage, ResponsibilityTransport, ResponsibilityUnknown}
+
+// Valid reports whether s is one of Responsibilities.
+func (s Responsibility) Valid() bool { return oneOf(s, Responsibilities) }
 
 // ReportStatus: draft → signed → sealed. A signed report is immutable;
 // corrections are addenda.
@@ -75,4 +81,182 @@ func (r *Report) Seal(now time.Time) error {
 	}
 	r.Status, r.UpdatedAt = ReportSealed, now
 	return nil
+}
+
+// CheckSignable returns EReportIncomplete, naming them, while required
+// items of t are unanswered: signing needs every one.
+func (r *Report) CheckSignable(t Template) error {
+	if missing := t.Missing(r.Answers); len(missing) > 0 {
+		return Errorf(EReportIncomplete, "required items unanswered: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Clone returns a copy of r that shares nothing r's methods change.
+func (r *Report) Clone() Report {
+	c := *r
+	c.Answers = maps.Clone(r.Answers)
+	c.Extra = maps.Clone(r.Extra)
+	c.Clocks = maps.Clone(r.Clocks)
+	c.RequiredSlots = slices.Clone(r.RequiredSlots)
+	if r.SignedAt != nil {
+		at := *r.SignedAt
+		c.SignedAt = &at
+	}
+	return c
+}
+
+// maxExtraName bounds the name of a field kept in Extra.
+const maxExtraName = 64
+
+// CheckReportText checks the text of findings or cause: UTF-8 of at most
+// MaxLongText bytes. EInvalid names the field.
+func CheckReportText(field, s string) error { return optionalText(field, s, MaxLongText) }
+
+// CheckReportField checks one field of an edit (see SetFields for the
+// fields), answers against t; with t nil, as on a device that has not
+// pulled the template, only their shape. EInvalid says what is wrong,
+// EUnknownField names a field too long to keep.
+func CheckReportField(name string, raw json.RawMessage, t *Template) error {
+	_, err := parseReportField(name, raw, t)
+	return err
+}
+
+// SetFields lays an edit's fields over a draft. An edit carries, by name,
+// the fields it changes, as JSON:
+//   - visit_id, template_id: strings naming the report's visit and
+//     template, set once and never changed;
+//   - answers: an object of checklist item id to value, each answer its own
+//     field ("answers.<item>");
+//   - findings, cause: text (CheckReportText);
+//   - responsibility: one of Responsibilities;
+//   - any other name of at most 64 bytes: a newer client's field, kept in
+//     Extra ("extra.<name>") rather than lost.
+//
+// A field takes its new value only if newer(field) holds, the field named
+// as in Clocks ("findings", "answers.<item>", "extra.<name>"): the server asks
+// whether the edit's clock is newer than the one that set the current value,
+// so edits from two tablets merge field by field and the later edit of one
+// field wins; a device replaying its own pending edits in order over the
+// server's state passes a func that always holds.
+//
+// Every field is checked (CheckReportField) before any is set, so an error
+// leaves r as it was: EReportSealed unless r is a draft, EInvalid for a bad
+// value or a visit_id or template_id other than the report's, EUnknownField.
+// It returns the values it set, by field as in Clocks (visit_id and
+// template_id, which are not edits, are never among them).
+func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer func(field string) bool) (map[string]json.RawMessage, error) {
+	if err := r.Editable(); err != nil {
+		return nil, err
+	}
+	parsed := make([]reportField, 0, len(fields))
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		f, err := parseReportField(name, fields[name], t)
+		if err != nil {
+			return nil, err
+		}
+		if id := r.identity(name); id != nil && *id != "" && *id != f.text {
+			return nil, Errorf(EInvalid, "%s cannot change", name)
+		}
+		parsed = append(parsed, f)
+	}
+	changed := map[string]json.RawMessage{}
+	set := func(field string, v json.RawMessage) bool {
+		if !newer(field) {
+			return false
+		}
+		changed[field] = v
+		return true
+	}
+	for _, f := range parsed {
+		switch f.name {
+		case "visit_id", "template_id":
+			*r.identity(f.name) = f.text
+		case "answers":
+			for item, v := range f.answers {
+				if set("answers."+item, v) {
+					if r.Answers == nil {
+						r.Answers = map[string]json.RawMessage{}
+					}
+					r.Answers[item] = v
+				}
+			}
+		case "findings":
+			if set(f.name, f.raw) {
+				r.Findings = f.text
+			}
+		case "cause":
+			if set(f.name, f.raw) {
+				r.Cause = f.text
+			}
+		case "responsibility":
+			if set(f.name, f.raw) {
+				r.Responsibility = Responsibility(f.text)
+			}
+		default:
+			if set("extra."+f.name, f.raw) {
+				if r.Extra == nil {
+					r.Extra = map[string]json.RawMessage{}
+				}
+				r.Extra[f.name] = f.raw
+			}
+		}
+	}
+	return changed, nil
+}
+
+// identity returns r's field that visit_id or template_id names, nil for
+// any other name.
+func (r *Report) identity(name string) *string {
+	switch name {
+	case "visit_id":
+		return &r.VisitID
+	case "template_id":
+		return &r.TemplateID
+	}
+	return nil
+}
+
+// reportField is one field of an edit, checked and decoded.
+type reportField struct {
+	name    string
+	raw     json.RawMessage
+	text    string                     // of the fields whose value is a string
+	answers map[string]json.RawMessage // of answers
+}
+
+func parseReportField(name string, raw json.RawMessage, t *Template) (reportField, error) {
+	f := reportField{name: name, raw: raw}
+	switch name {
+	case "visit_id", "template_id":
+		if json.Unmarshal(raw, &f.text) != nil {
+			return f, Errorf(EInvalid, "%s must be a string", name)
+		}
+	case "answers":
+		if json.Unmarshal(raw, &f.answers) != nil {
+			return f, Errorf(EInvalid, "answers must be an object of item id to value")
+		}
+		if t == nil {
+			break
+		}
+		for _, item := range slices.Sorted(maps.Keys(f.answers)) {
+			if err := t.CheckAnswer(item, f.answers[item]); err != nil {
+				return f, err
+			}
+		}
+	case "findings", "cause":
+		if json.Unmarshal(raw, &f.text) != nil {
+			return f, Errorf(EInvalid, "%s must be text", name)
+		}
+		return f, CheckReportText(name, f.text)
+	case "responsibility":
+		if json.Unmarshal(raw, &f.text) != nil || !Responsibility(f.text).Valid() {
+			return f, Errorf(EInvalid, "responsibility must be quality, customer_damage, transport or unknown")
+		}
+	default:
+		if len(name) > maxExtraName {
+			return f, Errorf(EUnknownField, "field name too long: at most %d bytes", maxExtraName)
+		}
+	}
+	return f, nil
 }

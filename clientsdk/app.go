@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	bbolt "go.etcd.io/bbolt"
@@ -16,10 +15,6 @@ import (
 	"github.com/fieldsync/fieldsync"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
-
-// codeReportIncomplete is the server's code for signing a report with
-// required items unanswered (docs/sync.md); SignReport answers it locally.
-const codeReportIncomplete = "report_incomplete"
 
 // Visits returns the technician's visits as they stand on the device, with
 // pending work laid over, in window order.
@@ -218,11 +213,7 @@ func (c *Client) SetAnswer(reportID, itemID string, value any) error {
 		return err
 	}
 	return c.write("report", reportID, syncproto.OpUpsert, "", map[string]json.RawMessage{"answers": answers}, func(rd *reader) error {
-		r, err := c.editable(rd, reportID)
-		if err != nil {
-			return err
-		}
-		t, err := rd.template(r.TemplateID)
+		_, t, err := c.draft(rd, reportID)
 		if err != nil || t == nil {
 			return err
 		}
@@ -238,60 +229,61 @@ type ReportFields struct {
 }
 
 // SetReport changes the fields that are set in f. EInvalid for text that
-// is too long or a responsibility that does not exist, EReportSealed for
-// a signed report.
+// is too long or not UTF-8, or a responsibility that does not exist;
+// EReportSealed for a signed report.
 func (c *Client) SetReport(reportID string, f ReportFields) error {
 	fields := map[string]json.RawMessage{}
 	for name, text := range map[string]*string{"findings": f.Findings, "cause": f.Cause} {
 		if text == nil {
 			continue
 		}
-		if len(*text) > fieldsync.MaxLongText || !utf8.ValidString(*text) {
-			return fieldsync.Errorf(fieldsync.EInvalid, "%s takes UTF-8 text up to %d bytes", name, fieldsync.MaxLongText)
+		// Checked before encoding, which would mend bytes that are not UTF-8.
+		if err := fieldsync.CheckReportText(name, *text); err != nil {
+			return err
 		}
 		fields[name] = jsonString(*text)
 	}
 	if f.Responsibility != nil {
-		if !slices.Contains(fieldsync.Responsibilities, *f.Responsibility) {
-			return fieldsync.Errorf(fieldsync.EInvalid, "unknown responsibility %q", *f.Responsibility)
+		raw := jsonString(string(*f.Responsibility))
+		if err := fieldsync.CheckReportField("responsibility", raw, nil); err != nil {
+			return err
 		}
-		fields["responsibility"] = jsonString(string(*f.Responsibility))
+		fields["responsibility"] = raw
 	}
 	if len(fields) == 0 {
 		return nil
 	}
 	return c.write("report", reportID, syncproto.OpUpsert, "", fields, func(rd *reader) error {
-		_, err := c.editable(rd, reportID)
+		_, _, err := c.draft(rd, reportID)
 		return err
 	})
 }
 
 // SignReport signs a draft. When the device has the template, every
-// required item must be answered: otherwise an error with code
-// "report_incomplete" naming them. EReportSealed when already signed.
+// required item must be answered: otherwise fieldsync.EReportIncomplete
+// naming them. EReportSealed when already signed.
 func (c *Client) SignReport(reportID string) error {
 	return c.write("report", reportID, syncproto.OpAction, "sign", nil, func(rd *reader) error {
-		r, err := c.editable(rd, reportID)
-		if err != nil {
-			return err
-		}
-		t, err := rd.template(r.TemplateID)
+		r, t, err := c.draft(rd, reportID)
 		if err != nil || t == nil {
 			return err
 		}
-		if missing := t.Missing(r.Answers); len(missing) > 0 {
-			return fieldsync.Errorf(codeReportIncomplete, "required items unanswered: %s", strings.Join(missing, ", "))
-		}
-		return nil
+		return r.CheckSignable(*t)
 	})
 }
 
-func (c *Client) editable(rd *reader, reportID string) (*fieldsync.Report, error) {
+// draft returns a report the device may edit (EReportSealed for a signed
+// one) with its template, nil when the device has not pulled it.
+func (c *Client) draft(rd *reader, reportID string) (*fieldsync.Report, *fieldsync.Template, error) {
 	r, err := rd.report(reportID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return r, r.Editable()
+	if err := r.Editable(); err != nil {
+		return nil, nil, err
+	}
+	t, err := rd.template(r.TemplateID)
+	return r, t, err
 }
 
 // Conflicts lists the work the server refused (conflicts and rejections),
@@ -397,6 +389,6 @@ func anyRecord(tx *bbolt.Tx, entity string) (bool, error) {
 var errStopScan = errors.New("stop scan")
 
 func jsonString(s string) json.RawMessage {
-	raw, _ := json.Marshal(s)
+	raw, _ := json.Marshal(s) // a string always encodes
 	return raw
 }

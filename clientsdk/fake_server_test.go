@@ -416,7 +416,7 @@ func (f *fakeServer) apply(user string, m syncproto.Mutation) syncproto.Result {
 		if m.Op == syncproto.OpAction {
 			if tpl, ok := templates.ByID(rep.TemplateID); ok {
 				if missing := tpl.Missing(rep.Answers); len(missing) > 0 {
-					return refuse(syncproto.Rejected, codeReportIncomplete, strings.Join(missing, ", "))
+					return refuse(syncproto.Rejected, fieldsync.EReportIncomplete, strings.Join(missing, ", "))
 				}
 			}
 			f.check(rep.Sign(at))

@@ -189,7 +189,7 @@ func TestOverlay(t *testing.T) {
 			r, err := c.CreateReport(visit, "tv-v1")
 			must(t, err)
 			must(t, c.SetAnswer(r, "power_on", true))
-			wantCode(t, c.SignReport(r), codeReportIncomplete)
+			wantCode(t, c.SignReport(r), fieldsync.EReportIncomplete)
 		}},
 		{"a signed report refuses edits", func(t *testing.T, c *Client, visit string) {
 			r, err := c.CreateReport(visit, "tv-v1")

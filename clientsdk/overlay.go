@@ -74,51 +74,31 @@ func createsReport(pending []syncproto.Mutation) bool {
 	return false
 }
 
-// applyReport lays one mutation over a report: upserts merge field by
-// field (answers item by item), "sign" signs a draft. Malformed fields are
-// skipped; the server is the judge of them.
+// applyReport lays one mutation over a report: upserts set the fields of
+// a draft (fieldsync.Report.SetFields) in the order the device made them,
+// "sign" signs a draft. A mutation the domain refuses is skipped, as the
+// server will refuse it; answers are not checked against a template here,
+// since the device checked them before queueing when it had one.
 func applyReport(r *fieldsync.Report, m syncproto.Mutation) {
 	at := hlcTime(m.HLC)
 	switch m.Op {
 	case syncproto.OpUpsert:
-		if r.Editable() != nil {
-			return
-		}
 		if r.ID == "" {
 			r.ID, r.CreatedAt = m.ID, at
 		}
-		for name, raw := range m.Fields {
-			switch name {
-			case "visit_id":
-				_ = json.Unmarshal(raw, &r.VisitID)
-			case "template_id":
-				_ = json.Unmarshal(raw, &r.TemplateID)
-			case "findings":
-				_ = json.Unmarshal(raw, &r.Findings)
-			case "cause":
-				_ = json.Unmarshal(raw, &r.Cause)
-			case "responsibility":
-				_ = json.Unmarshal(raw, &r.Responsibility)
-			case "answers":
-				var answers map[string]json.RawMessage
-				if json.Unmarshal(raw, &answers) != nil {
-					continue
-				}
-				if r.Answers == nil {
-					r.Answers = make(map[string]json.RawMessage, len(answers))
-				}
-				for item, v := range answers {
-					r.Answers[item] = v
-				}
-			}
+		if _, err := r.SetFields(m.Fields, nil, inOrder); err == nil {
+			r.UpdatedAt = at
 		}
-		r.UpdatedAt = at
 	case syncproto.OpAction:
 		if m.Action == "sign" {
-			_ = r.Sign(at)
+			_ = r.Sign(at) // a report signed already stays as it is; the server answers report_sealed
 		}
 	}
 }
+
+// inOrder takes every pending edit: they are replayed in the order made,
+// each newer than what it is laid over.
+func inOrder(string) bool { return true }
 
 // hlcTime is the wall time of a stamp; zero for a malformed one.
 func hlcTime(s string) time.Time {
@@ -230,6 +210,7 @@ func (rd *reader) reports() ([]fieldsync.Report, error) {
 		if entity != "report" || seen[id] {
 			continue
 		}
+		// Without a stored record there is nothing to decode, so no error.
 		if r, _ := overlayReport(nil, muts); r != nil {
 			out = append(out, *r)
 		}

@@ -19,7 +19,7 @@ import (
 // Codes of the protocol the SDK acts on (docs/sync.md).
 const (
 	codeSeqGap      = syncproto.CodeSeqGap
-	codeCursorReset = "cursor_reset"
+	codeCursorReset = fieldsync.ECursorReset
 )
 
 // SyncReport says what one sync round did. (Not "Report": in this package

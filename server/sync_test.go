@@ -196,7 +196,7 @@ func TestSyncTwoTabletsMergeADraftFieldByField(t *testing.T) {
 	}
 
 	// Signed, the report refuses edits from either tablet.
-	if rs := one.push(t, one.mutation("report", report, "action", "sign", nil)); rs[0].Status != "rejected" || rs[0].Code != syncproto.CodeIncomplete {
+	if rs := one.push(t, one.mutation("report", report, "action", "sign", nil)); rs[0].Status != "rejected" || rs[0].Code != fieldsync.EReportIncomplete {
 		t.Fatalf("signing an incomplete report: %s", statuses(rs))
 	}
 	answers := map[string]any{}

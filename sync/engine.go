@@ -3,21 +3,20 @@ package syncproto
 import (
 	"context"
 	"encoding/json"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/fieldsync/fieldsync"
 )
 
 // Codes of refused mutations, beside the domain's own (invalid_transition,
-// report_sealed, not_found, forbidden, invalid).
+// report_sealed, report_incomplete, unknown_field, not_found, forbidden,
+// invalid).
 const (
 	CodeSeqGap          = "seq_gap"
 	CodeUnknownEntity   = "unknown_entity"
-	CodeUnknownField    = "unknown_field"
 	CodeUnknownOp       = "unknown_op"
 	CodeVisitReassigned = "visit_reassigned"
-	CodeIncomplete      = "report_incomplete"
 	CodeBadHLC          = "bad_hlc"
 	CodeBatchTooLarge   = "batch_too_large"
 	CodeTooLarge        = "mutation_too_large"
@@ -89,8 +88,8 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 	if req.DeviceID != p.Device {
 		return nil, fieldsync.Errorf(fieldsync.EForbidden, "device_id %q is not the device of this token", req.DeviceID)
 	}
-	if len(req.Mutations) > 4*MaxBatch {
-		return nil, fieldsync.Errorf(fieldsync.EInvalid, "a push holds at most %d mutations", MaxBatch)
+	if len(req.Mutations) > MaxPushMutations {
+		return nil, fieldsync.Errorf(fieldsync.EInvalid, "a push holds at most %d mutations", MaxPushMutations)
 	}
 	now := e.Now().UTC()
 	actor := fieldsync.Actor{UserID: p.UserID, DeviceID: p.Device}
@@ -139,16 +138,9 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 				return err
 			}
 			if res.Status == Conflict || res.Status == Rejected {
-				visitID := m.ID
-				if m.Entity == "report" {
-					visitID = ""
-					if r, _ := tx.Report(m.ID); r != nil {
-						visitID = r.VisitID
-					} else if v, ok := m.Fields["visit_id"]; ok {
-						json.Unmarshal(v, &visitID)
-					} else if visitID, err = tx.RefusedRecord(p.Device, m.Entity, m.ID); err != nil {
-						return err
-					}
+				visitID, err := refusedVisit(tx, p, m)
+				if err != nil {
+					return err
 				}
 				if err := tx.Refuse(Refusal{DeviceID: p.Device, UserID: p.UserID, Mutation: m, Status: res.Status, Code: res.Code, Detail: res.Detail, VisitID: visitID, At: now}); err != nil {
 					return err
@@ -163,6 +155,29 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 		return nil, err
 	}
 	return &resp, nil
+}
+
+// refusedVisit returns the visit a refused mutation's work belongs to, ""
+// when none is known.
+func refusedVisit(tx Txn, p Principal, m Mutation) (string, error) {
+	if m.Entity != "report" {
+		return m.ID, nil
+	}
+	r, err := tx.Report(m.ID)
+	switch {
+	case err != nil:
+		return "", err
+	case r != nil:
+		return r.VisitID, nil
+	}
+	if raw, ok := m.Fields["visit_id"]; ok {
+		var visitID string
+		// A visit_id that is no string leaves the refusal without a visit;
+		// the refusal itself says what was wrong.
+		_ = json.Unmarshal(raw, &visitID)
+		return visitID, nil
+	}
+	return tx.RefusedRecord(p.Device, m.Entity, m.ID)
 }
 
 // apply answers one in-order mutation. Its error is a store fault; the
@@ -260,8 +275,6 @@ func (e *Engine) mayWorkOn(tx Txn, p Principal, v *fieldsync.Visit) error {
 	return fieldsync.Errorf(CodeVisitReassigned, "visit %s is assigned to another technician now; your work is kept for the dispatcher", v.ID)
 }
 
-var reportFields = map[string]bool{"visit_id": true, "template_id": true, "answers": true, "findings": true, "cause": true, "responsibility": true}
-
 func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, stamp HLC, now time.Time) (Result, error) {
 	before, err := tx.Report(m.ID)
 	if err != nil {
@@ -292,7 +305,7 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 	}
 	var r fieldsync.Report
 	if before != nil {
-		r = cloneReport(before)
+		r = before.Clone()
 	}
 	visitID := r.VisitID
 	if before == nil {
@@ -330,7 +343,7 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		if before == nil {
 			r.RequiredSlots = tpl.RequiredSlots()
 		}
-		changes, err := mergeReport(&r, m.Fields, stamp, tpl, before == nil)
+		changes, err := mergeReport(&r, m.Fields, stamp, tpl)
 		if err != nil {
 			return outcome(err), nil
 		}
@@ -350,8 +363,8 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		if !ok {
 			return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "unknown template " + quote(r.TemplateID)}, nil
 		}
-		if missing := tpl.Missing(r.Answers); len(missing) > 0 {
-			return Result{Status: Rejected, Code: CodeIncomplete, Detail: "required items unanswered: " + strings.Join(missing, ", ")}, nil
+		if err := r.CheckSignable(tpl); err != nil {
+			return outcome(err), nil
 		}
 		if err := r.Sign(time.UnixMilli(stamp.Wall).UTC().Truncate(time.Second)); err != nil {
 			return outcome(err), nil
@@ -367,123 +380,27 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 	return Result{Status: Rejected, Code: CodeUnknownOp, Detail: "unknown op " + quote(m.Op)}, nil
 }
 
-// mergeReport lays fields over r, field by field: a field changes only if
-// the mutation's stamp is newer than the stamp of its current value, so
-// edits from two tablets merge and the later edit of one field wins. It
-// returns what it changed, by field ("answers.<item>" for answers).
-func mergeReport(r *fieldsync.Report, fields map[string]json.RawMessage, stamp HLC, tpl fieldsync.Template, creating bool) (map[string]json.RawMessage, error) {
-	if r.Clocks == nil {
-		r.Clocks = map[string]string{}
-	}
-	changed := map[string]json.RawMessage{}
-	newer := func(field string, v json.RawMessage) bool {
+// mergeReport lays fields over r (fieldsync.Report.SetFields), field by
+// field: a field changes only if the mutation's stamp is newer than the
+// stamp of its current value in r.Clocks, so edits from two tablets merge
+// and the later edit of one field wins. It returns what it changed, by
+// field, and stamps each with the mutation's clock.
+func mergeReport(r *fieldsync.Report, fields map[string]json.RawMessage, stamp HLC, tpl fieldsync.Template) (map[string]json.RawMessage, error) {
+	changed, err := r.SetFields(fields, &tpl, func(field string) bool {
 		old, err := ParseHLC(r.Clocks[field])
-		if err != nil || stamp.Compare(old) > 0 {
-			r.Clocks[field] = stamp.String()
-			changed[field] = v
-			return true
-		}
-		return false
+		return err != nil || stamp.Compare(old) > 0 // no clock: never edited
+	})
+	if err != nil {
+		return nil, err
 	}
-	for name, raw := range fields {
-		switch name {
-		case "visit_id", "template_id":
-			var s string
-			if json.Unmarshal(raw, &s) != nil || (!creating && s != fieldValue(r, name)) {
-				return nil, fieldsync.Errorf(fieldsync.EInvalid, "%s cannot change", name)
-			}
-		case "answers":
-			var answers map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &answers); err != nil {
-				return nil, fieldsync.Errorf(fieldsync.EInvalid, "answers must be an object of item id to value")
-			}
-			for item, v := range answers {
-				if err := tpl.CheckAnswer(item, v); err != nil {
-					return nil, err
-				}
-			}
-			for item, v := range answers {
-				if !newer("answers."+item, v) {
-					continue
-				}
-				if r.Answers == nil {
-					r.Answers = map[string]json.RawMessage{}
-				}
-				r.Answers[item] = v
-			}
-		case "findings", "cause":
-			var s string
-			if json.Unmarshal(raw, &s) != nil || len(s) > fieldsync.MaxLongText {
-				return nil, fieldsync.Errorf(fieldsync.EInvalid, "%s must be text of at most %d bytes", name, fieldsync.MaxLongText)
-			}
-			if newer(name, raw) {
-				if name == "findings" {
-					r.Findings = s
-				} else {
-					r.Cause = s
-				}
-			}
-		case "responsibility":
-			var s fieldsync.Responsibility
-			if json.Unmarshal(raw, &s) != nil || !validResponsibility(s) {
-				return nil, fieldsync.Errorf(fieldsync.EInvalid, "responsibility must be quality, customer_damage, transport or unknown")
-			}
-			if newer(name, raw) {
-				r.Responsibility = s
-			}
-		default:
-			// A newer client's field: kept, not lost, with the same rule.
-			if len(name) > 64 {
-				return nil, fieldsync.Errorf(CodeUnknownField, "field name too long")
-			}
-			if newer("extra."+name, raw) {
-				if r.Extra == nil {
-					r.Extra = map[string]json.RawMessage{}
-				}
-				r.Extra[name] = raw
-			}
-		}
+	if r.Clocks == nil && len(changed) > 0 {
+		r.Clocks = make(map[string]string, len(changed))
+	}
+	clock := stamp.String()
+	for field := range changed {
+		r.Clocks[field] = clock
 	}
 	return changed, nil
-}
-
-func validResponsibility(s fieldsync.Responsibility) bool {
-	for _, r := range fieldsync.Responsibilities {
-		if s == r {
-			return true
-		}
-	}
-	return false
-}
-
-func fieldValue(r *fieldsync.Report, name string) string {
-	if name == "visit_id" {
-		return r.VisitID
-	}
-	return r.TemplateID
-}
-
-func cloneReport(r *fieldsync.Report) fieldsync.Report {
-	c := *r
-	c.Answers = cloneMap(r.Answers)
-	c.Extra = cloneMap(r.Extra)
-	c.Clocks = make(map[string]string, len(r.Clocks))
-	for k, v := range r.Clocks {
-		c.Clocks[k] = v
-	}
-	c.RequiredSlots = append([]string(nil), r.RequiredSlots...)
-	return c
-}
-
-func cloneMap(m map[string]json.RawMessage) map[string]json.RawMessage {
-	if m == nil {
-		return nil
-	}
-	c := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 func jsonField(fields map[string]json.RawMessage, name string, v any) error {
@@ -501,15 +418,14 @@ func quote(s string) string {
 	return `"` + s + `"`
 }
 
+// rawJSON encodes the values the engine records: strings, and times from
+// 1970 to a few minutes from now (stamps are clamped), which always encode.
 func rawJSON(v any) json.RawMessage {
-	raw, _ := json.Marshal(v)
+	raw, _ := json.Marshal(v) // cannot fail for these values
 	return raw
 }
 
-func itoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // validID accepts the ids devices make (UUIDs) and nothing that could
 // split a composite key.

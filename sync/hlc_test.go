@@ -100,9 +100,8 @@ func FuzzPushRequest(f *testing.F) {
 			if err != nil {
 				stamp = HLC{Wall: 1, Node: "f"}
 			}
-			r := &reportFixture
-			merged := cloneReport(r)
-			if _, err := mergeReport(&merged, m.Fields, stamp, templateFixture, false); err == nil {
+			merged := reportFixture.Clone()
+			if _, err := mergeReport(&merged, m.Fields, stamp, templateFixture); err == nil {
 				if _, err := json.Marshal(merged); err != nil {
 					t.Fatalf("a merged report does not encode: %v", err)
 				}

@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/fieldsync/fieldsync"
@@ -42,14 +43,21 @@ func TestMergeReport(t *testing.T) {
 		{"an answer to no item is invalid", nil, early, fields("answers", `{"colour":"red"}`), late, nil, fieldsync.EInvalid},
 		{"the visit of a report cannot change", nil, early, fields("visit_id", `"other"`), late, nil, fieldsync.EInvalid},
 		{"an unknown responsibility is invalid", nil, early, fields("responsibility", `"fate"`), late, nil, fieldsync.EInvalid},
+		{"each field set is stamped with its edit's clock", fields("findings", `"f"`), early, fields("answers", `{"power_on":true}`), late,
+			func(r fieldsync.Report) bool {
+				return r.Clocks["findings"] == early.String() && r.Clocks["answers.power_on"] == late.String() && len(r.Clocks) == 2
+			}, ""},
+		{"an unknown field name over 64 bytes is refused as unknown_field", nil, early, fields(strings.Repeat("x", 65), `1`), late, nil, fieldsync.EUnknownField},
+		{"a refused edit leaves the report as it was", fields("findings", `"f"`), early, fields("cause", `"c"`, "responsibility", `"fate"`), late,
+			func(r fieldsync.Report) bool { return r.Cause == "" && len(r.Clocks) == 1 }, fieldsync.EInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := cloneReport(&reportFixture)
-			if _, err := mergeReport(&r, tt.first, tt.at1, templateFixture, false); err != nil {
+			r := reportFixture.Clone()
+			if _, err := mergeReport(&r, tt.first, tt.at1, templateFixture); err != nil {
 				t.Fatal(err)
 			}
-			_, err := mergeReport(&r, tt.second, tt.at2, templateFixture, false)
+			_, err := mergeReport(&r, tt.second, tt.at2, templateFixture)
 			if got := fieldsync.ErrorCode(err); got != tt.code {
 				t.Fatalf("code %q, want %q (%v)", got, tt.code, err)
 			}

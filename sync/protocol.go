@@ -36,10 +36,11 @@ const (
 
 // Limits of a push.
 const (
-	MaxBatch        = 500      // mutations per push
-	MaxFieldsBytes  = 64 << 10 // JSON of one mutation's fields
-	MaxPullLimit    = 1000
-	DefaultPullSize = 500
+	MaxBatch         = 500          // mutations a push applies; those past it are answered batch_too_large
+	MaxPushMutations = 4 * MaxBatch // mutations a push may hold; a longer one is refused whole
+	MaxFieldsBytes   = 64 << 10     // JSON of one mutation's fields
+	MaxPullLimit     = 1000
+	DefaultPullSize  = 500
 )
 
 // Mutation is one change a device made offline. Seq is the device's own
