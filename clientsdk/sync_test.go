@@ -280,7 +280,7 @@ func TestEvictKeepsRecordsWithPendingWork(t *testing.T) {
 	h.fake.reassign(a, other)
 	h.fake.reassign(b, other)
 	var rep SyncReport
-	must(t, c.pull(context.Background(), &rep))
+	must(t, c.records.in.pull(context.Background(), &rep))
 
 	if s := recordOf(t, c, "visit", a); s == nil || !s.Evicted {
 		t.Fatalf("visit a with pending work: %+v", s)
@@ -326,7 +326,7 @@ func TestCursorResetRebootstrapsKeepingOutbox(t *testing.T) {
 	h.fake.restore()
 	h.fake.remove("visit", b, false)
 	var rep SyncReport
-	must(t, c.pull(context.Background(), &rep))
+	must(t, c.records.in.pull(context.Background(), &rep))
 	if !rep.Reset {
 		t.Fatal("no reset")
 	}
