@@ -30,10 +30,10 @@ type tusClient struct {
 // (HEAD /v1/media/{sha256}).
 func (t *tusClient) stored(ctx context.Context, sha string) (bool, error) {
 	_, err := t.do(ctx, http.MethodHead, "/v1/media/"+sha, nil, nil, 0, 0, t.timeout)
-	switch {
-	case err == nil:
+	switch classify(err) {
+	case succeeded:
 		return true, nil
-	case code(err) == fieldsync.ENotFound:
+	case absent:
 		return false, nil
 	}
 	return false, err
