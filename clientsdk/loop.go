@@ -15,9 +15,10 @@ import (
 // between MinBackoff and MaxBackoff, local writes or not. ErrDeviceRevoked
 // and ErrSignedOut pause it until the next successful Login.
 //
-// The loop is two goroutines, one for the text records and one for the
-// photos, so a long upload never holds up the records; Close waits for
-// both. Progress is reported by Events and Status.
+// The loop is a goroutine for the text records (and one for the long poll
+// in flight) and one for the photos, so a long upload never holds up the
+// records; Close waits for them all. Progress is reported by Events and
+// Status.
 func (c *Client) Start(ctx context.Context) error {
 	if c.isClosed() {
 		return ErrClosed
@@ -39,7 +40,8 @@ type loop struct {
 }
 
 // start runs each of runs on a goroutine of its own. When one returns,
-// the others are stopped: they run together or not at all.
+// the others are stopped: they run together or not at all. The last to
+// return closes done.
 func (l *loop) start(ctx context.Context, runs ...func(context.Context)) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -50,22 +52,20 @@ func (l *loop) start(ctx context.Context, runs ...func(context.Context)) error {
 		return errors.New("clientsdk: already started")
 	}
 	ctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
+	done, left := make(chan struct{}), len(runs) // left is guarded by mu
 	l.stop, l.done, l.running = stop, done, true
-	var wg sync.WaitGroup
 	for _, run := range runs {
-		wg.Go(func() {
-			defer stop()
+		go func() {
 			run(ctx)
-		})
+			stop()
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if left--; left == 0 {
+				l.running = false
+				close(done)
+			}
+		}()
 	}
-	go func() { // the owner of the runs: it waits for them
-		wg.Wait()
-		l.mu.Lock()
-		l.running = false
-		l.mu.Unlock()
-		close(done)
-	}()
 	return nil
 }
 
@@ -101,8 +101,8 @@ func wake(ch chan<- struct{}) {
 }
 
 // recordLoop runs text rounds: on start, after local writes (debounced),
-// when a long poll brings news, and after failures with backoff. Each
-// round ends by waking the photo loop.
+// when a long poll brings news, and after failures with backoff. A round
+// that did not end the session wakes the photo loop.
 type recordLoop struct {
 	round    func(context.Context) (SyncReport, error)
 	poll     func(context.Context) (bool, error)
