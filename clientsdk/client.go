@@ -1,7 +1,6 @@
 package clientsdk
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,7 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -84,33 +83,19 @@ var (
 type Client struct {
 	db    *bbolt.DB
 	opts  Options
-	api   *api
 	clock *syncproto.Clock
 	log   *slog.Logger
+	tpls  templateCache
 
-	authMu sync.Mutex // one login or refresh at a time: a refresh token is single-use
-	syncMu sync.Mutex // one sync round at a time
+	closed  atomic.Bool
+	changed chan struct{} // a local write happened (capacity 1): wakes Start's loop
 
-	changed  chan struct{} // a local write happened (capacity 1)
-	loggedIn chan struct{} // a login succeeded (capacity 1)
-	events   chan Event
-
-	mu      sync.Mutex // guards the fields below
-	lastErr string
-	closed  bool
-	stop    context.CancelFunc // of Start's loop
-	done    chan struct{}      // closed when Start's loop has returned
-	running bool
-
-	tpls templateCache
-
-	// Photos (photos.go, upload.go).
-	photoDir     string        // <db file>.photos: the device's copies, named by SHA-256
-	photoFileMu  sync.Mutex    // an attachment's file and its queue entry settle together
-	photoSem     chan struct{} // one photo round at a time (capacity 1); a channel so waiting obeys ctx
-	photosDue    chan struct{} // Start's photo worker has work (capacity 1)
-	photoTimeout time.Duration // of one upload request
-	photoErr     string        // guarded by mu: why the last photo round stopped; "" when it did not
+	session *session    // tokens: login, renewal, the end of a session
+	records *recordSync // the text round: the outbox pushed, the server's changes pulled
+	files   *photoFiles // the device's copies of photos
+	uploads *uploader   // the photo round, by tus
+	notices *notices    // Events, and the last errors Status shows
+	loop    *loop       // Start's goroutines and what wakes them
 }
 
 // Open opens (creating if missing) the SDK's database at path.
@@ -136,22 +121,51 @@ func Open(path string, opts Options) (*Client, error) {
 	clock := syncproto.NewClock(opts.DeviceID, opts.Now)
 	clock.Observe(last) // stamps stay monotonic across restarts, whatever the wall clock does
 	c := &Client{
-		db:       db,
-		opts:     opts,
-		api:      &api{base: opts.ServerURL, t: opts.Transport, timeout: opts.RequestTimeout},
-		clock:    clock,
-		log:      opts.Logger.With("device_id", opts.DeviceID),
-		changed:  make(chan struct{}, 1),
-		loggedIn: make(chan struct{}, 1),
-		events:   make(chan Event, 64),
-
-		photoDir:     photoDir,
-		photoSem:     make(chan struct{}, 1),
-		photosDue:    make(chan struct{}, 1),
-		photoTimeout: photoRequestTimeout(opts),
+		db:      db,
+		opts:    opts,
+		clock:   clock,
+		log:     opts.Logger.With("device_id", opts.DeviceID),
+		changed: make(chan struct{}, 1),
+		notices: newNotices(opts.Now),
 	}
-	if s, err := c.session(); err == nil && s.stopped != nil {
-		c.lastErr = s.stopped.Error()
+	web := &api{base: opts.ServerURL, t: opts.Transport, timeout: opts.RequestTimeout}
+	c.session = &session{
+		db: db, api: web, log: c.log, now: opts.Now,
+		deviceID: opts.DeviceID, deviceName: opts.DeviceName, timeout: opts.RequestTimeout,
+	}
+	c.records = &recordSync{
+		db: db, notices: c.notices, log: c.log, now: opts.Now,
+		out: &outbox{
+			db: db, session: c.session, notices: c.notices, log: c.log, now: opts.Now,
+			deviceID: opts.DeviceID, timeout: opts.RequestTimeout,
+		},
+		in: &puller{
+			db: db, session: c.session, clock: clock, log: c.log,
+			timeout: opts.RequestTimeout, pollWait: opts.PollWait,
+		},
+	}
+	c.files = &photoFiles{dir: photoDir, db: db, tpls: &c.tpls}
+	c.uploads = &uploader{
+		db: db, files: c.files, notices: c.notices, log: c.log, now: opts.Now,
+		chunk: opts.PhotoChunkSize, online: opts.ServerURL != "",
+		sem: make(chan struct{}, 1),
+		tus: &tusClient{
+			api: web, session: c.session, base: opts.ServerURL,
+			timeout: opts.RequestTimeout, chunkTimeout: photoRequestTimeout(opts),
+		},
+	}
+	retry := backoff{min: opts.MinBackoff, max: opts.MaxBackoff}
+	photosDue := make(chan struct{}, 1)
+	c.loop = &loop{
+		records: recordLoop{
+			round: c.records.round, poll: c.records.in.poll,
+			pollWait: opts.PollWait, debounce: opts.Debounce, backoff: retry,
+			changed: c.changed, loggedIn: make(chan struct{}, 1), photosDue: photosDue,
+		},
+		photos: photoLoop{round: c.uploads.round, due: photosDue, backoff: retry},
+	}
+	if st, err := c.session.state(); err == nil && st.stopped != nil {
+		c.notices.setLastErr(st.stopped)
 	}
 	return c, nil
 }
@@ -224,35 +238,15 @@ func defaultHTTPClient(total time.Duration) *http.Client {
 // Close stops Start's loop, waits for it, and closes the database. The
 // Events channel is closed once nothing can send on it any more.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if c.closed.Swap(true) {
 		return nil
 	}
-	c.closed = true
-	stop, done := c.stop, c.done
-	c.mu.Unlock()
-	if stop != nil {
-		stop()
-		<-done
-	}
-	err := c.db.Close()
-	c.mu.Lock()
-	close(c.events)
-	c.mu.Unlock()
-	return err
+	c.notices.close()
+	c.loop.close()
+	return c.db.Close()
 }
 
-func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
+func (c *Client) isClosed() bool { return c.closed.Load() }
 
 // poke tells Start's loop that local work is waiting.
-func (c *Client) poke(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
+func (c *Client) poke(ch chan struct{}) { wake(ch) }

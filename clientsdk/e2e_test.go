@@ -568,7 +568,7 @@ func TestE2EReassignedWhileOfflineKeepsRefusedWorkAndEvicts(t *testing.T) {
 	// through: the visit stays, with the work done on it.
 	a.offline(false)
 	a.net.set(func(n *netSwitch) { n.blocked["/v1/sync/push"] = true })
-	if _, err := a.c.poll(context.Background()); err != nil {
+	if _, err := a.c.records.in.poll(context.Background()); err != nil {
 		t.Fatalf("pull: %v", err)
 	}
 	if !a.lists(t, w.visit) {

@@ -351,7 +351,7 @@ func (f *fakeServer) push(w http.ResponseWriter, r *http.Request, tok fakeToken)
 			resp.Results = append(resp.Results, syncproto.Result{Seq: m.Seq, Status: syncproto.Duplicate})
 			continue
 		case m.Seq > high+1:
-			resp.Results = append(resp.Results, syncproto.Result{Seq: m.Seq, Status: syncproto.Rejected, Code: codeSeqGap,
+			resp.Results = append(resp.Results, syncproto.Result{Seq: m.Seq, Status: syncproto.Rejected, Code: syncproto.CodeSeqGap,
 				Detail: fmt.Sprintf("expected seq %d", high+1)})
 			continue
 		}
@@ -466,7 +466,7 @@ func (f *fakeServer) pull(w http.ResponseWriter, r *http.Request, tok fakeToken)
 		after, ok := f.parseCursor(q.Get("cursor"))
 		if !ok {
 			f.mu.Unlock()
-			problemJSON(w, 409, codeCursorReset, "unknown cursor: pull again from the start")
+			problemJSON(w, 409, fieldsync.ECursorReset, "unknown cursor: pull again from the start")
 			return
 		}
 		page, woke := f.changesFor(tok.user, after, limit), f.wake

@@ -189,7 +189,7 @@ func outboxOf(t *testing.T, c *Client) []syncproto.Mutation {
 	t.Helper()
 	var out []syncproto.Mutation
 	if err := c.db.View(func(tx *bbolt.Tx) (err error) {
-		out, err = outbox(tx, 0, 0)
+		out, err = queued(tx, 0, 0)
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -167,10 +167,10 @@ func eachRecord(tx *bbolt.Tx, entity string, fn func(id string, s *stored) error
 	return nil
 }
 
-// outbox returns pending mutations, oldest first: up to limit of them
+// queued returns pending mutations, oldest first: up to limit of them
 // (limit <= 0: all) and, past the first, no more than maxBytes of JSON
 // (maxBytes <= 0: no bound).
-func outbox(tx *bbolt.Tx, limit, maxBytes int) ([]syncproto.Mutation, error) {
+func queued(tx *bbolt.Tx, limit, maxBytes int) ([]syncproto.Mutation, error) {
 	var out []syncproto.Mutation
 	size := 0
 	cur := tx.Bucket(bucketOutbox).Cursor()
@@ -240,7 +240,7 @@ func hasPending(tx *bbolt.Tx, entity, id string) bool {
 
 // pendingByRecord groups the outbox by record key, each list in seq order.
 func pendingByRecord(tx *bbolt.Tx) (map[string][]syncproto.Mutation, error) {
-	all, err := outbox(tx, 0, 0)
+	all, err := queued(tx, 0, 0)
 	if err != nil {
 		return nil, err
 	}

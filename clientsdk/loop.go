@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -14,31 +15,109 @@ import (
 // between MinBackoff and MaxBackoff, local writes or not. ErrDeviceRevoked
 // and ErrSignedOut pause it until the next successful Login.
 //
-// The loop is one goroutine; Close waits for it. Progress is reported by
-// Events and Status.
+// The loop is a goroutine for the text records (and one for the long poll
+// in flight) and one for the photos, so a long upload never holds up the
+// records; Close waits for them all. Progress is reported by Events and
+// Status.
 func (c *Client) Start(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case c.closed:
+	if c.isClosed() {
 		return ErrClosed
-	case c.running:
+	}
+	return c.loop.start(ctx, c.loop.records.run, c.loop.photos.run)
+}
+
+// loop owns Start's goroutines: it starts them under one context, stops
+// them, and knows when they have all returned.
+type loop struct {
+	records recordLoop
+	photos  photoLoop
+
+	mu      sync.Mutex // guards the fields below
+	closed  bool       // no more starts
+	running bool
+	stop    context.CancelFunc // of the running goroutines
+	done    chan struct{}      // closed when they have all returned
+}
+
+// start runs each of runs on a goroutine of its own. When one returns,
+// the others are stopped: they run together or not at all. The last to
+// return closes done.
+func (l *loop) start(ctx context.Context, runs ...func(context.Context)) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		return ErrClosed
+	case l.running:
 		return errors.New("clientsdk: already started")
 	}
 	ctx, stop := context.WithCancel(ctx)
-	c.stop, c.done, c.running = stop, make(chan struct{}), true
-	go func(done chan struct{}) {
-		defer close(done)
-		c.run(ctx)
-		stop()
-		c.mu.Lock()
-		c.running = false
-		c.mu.Unlock()
-	}(c.done)
+	done, left := make(chan struct{}), len(runs) // left is guarded by mu
+	l.stop, l.done, l.running = stop, done, true
+	for _, run := range runs {
+		go func() {
+			run(ctx)
+			stop()
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if left--; left == 0 {
+				l.running = false
+				close(done)
+			}
+		}()
+	}
 	return nil
 }
 
-// poller is one long-poll in flight.
+// close stops the goroutines and waits for them; start refuses from then
+// on.
+func (l *loop) close() {
+	l.mu.Lock()
+	l.closed = true
+	stop, done := l.stop, l.done
+	l.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+}
+
+// loggedIn wakes a loop paused by the end of a session.
+func (l *loop) loggedIn() { wake(l.records.loggedIn) }
+
+func (l *loop) isRunning() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.running
+}
+
+// wake tells a loop that work is waiting, without blocking: a wake-up
+// channel has capacity 1, and one pending wake-up is as good as many.
+func wake(ch chan<- struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// recordLoop runs text rounds: on start, after local writes (debounced),
+// when a long poll brings news, and after failures with backoff. A round
+// that did not end the session wakes the photo loop.
+type recordLoop struct {
+	round    func(context.Context) (SyncReport, error)
+	poll     func(context.Context) (bool, error)
+	pollWait time.Duration // <= 0: no long poll
+	debounce time.Duration
+	backoff  backoff
+
+	changed   <-chan struct{} // a local write happened
+	loggedIn  chan struct{}   // a login succeeded (capacity 1)
+	photosDue chan<- struct{} // wakes the photo loop
+}
+
+// poller is one long-poll in flight, on a goroutine of its own; its owner
+// is the record loop, which stops it and waits for it before a round and
+// before returning.
 type poller struct {
 	cancel context.CancelFunc
 	done   chan pollResult
@@ -49,14 +128,14 @@ type pollResult struct {
 	err  error
 }
 
-func (c *Client) startPoll(ctx context.Context) *poller {
-	if c.opts.PollWait <= 0 {
+func (l *recordLoop) startPoll(ctx context.Context) *poller {
+	if l.pollWait <= 0 {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	p := &poller{cancel: cancel, done: make(chan pollResult, 1)}
 	go func() {
-		woke, err := c.poll(ctx)
+		woke, err := l.poll(ctx)
 		p.done <- pollResult{woke, err}
 	}()
 	return p
@@ -70,19 +149,7 @@ func (p *poller) stop() {
 	}
 }
 
-func (c *Client) run(ctx context.Context) {
-	// Photos upload on a goroutine of their own, so a long upload never
-	// holds up the text records; each text round wakes it.
-	photoCtx, stopPhotos := context.WithCancel(ctx)
-	photosDone := make(chan struct{})
-	go func() {
-		defer close(photosDone)
-		c.runPhotos(photoCtx)
-	}()
-	defer func() {
-		stopPhotos()
-		<-photosDone
-	}()
+func (l *recordLoop) run(ctx context.Context) {
 	var (
 		timer    = time.NewTimer(0) // the first round, at once
 		armed    = true             // a round is due when timer fires
@@ -101,27 +168,29 @@ func (c *Client) run(ctx context.Context) {
 		case <-ctx.Done():
 			poll.stop()
 			return
-		case <-c.changed:
+		case <-l.changed:
 			if !armed && !paused {
-				arm(c.opts.Debounce)
+				arm(l.debounce)
 			}
 			continue
-		case <-c.loggedIn:
+		case <-l.loggedIn:
 			paused, failures = false, 0
 			arm(0)
 			continue
 		case res := <-polled:
 			poll = nil
-			switch {
-			case stopsSync(res.err):
+			switch classify(res.err) {
+			case succeeded:
+				if res.woke {
+					arm(0)
+				} else {
+					poll = l.startPoll(ctx)
+				}
+			case sessionEnded:
 				paused = true
-			case res.err != nil:
-				failures++
-				arm(c.backoff(failures, res.err))
-			case res.woke:
-				arm(0)
 			default:
-				poll = c.startPoll(ctx)
+				failures++
+				arm(l.backoff.wait(failures, res.err))
 			}
 			continue
 		case <-timer.C:
@@ -132,27 +201,34 @@ func (c *Client) run(ctx context.Context) {
 		}
 		poll.stop() // the round pulls anyway
 		poll = nil
-		_, err := c.syncRecords(ctx)
-		switch {
-		case ctx.Err() != nil:
+		_, err := l.round(ctx)
+		if ctx.Err() != nil {
 			return
-		case err == nil:
+		}
+		switch classify(err) {
+		case succeeded:
 			failures = 0
-			poll = c.startPoll(ctx)
-			c.poke(c.photosDue)
-		case stopsSync(err):
+			poll = l.startPoll(ctx)
+			wake(l.photosDue)
+		case sessionEnded:
 			paused = true
 		default:
 			failures++
-			arm(c.backoff(failures, err))
-			c.poke(c.photosDue)
+			arm(l.backoff.wait(failures, err))
+			wake(l.photosDue)
 		}
 	}
 }
 
-// runPhotos uploads the photo queue whenever a text round wakes it, and
+// photoLoop uploads the photo queue whenever a text round wakes it, and
 // retries a round that failed with the same backoff as text rounds.
-func (c *Client) runPhotos(ctx context.Context) {
+type photoLoop struct {
+	round   func(context.Context) error
+	due     <-chan struct{}
+	backoff backoff
+}
+
+func (l *photoLoop) run(ctx context.Context) {
 	var (
 		timer    = time.NewTimer(time.Hour)
 		retry    <-chan time.Time // the backoff timer, when armed
@@ -164,37 +240,38 @@ func (c *Client) runPhotos(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-c.photosDue:
+		case <-l.due:
 			timer.Stop()
 		case <-retry:
 		}
 		retry = nil
-		err := c.syncPhotos(ctx)
-		switch {
-		case ctx.Err() != nil:
+		err := l.round(ctx)
+		if ctx.Err() != nil {
 			return
-		case err == nil:
+		}
+		switch classify(err) {
+		case succeeded:
 			failures = 0
-		case stopsSync(err):
+		case sessionEnded:
 			// The text loop pauses too; a Login wakes it, and it wakes us.
 		default:
 			failures++
-			timer.Reset(c.backoff(failures, err))
+			timer.Reset(l.backoff.wait(failures, err))
 			retry = timer.C
 		}
 	}
 }
 
-func stopsSync(err error) bool {
-	return errors.Is(err, ErrDeviceRevoked) || errors.Is(err, ErrSignedOut)
+// backoff spaces the retries of failed rounds.
+type backoff struct {
+	min, max time.Duration
 }
 
-// backoff is the wait before retry number n (from 1): uniform between
-// MinBackoff and MinBackoff·2^(n-1), capped at MaxBackoff (full jitter,
-// with a floor so a dead network is not hammered), and never less than
-// the server's Retry-After.
-func (c *Client) backoff(n int, err error) time.Duration {
-	lo, hi := c.opts.MinBackoff, c.opts.MaxBackoff
+// wait is the wait before retry number n (from 1): uniform between min
+// and min·2^(n-1), capped at max (full jitter, with a floor so a dead
+// network is not hammered), and never less than the server's Retry-After.
+func (b backoff) wait(n int, err error) time.Duration {
+	lo, hi := b.min, b.max
 	ceil := lo
 	for i := 1; i < n && ceil < hi; i++ {
 		ceil *= 2

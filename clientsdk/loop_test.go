@@ -80,7 +80,7 @@ func TestStartSyncsLocalChangesAndServerNews(t *testing.T) {
 
 	must(t, c.Close())
 	select {
-	case <-c.done:
+	case <-c.loop.done:
 	default:
 		t.Fatal("Close returned before the loop did")
 	}
@@ -130,17 +130,17 @@ func TestStartPausesOnRevokedDevice(t *testing.T) {
 }
 
 func TestBackoffStaysWithinBounds(t *testing.T) {
-	c := &Client{opts: Options{MinBackoff: time.Second, MaxBackoff: time.Minute}}
+	b := backoff{min: time.Second, max: time.Minute}
 	for n := 1; n <= 40; n++ {
 		ceil := min(time.Second<<min(n-1, 20), time.Minute)
 		for range 50 {
-			if d := c.backoff(n, nil); d < time.Second || d > ceil {
+			if d := b.wait(n, nil); d < time.Second || d > ceil {
 				t.Fatalf("retry %d waits %s, want within [1s, %s]", n, d, ceil)
 			}
 		}
 	}
 	limited := &fieldsync.Error{Code: fieldsync.ETooMany, RetryAfter: 30}
-	if d := c.backoff(1, limited); d != 30*time.Second {
+	if d := b.wait(1, limited); d != 30*time.Second {
 		t.Errorf("with Retry-After 30: %s", d)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -113,13 +114,24 @@ type photoEntry struct {
 
 func (e *photoEntry) done() bool { return e.State == PhotoVerified || e.State == PhotoFailed }
 
-func (c *Client) photoPath(sha string) string { return filepath.Join(c.photoDir, sha) }
+// photoFiles is the device's copies of attached photos, in
+// <db file>.photos named by SHA-256, with the queue entries that name
+// them.
+type photoFiles struct {
+	dir  string
+	db   *bbolt.DB
+	tpls *templateCache
 
-func (c *Client) status(id int64, e *photoEntry) PhotoStatus {
+	mu sync.Mutex // an attachment's file and its queue entry settle together
+}
+
+func (p *photoFiles) path(sha string) string { return filepath.Join(p.dir, sha) }
+
+func (p *photoFiles) status(id int64, e *photoEntry) PhotoStatus {
 	return PhotoStatus{
 		PhotoRef: PhotoRef{ID: id, SHA256: e.SHA256, ReportID: e.ReportID, Slot: e.Slot, Size: e.Size},
 		Status:   e.State, Sent: e.Sent, Error: e.Code, Detail: e.Detail, Attempts: e.Attempts,
-		Filename: e.Filename, Type: e.Type, Path: c.photoPath(e.SHA256),
+		Filename: e.Filename, Type: e.Type, Path: p.path(e.SHA256),
 		CapturedAt: e.CapturedAt, QueuedAt: e.QueuedAt, VerifiedAt: e.VerifiedAt,
 	}
 }
@@ -230,7 +242,7 @@ func (c *Client) AttachPhoto(reportID, slot, path string) (PhotoRef, error) {
 	if !info.Mode().IsRegular() {
 		return PhotoRef{}, fieldsync.Errorf(fieldsync.EInvalid, "%s is not a regular file", filepath.Base(path))
 	}
-	tmp, sha, size, ctype, err := c.copyPhoto(src)
+	tmp, sha, size, ctype, err := c.files.copy(src)
 	if err != nil {
 		return PhotoRef{}, fmt.Errorf("clientsdk: attach photo: %w", err)
 	}
@@ -239,7 +251,7 @@ func (c *Client) AttachPhoto(reportID, slot, path string) (PhotoRef, error) {
 		Filename: clip(filepath.Base(path), maxFilenameLen), Type: ctype,
 		CapturedAt: info.ModTime().UTC(), QueuedAt: c.opts.Now().UTC(), State: PhotoQueued,
 	}
-	ref, err := c.settleAttachment(tmp, e)
+	ref, err := c.files.settle(tmp, e)
 	if err != nil {
 		return PhotoRef{}, err
 	}
@@ -248,10 +260,10 @@ func (c *Client) AttachPhoto(reportID, slot, path string) (PhotoRef, error) {
 	return ref, nil
 }
 
-// copyPhoto streams src into a temporary file of the photo directory,
-// hashing it on the way, and makes it durable.
-func (c *Client) copyPhoto(src io.Reader) (tmp, sha string, size int64, ctype string, err error) {
-	f, err := os.CreateTemp(c.photoDir, tmpPhotoPrefix+"*")
+// copy streams src into a temporary file of the photo directory, hashing
+// it on the way, and makes it durable.
+func (p *photoFiles) copy(src io.Reader) (tmp, sha string, size int64, ctype string, err error) {
+	f, err := os.CreateTemp(p.dir, tmpPhotoPrefix+"*")
 	if err != nil {
 		return "", "", 0, "", err
 	}
@@ -295,15 +307,15 @@ func (c *Client) copyPhoto(src io.Reader) (tmp, sha string, size int64, ctype st
 	return f.Name(), hex.EncodeToString(h.Sum(nil)), size, http.DetectContentType(head), nil
 }
 
-// settleAttachment moves the copy under its hash (unless the device has
-// that photo already) and commits the queue entry and the report's index
-// in one transaction. If the transaction fails, the file goes unless an
-// entry references it. One at a time: two attachments of one picture must
-// not remove the file from under each other.
-func (c *Client) settleAttachment(tmp string, e *photoEntry) (PhotoRef, error) {
-	c.photoFileMu.Lock()
-	defer c.photoFileMu.Unlock()
-	dst := c.photoPath(e.SHA256)
+// settle moves the copy under its hash (unless the device has that photo
+// already) and commits the queue entry and the report's index in one
+// transaction. If the transaction fails, the file goes unless an entry
+// references it. One at a time: two attachments of one picture must not
+// remove the file from under each other.
+func (p *photoFiles) settle(tmp string, e *photoEntry) (PhotoRef, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	dst := p.path(e.SHA256)
 	if _, err := os.Stat(dst); err == nil {
 		os.Remove(tmp) // the device has these bytes already
 	} else {
@@ -311,13 +323,13 @@ func (c *Client) settleAttachment(tmp string, e *photoEntry) (PhotoRef, error) {
 			os.Remove(tmp)
 			return PhotoRef{}, fmt.Errorf("clientsdk: attach photo: %w", err)
 		}
-		if err := syncDir(c.photoDir); err != nil {
+		if err := syncDir(p.dir); err != nil {
 			return PhotoRef{}, fmt.Errorf("clientsdk: attach photo: %w", err)
 		}
 	}
 	var ref PhotoRef
-	err := c.db.Update(func(tx *bbolt.Tx) error {
-		rd := &reader{tx: tx, tpls: &c.tpls}
+	err := p.db.Update(func(tx *bbolt.Tx) error {
+		rd := &reader{tx: tx, tpls: p.tpls}
 		if _, err := rd.report(e.ReportID); err != nil {
 			return err
 		}
@@ -343,7 +355,7 @@ func (c *Client) settleAttachment(tmp string, e *photoEntry) (PhotoRef, error) {
 		return meta.Put(keyNextPhoto, u64(uint64(id+1)))
 	})
 	if err != nil {
-		if used, uerr := c.photoReferenced(e.SHA256); uerr == nil && !used {
+		if used, uerr := p.referenced(e.SHA256); uerr == nil && !used {
 			os.Remove(dst)
 		}
 		return PhotoRef{}, err
@@ -351,10 +363,10 @@ func (c *Client) settleAttachment(tmp string, e *photoEntry) (PhotoRef, error) {
 	return ref, nil
 }
 
-// photoReferenced reports whether a queue entry names the hash.
-func (c *Client) photoReferenced(sha string) (bool, error) {
+// referenced reports whether a queue entry names the hash.
+func (p *photoFiles) referenced(sha string) (bool, error) {
 	used := false
-	err := c.db.View(func(tx *bbolt.Tx) error {
+	err := p.db.View(func(tx *bbolt.Tx) error {
 		return eachPhoto(tx, func(_ int64, e *photoEntry) error {
 			if e.SHA256 == sha {
 				used = true
@@ -375,7 +387,7 @@ func (c *Client) Photos() ([]PhotoStatus, error) {
 	var out []PhotoStatus
 	err := c.view(func(rd *reader) error {
 		return eachPhoto(rd.tx, func(id int64, e *photoEntry) error {
-			out = append(out, c.status(id, e))
+			out = append(out, c.files.status(id, e))
 			return nil
 		})
 	})
@@ -389,7 +401,7 @@ func (c *Client) ReportPhotos(reportID string) ([]PhotoStatus, error) {
 	err := c.view(func(rd *reader) error {
 		ids, entries, err := reportPhotos(rd.tx, reportID)
 		for i := range ids {
-			out = append(out, c.status(ids[i], entries[i]))
+			out = append(out, c.files.status(ids[i], entries[i]))
 		}
 		return err
 	})

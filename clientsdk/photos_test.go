@@ -21,7 +21,7 @@ func attachFile(t *testing.T, c *Client, report, slot string, data []byte) (Phot
 
 func photoDirNames(t *testing.T, c *Client) []string {
 	t.Helper()
-	entries, err := os.ReadDir(c.photoDir)
+	entries, err := os.ReadDir(c.files.dir)
 	must(t, err)
 	var out []string
 	for _, e := range entries {
@@ -75,7 +75,7 @@ func TestAttachPhoto(t *testing.T) {
 		known := photoDirNames(t, c)
 		orphan := strings.Repeat("ab", 32)
 		for _, name := range []string{tmpPhotoPrefix + "123", orphan} {
-			must(t, os.WriteFile(filepath.Join(c.photoDir, name), []byte("left over"), 0o600))
+			must(t, os.WriteFile(filepath.Join(c.files.dir, name), []byte("left over"), 0o600))
 		}
 		must(t, c.Close())
 		c = h.open()

@@ -3,8 +3,10 @@ package clientsdk
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -12,14 +14,6 @@ import (
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth/authproto"
 )
-
-// session is the sign-in state kept in meta.
-type session struct {
-	access, refresh string
-	refreshAt       time.Time // renew the access token from then on
-	userID          string
-	stopped         *fieldsync.Error // why syncing stopped; nil when it may run
-}
 
 // Login signs the technician in on this device. The tokens are kept in the
 // database, so the session survives restarts. Errors carry the server's
@@ -30,18 +24,68 @@ func (c *Client) Login(ctx context.Context, login, password string) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
-	c.authMu.Lock()
-	defer c.authMu.Unlock()
+	if err := c.session.login(ctx, login, password); err != nil {
+		return err
+	}
+	c.notices.setLastErr(nil)
+	c.loop.loggedIn()
+	return nil
+}
+
+// session signs the device in and keeps it signed in: the tokens live in
+// meta, the access token is renewed before it expires, and a server that
+// ends the session or revokes the device stops syncing until the next
+// Login.
+type session struct {
+	db         *bbolt.DB
+	api        *api
+	log        *slog.Logger
+	now        func() time.Time
+	deviceID   string
+	deviceName string
+	timeout    time.Duration // of one request
+
+	mu sync.Mutex // one login or refresh at a time: a refresh token is single-use
+}
+
+// signIn is the sign-in state kept in meta.
+type signIn struct {
+	access, refresh string
+	refreshAt       time.Time        // renew the access token from then on
+	stopped         *fieldsync.Error // why syncing stopped; nil when it may run
+}
+
+// current returns the kept access token, or "" when a refresh must get
+// one: it is missing, due for renewal, or stale (the one a request was
+// just refused with). The error says why no refresh can help.
+func (st signIn) current(stale string, now time.Time) (string, error) {
+	switch {
+	case st.stopped != nil:
+		return "", st.stopped
+	case st.refresh == "":
+		return "", ErrSignedOut
+	case st.access != "" && st.access != stale && now.Before(st.refreshAt):
+		return st.access, nil
+	}
+	return "", nil
+}
+
+// login signs in and keeps the tokens. Signing in as another user than
+// the last one drops that user's server copy; it is refused (EConflict)
+// while their work waits in the outbox or the photo queue.
+func (s *session) login(ctx context.Context, login, password string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var t authproto.Tokens
-	err := c.api.call(ctx, http.MethodPost, "/v1/auth/login", nil, "", c.opts.RequestTimeout,
-		authproto.LoginRequest{Login: login, Password: password, DeviceID: c.opts.DeviceID, DeviceName: c.opts.DeviceName}, &t)
+	err := s.api.call(ctx, http.MethodPost, "/v1/auth/login", nil, "", s.timeout,
+		authproto.LoginRequest{Login: login, Password: password, DeviceID: s.deviceID, DeviceName: s.deviceName}, &t)
 	if err != nil {
 		return fmt.Errorf("clientsdk: login: %w", err)
 	}
 	if t.AccessToken == "" || t.RefreshToken == "" || t.User.ID == "" {
 		return fmt.Errorf("clientsdk: login: the server's answer lacks tokens or user")
 	}
-	err = c.db.Update(func(tx *bbolt.Tx) error {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if prev := string(meta.Get(keyUserID)); prev != "" && prev != t.User.ID {
 			if k, _ := tx.Bucket(bucketOutbox).Cursor().First(); k != nil || photosUnsent(tx) {
@@ -54,20 +98,18 @@ func (c *Client) Login(ctx context.Context, login, password string) error {
 				return err
 			}
 		}
-		return c.putTokens(tx, t)
+		return s.putTokens(tx, t)
 	})
 	if err != nil {
 		return fmt.Errorf("clientsdk: login: %w", err)
 	}
-	c.setLastErr("")
-	c.log.Info("signed in", "user_id", t.User.ID)
-	c.poke(c.loggedIn)
+	s.log.Info("signed in", "user_id", t.User.ID)
 	return nil
 }
 
-func (c *Client) putTokens(tx *bbolt.Tx, t authproto.Tokens) error {
+func (s *session) putTokens(tx *bbolt.Tx, t authproto.Tokens) error {
 	life := time.Duration(t.ExpiresIn) * time.Second
-	at := c.opts.Now().Add(life - min(30*time.Second, life/4))
+	at := s.now().Add(life - min(30*time.Second, life/4))
 	meta := tx.Bucket(bucketMeta)
 	for k, v := range map[string][]byte{
 		string(keyAccess): []byte(t.AccessToken), string(keyAccessUntil): u64(uint64(at.UnixMilli())),
@@ -80,80 +122,73 @@ func (c *Client) putTokens(tx *bbolt.Tx, t authproto.Tokens) error {
 	return meta.Delete(keyStopped)
 }
 
-func (c *Client) session() (session, error) {
-	var s session
-	err := c.db.View(func(tx *bbolt.Tx) error {
+// state reads the sign-in state.
+func (s *session) state() (signIn, error) {
+	var st signIn
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		s = session{
+		st = signIn{
 			access:    string(meta.Get(keyAccess)),
 			refresh:   string(meta.Get(keyRefresh)),
 			refreshAt: time.UnixMilli(int64(getU64(meta, keyAccessUntil))),
-			userID:    string(meta.Get(keyUserID)),
 		}
 		switch string(meta.Get(keyStopped)) {
 		case "":
 		case ErrDeviceRevoked.Code:
-			s.stopped = ErrDeviceRevoked
+			st.stopped = ErrDeviceRevoked
 		default:
-			s.stopped = ErrSignedOut
+			st.stopped = ErrSignedOut
 		}
 		return nil
 	})
-	return s, err
+	return st, err
 }
 
-// accessToken returns a token to send, renewing it first when it is about
-// to expire.
-func (c *Client) accessToken(ctx context.Context) (string, error) {
-	s, err := c.session()
-	switch {
-	case err != nil:
+// token returns an access token to send, renewing it first when it is
+// about to expire.
+func (s *session) token(ctx context.Context) (string, error) {
+	st, err := s.state()
+	if err != nil {
 		return "", err
-	case s.stopped != nil:
-		return "", s.stopped
-	case s.refresh == "":
-		return "", ErrSignedOut
-	case s.access != "" && c.opts.Now().Before(s.refreshAt):
-		return s.access, nil
 	}
-	return c.refresh(ctx, s.access)
+	if tok, err := st.current("", s.now()); tok != "" || err != nil {
+		return tok, err
+	}
+	return s.refresh(ctx, st.access)
 }
 
 // refresh trades the refresh token for new tokens, unless another caller
 // already replaced stale meanwhile. Refreshes are serialized: presenting a
 // rotated refresh token twice would revoke the whole session.
-func (c *Client) refresh(ctx context.Context, stale string) (string, error) {
-	c.authMu.Lock()
-	defer c.authMu.Unlock()
-	s, err := c.session()
-	switch {
-	case err != nil:
+func (s *session) refresh(ctx context.Context, stale string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.state()
+	if err != nil {
 		return "", err
-	case s.stopped != nil:
-		return "", s.stopped
-	case s.refresh == "":
-		return "", ErrSignedOut
-	case s.access != "" && s.access != stale && c.opts.Now().Before(s.refreshAt):
-		return s.access, nil
+	}
+	if tok, err := st.current(stale, s.now()); tok != "" || err != nil {
+		return tok, err
 	}
 	var t authproto.Tokens
-	err = c.api.call(ctx, http.MethodPost, "/v1/auth/refresh", nil, "", c.opts.RequestTimeout, authproto.RefreshRequest{RefreshToken: s.refresh}, &t)
+	err = s.api.call(ctx, http.MethodPost, "/v1/auth/refresh", nil, "", s.timeout, authproto.RefreshRequest{RefreshToken: st.refresh}, &t)
 	if err != nil {
-		return "", c.authFailed(fmt.Errorf("refresh: %w", err))
+		return "", s.ended(fmt.Errorf("refresh: %w", err))
 	}
 	if t.AccessToken == "" || t.RefreshToken == "" {
 		return "", fmt.Errorf("refresh: the server's answer lacks tokens")
 	}
-	if err := c.db.Update(func(tx *bbolt.Tx) error { return c.putTokens(tx, t) }); err != nil {
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return s.putTokens(tx, t) }); err != nil {
 		return "", err
 	}
-	c.log.Debug("access token renewed")
+	s.log.Debug("access token renewed")
 	return t.AccessToken, nil
 }
 
-// authFailed stops syncing when the server says the device or the session
-// is gone for good, and passes any other error through.
-func (c *Client) authFailed(err error) error {
+// ended stops syncing when the server says the device or the session is
+// gone for good, returning ErrDeviceRevoked or ErrSignedOut, and passes
+// any other error through.
+func (s *session) ended(err error) error {
 	var reason *fieldsync.Error
 	switch code(err) {
 	case fieldsync.EDeviceRevoked:
@@ -163,8 +198,8 @@ func (c *Client) authFailed(err error) error {
 	default:
 		return err
 	}
-	c.log.Warn("syncing stopped", "reason", code(err))
-	if uerr := c.db.Update(func(tx *bbolt.Tx) error {
+	s.log.Warn("syncing stopped", "reason", code(err))
+	if uerr := s.db.Update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		for _, k := range [][]byte{keyAccess, keyAccessUntil, keyRefresh} {
 			if err := meta.Delete(k); err != nil {
@@ -178,21 +213,31 @@ func (c *Client) authFailed(err error) error {
 	return reason
 }
 
-// authed sends a request with the access token, renewing it and retrying
-// once when the server calls it invalid.
-func (c *Client) authed(ctx context.Context, method, path string, q url.Values, timeout time.Duration, in, out any) error {
-	tok, err := c.accessToken(ctx)
+// authed runs send with an access token. When send reports the token
+// refused (stale), the token is renewed and send runs once more. A server
+// that ends the session or revokes the device stops syncing (see ended).
+func (s *session) authed(ctx context.Context, send func(token string) (stale bool, err error)) error {
+	tok, err := s.token(ctx)
 	if err != nil {
 		return err // refresh has dealt with a session the server ended
 	}
-	err = c.api.call(ctx, method, path, q, tok, timeout, in, out)
-	if code(err) == fieldsync.ETokenInvalid {
-		if tok, err = c.refresh(ctx, tok); err != nil {
+	stale, err := send(tok)
+	if stale {
+		if tok, err = s.refresh(ctx, tok); err != nil {
 			return err
 		}
-		err = c.api.call(ctx, method, path, q, tok, timeout, in, out)
+		_, err = send(tok)
 	}
-	return c.authFailed(err)
+	return s.ended(err)
+}
+
+// call is api.call with the access token, renewed and sent again when the
+// server calls it invalid.
+func (s *session) call(ctx context.Context, method, path string, q url.Values, timeout time.Duration, in, out any) error {
+	return s.authed(ctx, func(tok string) (bool, error) {
+		err := s.api.call(ctx, method, path, q, tok, timeout, in, out)
+		return code(err) == fieldsync.ETokenInvalid, err
+	})
 }
 
 // recreate empties buckets.

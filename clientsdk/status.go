@@ -2,6 +2,7 @@ package clientsdk
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -76,16 +77,9 @@ func (c *Client) Status() (Status, error) {
 			return nil
 		})
 	})
-	c.mu.Lock()
-	s.LastError, s.Running, s.PhotoError = c.lastErr, c.running, c.photoErr
-	c.mu.Unlock()
+	s.LastError, s.PhotoError = c.notices.errors()
+	s.Running = c.loop.isRunning()
 	return s, err
-}
-
-func (c *Client) setLastErr(s string) {
-	c.mu.Lock()
-	c.lastErr = s
-	c.mu.Unlock()
 }
 
 // EventKind names what happened.
@@ -119,17 +113,72 @@ type Event struct {
 // buffered; when the app does not keep up, notices are dropped rather than
 // holding sync back (Status and Conflicts always tell the whole story). It
 // is closed by Close.
-func (c *Client) Events() <-chan Event { return c.events }
+func (c *Client) Events() <-chan Event { return c.notices.events }
 
-func (c *Client) emit(e Event) {
-	e.At = c.opts.Now().UTC()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+// notices is what the app learns of sync without asking: Events, and why
+// the last rounds failed, for Status.
+type notices struct {
+	now    func() time.Time
+	events chan Event
+
+	mu       sync.Mutex // guards the fields below, and sending on events
+	closed   bool       // events is closed
+	lastErr  string     // why the last text round failed; "" after a success
+	photoErr string     // why the last photo round stopped; "" when it did not
+}
+
+func newNotices(now func() time.Time) *notices {
+	return &notices{now: now, events: make(chan Event, 64)}
+}
+
+// emit sends e unless the app is behind (the buffer is full) or the
+// client closed.
+func (n *notices) emit(e Event) {
+	e.At = n.now().UTC()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
 		return
 	}
 	select {
-	case c.events <- e:
+	case n.events <- e:
 	default:
 	}
+}
+
+// setLastErr records how the last text round went; nil for a success.
+func (n *notices) setLastErr(err error) {
+	n.mu.Lock()
+	n.lastErr = errText(err)
+	n.mu.Unlock()
+}
+
+// setPhotoErr records how the last photo round went; nil for a success.
+func (n *notices) setPhotoErr(err error) {
+	n.mu.Lock()
+	n.photoErr = errText(err)
+	n.mu.Unlock()
+}
+
+func (n *notices) errors() (last, photo string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lastErr, n.photoErr
+}
+
+// close closes Events; later notices are dropped.
+func (n *notices) close() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.closed {
+		n.closed = true
+		close(n.events)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

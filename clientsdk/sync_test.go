@@ -281,7 +281,7 @@ func TestEvictKeepsRecordsWithPendingWork(t *testing.T) {
 	h.fake.reassign(a, other)
 	h.fake.reassign(b, other)
 	var rep SyncReport
-	must(t, c.pull(context.Background(), &rep))
+	must(t, c.records.in.pull(context.Background(), &rep))
 
 	if s := recordOf(t, c, "visit", a); s == nil || !s.Evicted {
 		t.Fatalf("visit a with pending work: %+v", s)
@@ -327,7 +327,7 @@ func TestCursorResetRebootstrapsKeepingOutbox(t *testing.T) {
 	h.fake.restore()
 	h.fake.remove("visit", b, false)
 	var rep SyncReport
-	must(t, c.pull(context.Background(), &rep))
+	must(t, c.records.in.pull(context.Background(), &rep))
 	if !rep.Reset {
 		t.Fatal("no reset")
 	}
@@ -501,7 +501,7 @@ func TestSeqGapStopsTheRoundAndKeepsWork(t *testing.T) {
 	must(t, c.Depart(visit))
 
 	_, err := c.Sync(context.Background())
-	wantCode(t, err, codeSeqGap)
+	wantCode(t, err, syncproto.CodeSeqGap)
 	if out := outboxOf(t, c); len(out) != 1 || out[0].Seq != 5 {
 		t.Fatalf("outbox: %+v", out)
 	}

@@ -146,13 +146,3 @@ func retryAfter(err error) time.Duration {
 	}
 	return 0
 }
-
-// code is the server's error code in err, "" when err carries none (nil,
-// or a failure to reach the server).
-func code(err error) string {
-	var e *fieldsync.Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
