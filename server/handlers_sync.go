@@ -9,7 +9,6 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
-	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
@@ -69,7 +68,7 @@ func (s *Server) handlePull() echo.HandlerFunc {
 			wait = d
 		}
 		p := auth.PrincipalFrom(c)
-		parts := bolt.PartitionsFor(p.UserID, p.Role)
+		parts := syncproto.PartitionsFor(p.UserID, p.Role)
 		ctx := c.Request().Context()
 		deadline := time.NewTimer(wait)
 		defer deadline.Stop()

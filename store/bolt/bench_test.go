@@ -392,7 +392,7 @@ func rawFirstSync(db *bbolt.DB, tech string) (int, error) {
 // and caches the world (several minutes).
 func BenchmarkFirstSync(b *testing.B) {
 	db, cache := openBenchWorld(b, world1M)
-	parts := bolt.PartitionsFor(benchOurTech, fieldsync.RoleTechnician)
+	parts := syncproto.PartitionsFor(benchOurTech, fieldsync.RoleTechnician)
 	want := 5*world1M.OursVisits + len(templates.All())
 	check := func(b *testing.B, n int) {
 		if n != want {
@@ -456,7 +456,7 @@ func BenchmarkEmptyPull(b *testing.B) {
 	for _, w := range []benchWorld{world100k, world1M} {
 		b.Run(w.Name, func(b *testing.B) {
 			db, _ := openBenchWorld(b, w)
-			parts := bolt.PartitionsFor(benchOurTech, fieldsync.RoleTechnician)
+			parts := syncproto.PartitionsFor(benchOurTech, fieldsync.RoleTechnician)
 			_, head, err := firstSync(b.Context(), db, parts)
 			if err != nil {
 				b.Fatal(err)
@@ -810,7 +810,7 @@ func TestBenchLoaderMatchesStore(t *testing.T) {
 		t.Errorf("audit differs:\nexported: %s\nloader:   %s", w, g)
 	}
 	for _, tech := range []string{benchOurTech, benchTechID(1), benchTechID(2)} {
-		parts := bolt.PartitionsFor(tech, fieldsync.RoleTechnician)
+		parts := syncproto.PartitionsFor(tech, fieldsync.RoleTechnician)
 		wc, _, _, err := want.Pull(ctx, parts, "", 1000)
 		must(t, err)
 		gc, _, _, err := got.Pull(ctx, parts, "", 1000)
