@@ -7,6 +7,7 @@ import "github.com/fieldsync/fieldsync"
 // PartitionAll, reference data (templates, calendars, policies) in
 // PartitionShared, and a visit's bundle in the partition of its
 // technician. A pull reads the partitions of its caller (PartitionsFor).
+// Stores keep these names in their files: never change one.
 const (
 	PartitionAll    = "all"
 	PartitionShared = "shared"
