@@ -280,10 +280,13 @@ func TestVisitListPages(t *testing.T) {
 			}
 			seen[v.ID] = true
 		}
-		if p.NextCursor == "" {
+		if p.NextCursor == nil {
+			t.Fatal("a page without next_cursor")
+		}
+		if *p.NextCursor == "" {
 			break
 		}
-		cursor = p.NextCursor
+		cursor = *p.NextCursor
 	}
 	if pages != 3 || len(seen) != 5 {
 		t.Fatalf("%d pages, %d visits; want 3 pages of 5 visits", pages, len(seen))

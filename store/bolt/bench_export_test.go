@@ -41,11 +41,11 @@ func (l BenchLoader) Customer(c *fieldsync.Customer, actor fieldsync.Actor) erro
 }
 
 func (l BenchLoader) Site(site *fieldsync.Site, actor fieldsync.Actor) error {
-	return createOwned(l.tx, bucketSites, "site", site.ID, site.CustomerID, site, actor, site.CreatedAt)
+	return createSite(l.tx, site, actor)
 }
 
 func (l BenchLoader) Asset(a *fieldsync.Asset, actor fieldsync.Actor) error {
-	return createOwned(l.tx, bucketAssets, "asset", a.ID, a.CustomerID, a, actor, a.CreatedAt)
+	return createAsset(l.tx, a, actor)
 }
 
 func (l BenchLoader) Ticket(t *fieldsync.Ticket, actor fieldsync.Actor) error {

@@ -841,7 +841,7 @@ func (s viaStore) Ticket(x *fieldsync.Ticket, a fieldsync.Actor) error {
 	return s.db.CreateTicket(s.ctx, x, a)
 }
 func (s viaStore) Visit(x *fieldsync.Visit, a fieldsync.Actor) error {
-	return s.db.CreateVisit(s.ctx, x, a)
+	return bookVisit(s.ctx, s.db, x, a)
 }
 
 // templateTime drops the time of templates' feed entries: PublishTemplates

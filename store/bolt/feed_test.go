@@ -36,7 +36,7 @@ func newWorld(t *testing.T) *world {
 	w.ticket = "t1"
 	must(t, db.CreateTicket(ctx, &fieldsync.Ticket{ID: w.ticket, CustomerID: w.cus, SiteID: "s1", AssetID: "a1", Channel: fieldsync.ChannelWeb, Kind: fieldsync.KindRepair, Description: "d", CreatedAt: now}, admin))
 	w.visit = "v1"
-	must(t, db.CreateVisit(ctx, &fieldsync.Visit{ID: w.visit, TicketID: w.ticket, TechnicianID: w.techA, Status: fieldsync.VisitScheduled, CreatedAt: now}, admin))
+	must(t, bookVisit(ctx, db, &fieldsync.Visit{ID: w.visit, TicketID: w.ticket, TechnicianID: w.techA, Status: fieldsync.VisitScheduled, CreatedAt: now}, admin))
 	return w
 }
 

@@ -175,15 +175,7 @@ func (p *pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now ti
 	if v != nil {
 		parts = append(parts, syncproto.TechnicianPartition(v.TechnicianID))
 	}
-	changes, err := fieldsync.Diff(r, nil)
-	if err != nil {
-		return 0, err
-	}
-	e := fieldsync.AuditEntry{ID: newAuditID(), At: now, UserID: actor.UserID, DeviceID: actor.DeviceID, Action: "report.delete", Entity: "report", EntityID: r.ID, Changes: changes}
-	if err := put(auditBucket(p.tx), e.ID, e); err != nil {
-		return 0, err
-	}
-	if err := p.tx.Bucket(indexAuditByEntity).Put(key("report", r.ID, e.ID), nil); err != nil {
+	if err := writeAudit(p.tx, "report", r.ID, r, nil, actor, "report.delete", now); err != nil {
 		return 0, err
 	}
 	delete(p.reports, r.ID)
