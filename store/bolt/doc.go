@@ -7,6 +7,7 @@
 // (users.go, sessions.go, customers.go, sites.go, assets.go, tickets.go,
 // visits.go, reports.go, media.go). They share one way to write a record
 // (records.go), the audit trail (audit.go), index keys (keys.go) and paged
-// listings (page.go). feed.go keeps the sync feed that pulls read, and
-// push.go is a push batch's transaction.
+// listings (page.go). feed.go keeps the sync feed that pulls read,
+// push.go is a push batch's transaction, and load.go writes many records
+// in one.
 package bolt
