@@ -157,6 +157,53 @@ func (v *Visit) Assign(technician string, now time.Time) error {
 	return nil
 }
 
+// VisitPromises counts the deadline a new visit is held to: the SLA
+// policy on the business calendar (package sla). Each returns the due
+// time and, when the count had to guess (a year without a holiday
+// calendar), a warning.
+type VisitPromises interface {
+	// OnSiteDue is the on-site promise of a site's zone, counted from the
+	// ticket's intake.
+	OnSiteDue(zone Zone, intake time.Time) (due time.Time, warning string, err error)
+	// SecondVisitDue is the second-visit promise, counted from when the
+	// visit that asked for it finished.
+	SecondVisitDue(asked time.Time) (due time.Time, warning string, err error)
+}
+
+// PlanVisit books v on ticket t, whose site is in zone and whose visits so
+// far are visits, in creation order. A ticket has at most one open visit
+// (EConflict). The new visit starts scheduled; its deadline is the zone's
+// on-site promise from the ticket's intake, or, when a visit asked for a
+// second one and no later visit was completed, the second-visit promise
+// from when the latest such visit finished, which the new visit then names
+// as its previous one.
+func PlanVisit(v Visit, t *Ticket, zone Zone, visits []Visit, promises VisitPromises) (*Visit, error) {
+	var prev *Visit
+	for i := range visits {
+		switch pv := &visits[i]; {
+		case !pv.Status.Terminal():
+			return nil, Errorf(EConflict, "ticket %s already has an open visit %s", t.ID, pv.ID)
+		case pv.Status == VisitNeedsSecondVisit:
+			prev = pv
+		case pv.Status == VisitCompleted:
+			prev = nil // a later completion settles an earlier request for a second visit
+		}
+	}
+	v.TicketID, v.Status, v.PreviousVisitID = t.ID, VisitScheduled, ""
+	var err error
+	if prev != nil {
+		v.PreviousVisitID = prev.ID
+		v.Due, v.DueWarning, err = promises.SecondVisitDue(*prev.FinishedAt)
+	} else {
+		v.Due, v.DueWarning, err = promises.OnSiteDue(zone, t.CreatedAt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v.Due = v.Due.UTC()
+	return &v, nil
+}
+
 // VisitFilter selects visits. Zero fields do not filter. Match, when set,
 // is applied last (for rules that need the clock, such as SLA states).
 type VisitFilter struct {

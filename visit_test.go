@@ -432,3 +432,78 @@ func TestAssignNeedsATechnician(t *testing.T) {
 		t.Fatalf("a refused assignment changed the technician to %q", v.TechnicianID)
 	}
 }
+
+// testPromises counts a day on site per letter of the zone's name and five
+// days for a second visit (in China time, as the calendar answers), so a
+// test reads which rule was applied.
+type testPromises struct{}
+
+func (testPromises) OnSiteDue(zone Zone, intake time.Time) (time.Time, string, error) {
+	if zone == "" {
+		return time.Time{}, "", Errorf(EInvalid, "no on-site rule for zone %q", zone)
+	}
+	return intake.Add(time.Duration(len(zone)) * 24 * time.Hour), "", nil
+}
+
+func (testPromises) SecondVisitDue(asked time.Time) (time.Time, string, error) {
+	return asked.Add(5 * 24 * time.Hour).In(time.FixedZone("CST", 8*3600)), "counted weekends only", nil
+}
+
+func TestPlanVisit(t *testing.T) {
+	intake := visitT0.Add(-48 * time.Hour)
+	ticket := &Ticket{ID: "t1", CreatedAt: intake}
+	ended := func(id string, s VisitStatus, at time.Time) Visit {
+		return Visit{ID: id, TicketID: "t1", Status: s, FinishedAt: &at}
+	}
+	open := func(id string, s VisitStatus) Visit { return Visit{ID: id, TicketID: "t1", Status: s} }
+	day := func(n int) time.Time { return visitT0.Add(time.Duration(n) * 24 * time.Hour) }
+	tests := []struct {
+		name     string
+		zone     Zone
+		visits   []Visit
+		code     string
+		due      time.Time
+		previous string
+		warning  string
+	}{
+		{"a ticket's first visit is due on the zone's promise from intake", ZoneCity, nil, "", intake.Add(4 * 24 * time.Hour), "", ""},
+		{"the zone sets the on-site promise", ZoneTownship, nil, "", intake.Add(8 * 24 * time.Hour), "", ""},
+		{"a scheduled visit keeps the ticket busy", ZoneCity, []Visit{open("v1", VisitScheduled)}, EConflict, time.Time{}, "", ""},
+		{"a visit en route keeps the ticket busy", ZoneCity, []Visit{open("v1", VisitEnRoute)}, EConflict, time.Time{}, "", ""},
+		{"a visit on site keeps the ticket busy", ZoneCity, []Visit{open("v1", VisitOnSite)}, EConflict, time.Time{}, "", ""},
+		{"an open visit after finished ones keeps the ticket busy", ZoneCity, []Visit{ended("v1", VisitCancelled, day(0)), open("v2", VisitScheduled)}, EConflict, time.Time{}, "", ""},
+		{"after a cancelled visit the on-site promise still runs from intake", ZoneCity, []Visit{ended("v1", VisitCancelled, day(1))}, "", intake.Add(4 * 24 * time.Hour), "", ""},
+		{"after a completed visit the on-site promise runs from intake", ZoneCity, []Visit{ended("v1", VisitCompleted, day(1))}, "", intake.Add(4 * 24 * time.Hour), "", ""},
+		{"a visit that asked for a second one starts the second-visit promise", ZoneCity, []Visit{ended("v1", VisitNeedsSecondVisit, day(1))}, "", day(6), "v1", "counted weekends only"},
+		{"a cancelled second visit leaves the request standing", ZoneCity, []Visit{ended("v1", VisitNeedsSecondVisit, day(1)), ended("v2", VisitCancelled, day(2))}, "", day(6), "v1", "counted weekends only"},
+		{"the latest request for a second visit counts", ZoneCity, []Visit{ended("v1", VisitNeedsSecondVisit, day(1)), ended("v2", VisitNeedsSecondVisit, day(3))}, "", day(8), "v2", "counted weekends only"},
+		{"a later completion settles the request", ZoneCity, []Visit{ended("v1", VisitNeedsSecondVisit, day(1)), ended("v2", VisitCompleted, day(2))}, "", intake.Add(4 * 24 * time.Hour), "", ""},
+		{"a request after a completion counts", ZoneCity, []Visit{ended("v1", VisitCompleted, day(1)), ended("v2", VisitNeedsSecondVisit, day(2))}, "", day(7), "v2", "counted weekends only"},
+		{"a promise that cannot be counted refuses the booking", "", nil, EInvalid, time.Time{}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			booked := Visit{ID: "new", TechnicianID: "tech-a", WindowStart: visitT0, WindowEnd: visitT0.Add(2 * time.Hour), CreatedAt: visitT0, UpdatedAt: visitT0,
+				Status: VisitCompleted, PreviousVisitID: "stale"}
+			v, err := PlanVisit(booked, ticket, tt.zone, tt.visits, testPromises{})
+			checkErr(t, err, tt.code, "")
+			if tt.code != "" {
+				if v != nil {
+					t.Fatalf("a refused booking returned visit %+v", v)
+				}
+				return
+			}
+			if !v.Due.Equal(tt.due) || v.Due.Location() != time.UTC || v.PreviousVisitID != tt.previous || v.DueWarning != tt.warning {
+				t.Fatalf("due %s (%s), previous %q, warning %q; want %s, %q, %q", v.Due, v.Due.Location(), v.PreviousVisitID, v.DueWarning, tt.due, tt.previous, tt.warning)
+			}
+			if v.ID != "new" || v.TicketID != "t1" || v.Status != VisitScheduled || v.TechnicianID != "tech-a" || !v.WindowStart.Equal(visitT0) {
+				t.Fatalf("planned visit %+v: want the booking, scheduled, on t1", v)
+			}
+		})
+	}
+}
+
+func TestPlanVisitNamesTheOpenVisit(t *testing.T) {
+	_, err := PlanVisit(Visit{ID: "new"}, &Ticket{ID: "t1"}, ZoneCity, []Visit{{ID: "v1", Status: VisitOnSite}}, testPromises{})
+	checkErr(t, err, EConflict, "ticket t1 already has an open visit v1")
+}

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -277,10 +280,13 @@ func TestVisitListPages(t *testing.T) {
 			}
 			seen[v.ID] = true
 		}
-		if p.NextCursor == "" {
+		if p.NextCursor == nil {
+			t.Fatal("a page without next_cursor")
+		}
+		if *p.NextCursor == "" {
 			break
 		}
-		cursor = p.NextCursor
+		cursor = *p.NextCursor
 	}
 	if pages != 3 || len(seen) != 5 {
 		t.Fatalf("%d pages, %d visits; want 3 pages of 5 visits", pages, len(seen))
@@ -433,5 +439,77 @@ func TestAccountChangesAreAudited(t *testing.T) {
 	}
 	if len(devices.Items) != 1 || devices.Items[0].Action != "device.revoke" || devices.Items[0].Changes["revoked_at"].To == nil {
 		t.Fatalf("device audit: %+v", devices.Items)
+	}
+}
+
+// TestConcurrentBookingsMakeOneVisit books many visits for one ticket at
+// once over real connections: the "one open visit per ticket" check and
+// the write are one transaction, so exactly one booking wins and every
+// other one is a conflict.
+func TestConcurrentBookingsMakeOneVisit(t *testing.T) {
+	w := newDispatchWorld(t, date(2026, 3, 10, 9))
+	ticket := w.intake(t, "", fieldsync.ZoneCity).ticket
+	start := w.clock.Now().Add(2 * time.Hour)
+	body, err := json.Marshal(map[string]any{"ticket_id": ticket, "technician_id": w.techAID, "window_start": start, "window_end": start.Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bookings = 24
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	answers := make(chan answer, bookings)
+	ready, fire := sync.WaitGroup{}, make(chan struct{})
+	ready.Add(bookings)
+	for range bookings {
+		go func() {
+			req, err := http.NewRequest("POST", w.URL+"/v1/visits", bytes.NewReader(body))
+			if err != nil {
+				answers <- answer{err: err}
+				ready.Done()
+				return
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+w.disp)
+			ready.Done()
+			<-fire
+			res, err := w.Client().Do(req)
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			defer res.Body.Close()
+			raw, err := io.ReadAll(res.Body)
+			answers <- answer{res.StatusCode, raw, err}
+		}()
+	}
+	ready.Wait()
+	close(fire)
+	created := 0
+	for range bookings {
+		a := <-answers
+		switch {
+		case a.err != nil:
+			t.Fatal(a.err)
+		case a.status == http.StatusCreated:
+			created++
+		case a.status == http.StatusConflict:
+			var p Problem
+			if err := json.Unmarshal(a.body, &p); err != nil || p.Code != fieldsync.EConflict {
+				t.Fatalf("a refused booking answered %s, want code %s", a.body, fieldsync.EConflict)
+			}
+		default:
+			t.Fatalf("a booking answered %d: %s", a.status, a.body)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d of %d concurrent bookings created a visit, want exactly 1", created, bookings)
+	}
+	var visits page[visitJSON]
+	w.call(t, w.disp, "GET", "/v1/visits?technician="+w.techAID, nil, 200, &visits)
+	if len(visits.Items) != 1 {
+		t.Fatalf("the ticket has %d visits, want 1", len(visits.Items))
 	}
 }

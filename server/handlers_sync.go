@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
@@ -68,7 +67,7 @@ func (s *Server) handlePull() echo.HandlerFunc {
 			wait = d
 		}
 		p := principalFrom(c)
-		parts := bolt.PartitionsFor(p.UserID, p.Role)
+		parts := syncproto.PartitionsFor(p.UserID, p.Role)
 		ctx := c.Request().Context()
 		deadline := time.NewTimer(wait)
 		defer deadline.Stop()

@@ -20,10 +20,6 @@ func viewUser(u *fieldsync.User) userView {
 	return userView{ID: u.ID, Login: u.Login, Role: u.Role, Name: u.Name}
 }
 
-type list[T any] struct {
-	Items []T `json:"items"`
-}
-
 func (s *Server) handleMe() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, err := s.deps.Store.User(c.Request().Context(), principalFrom(c).UserID)
@@ -47,11 +43,11 @@ func (s *Server) handleListUsers() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		out := list[userView]{Items: make([]userView, 0, len(users))}
+		out := make([]userView, 0, len(users))
 		for i := range users {
-			out.Items = append(out.Items, viewUser(&users[i]))
+			out = append(out, viewUser(&users[i]))
 		}
-		return respond(c, http.StatusOK, out)
+		return respond(c, http.StatusOK, whole(out))
 	}
 }
 
@@ -85,7 +81,7 @@ func (s *Server) handleListDevices() echo.HandlerFunc {
 		if devices == nil {
 			devices = []fieldsync.Device{}
 		}
-		return respond(c, http.StatusOK, list[fieldsync.Device]{Items: devices})
+		return respond(c, http.StatusOK, whole(devices))
 	}
 }
 

@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/internal/testenv"
@@ -32,7 +34,6 @@ import (
 	"github.com/fieldsync/fieldsync/media/localstore"
 	"github.com/fieldsync/fieldsync/media/s3store"
 	syncproto "github.com/fieldsync/fieldsync/sync"
-	"github.com/minio/minio-go/v7"
 )
 
 // mediaWorld is a dispatch world with photo storage and a report of

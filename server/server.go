@@ -42,9 +42,10 @@ type Store interface {
 	CreateTicket(ctx context.Context, t *fieldsync.Ticket, a fieldsync.Actor) error
 	Ticket(ctx context.Context, id string) (*fieldsync.Ticket, error)
 	TicketsOfCustomer(ctx context.Context, customerID string) ([]fieldsync.Ticket, error)
-	TicketContext(ctx context.Context, id string) (*fieldsync.Ticket, *fieldsync.Site, []fieldsync.Visit, error)
 	UpdateTicket(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Ticket) error) (*fieldsync.Ticket, error)
-	CreateVisit(ctx context.Context, v *fieldsync.Visit, a fieldsync.Actor) error
+	// CreateVisit stores the visit plan returns, given the ticket, its site
+	// and its visits, all in one transaction.
+	CreateVisit(ctx context.Context, ticketID string, a fieldsync.Actor, plan func(*fieldsync.Ticket, *fieldsync.Site, []fieldsync.Visit) (*fieldsync.Visit, error)) (*fieldsync.Visit, error)
 	UpdateVisit(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Visit) error) (*fieldsync.Visit, error)
 	VisitBundle(ctx context.Context, id string) (*fieldsync.VisitBundle, error)
 	Visits(ctx context.Context, f fieldsync.VisitFilter) ([]fieldsync.Visit, string, error)

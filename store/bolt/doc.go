@@ -3,6 +3,11 @@
 // fsync); records are JSON values in buckets named in schema.go, and the
 // file records its schema version so that Open can migrate older files.
 //
-// Start with Open in db.go; each domain has a file of its own (users.go,
-// sessions.go).
+// Start with Open in db.go. Each kind of record has a file of its own
+// (users.go, sessions.go, customers.go, sites.go, assets.go, tickets.go,
+// visits.go, reports.go, media.go). They share one way to write a record
+// (records.go), the audit trail (audit.go), index keys (keys.go) and paged
+// listings (page.go). feed.go keeps the sync feed that pulls read,
+// push.go is a push batch's transaction, and load.go writes many records
+// in one.
 package bolt

@@ -18,26 +18,6 @@ import (
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
-// Partitions of the feed. A technician pulls theirs and the shared one;
-// admins and dispatchers pull "all" and the shared one.
-const (
-	partAll    = "all"
-	partShared = "shared"
-)
-
-func partUser(id string) string { return "u:" + id }
-
-// PartitionsFor returns the feed partitions a user pulls.
-func PartitionsFor(userID string, role fieldsync.Role) []string {
-	switch role {
-	case fieldsync.RoleAdmin, fieldsync.RoleDispatcher:
-		return []string{partAll, partShared}
-	case fieldsync.RoleTechnician:
-		return []string{partUser(userID), partShared}
-	}
-	return nil
-}
-
 type feedEntry struct {
 	Entity string    `json:"e"`
 	ID     string    `json:"i"`
@@ -177,7 +157,7 @@ func publishTo(tx *bbolt.Tx, entity, id, op string, parts []string, now time.Tim
 // dispatchers and the technicians of the visits it belongs to.
 func partitionsOf(tx *bbolt.Tx, entity, id string) ([]string, error) {
 	if referenceEntities[entity] {
-		return []string{partShared}, nil
+		return []string{syncproto.PartitionShared}, nil
 	}
 	techs := map[string]bool{}
 	addVisit := func(visitID string) error {
@@ -210,9 +190,9 @@ func partitionsOf(tx *bbolt.Tx, entity, id string) ([]string, error) {
 	case "customer", "site", "asset":
 		err = ticketsTouching(tx, entity, id, addTicket)
 	}
-	parts := []string{partAll}
+	parts := []string{syncproto.PartitionAll}
 	for t := range techs {
-		parts = append(parts, partUser(t))
+		parts = append(parts, syncproto.TechnicianPartition(t))
 	}
 	return parts, err
 }
@@ -286,7 +266,7 @@ func backfill(tx *bbolt.Tx, tech, visitID string, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		if err := place(tx, partUser(tech), r.entity, r.id, syncproto.ChangeUpsert, seq, now); err != nil {
+		if err := place(tx, syncproto.TechnicianPartition(tech), r.entity, r.id, syncproto.ChangeUpsert, seq, now); err != nil {
 			return err
 		}
 	}
@@ -322,7 +302,7 @@ func evict(tx *bbolt.Tx, tech, visitID string, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		if err := place(tx, partUser(tech), r.entity, r.id, syncproto.ChangeEvict, seq, now); err != nil {
+		if err := place(tx, syncproto.TechnicianPartition(tech), r.entity, r.id, syncproto.ChangeEvict, seq, now); err != nil {
 			return err
 		}
 	}

@@ -36,7 +36,7 @@ func newWorld(t *testing.T) *world {
 	w.ticket = "t1"
 	must(t, db.CreateTicket(ctx, &fieldsync.Ticket{ID: w.ticket, CustomerID: w.cus, SiteID: "s1", AssetID: "a1", Channel: fieldsync.ChannelWeb, Kind: fieldsync.KindRepair, Description: "d", CreatedAt: now}, admin))
 	w.visit = "v1"
-	must(t, db.CreateVisit(ctx, &fieldsync.Visit{ID: w.visit, TicketID: w.ticket, TechnicianID: w.techA, Status: fieldsync.VisitScheduled, CreatedAt: now}, admin))
+	must(t, bookVisit(ctx, db, &fieldsync.Visit{ID: w.visit, TicketID: w.ticket, TechnicianID: w.techA, Status: fieldsync.VisitScheduled, CreatedAt: now}, admin))
 	return w
 }
 
@@ -49,7 +49,7 @@ func must(t *testing.T, err error) {
 
 func (w *world) pull(t *testing.T, tech, cursor string) (map[string]string, string) {
 	t.Helper()
-	changes, next, more, err := w.db.Pull(t.Context(), bolt.PartitionsFor(tech, fieldsync.RoleTechnician), cursor, 1000)
+	changes, next, more, err := w.db.Pull(t.Context(), syncproto.PartitionsFor(tech, fieldsync.RoleTechnician), cursor, 1000)
 	must(t, err)
 	if more {
 		t.Fatal("unexpected has_more")
@@ -91,7 +91,7 @@ func TestPartitionsAndTombstoneHorizon(t *testing.T) {
 	if n != 5 {
 		t.Fatalf("pruned %d tombstones, want 5", n)
 	}
-	_, _, _, err = w.db.Pull(t.Context(), bolt.PartitionsFor(w.techA, fieldsync.RoleTechnician), cursorA, 100)
+	_, _, _, err = w.db.Pull(t.Context(), syncproto.PartitionsFor(w.techA, fieldsync.RoleTechnician), cursorA, 100)
 	if fieldsync.ErrorCode(err) != fieldsync.ECursorReset {
 		t.Fatalf("a cursor from before the horizon: %v", err)
 	}
@@ -112,7 +112,7 @@ func TestPullMeetsEachRecordOnceAtItsLatest(t *testing.T) {
 		})
 		must(t, err)
 	}
-	changes, _, _, err := w.db.Pull(t.Context(), bolt.PartitionsFor(w.techA, fieldsync.RoleTechnician), cursor, 100)
+	changes, _, _, err := w.db.Pull(t.Context(), syncproto.PartitionsFor(w.techA, fieldsync.RoleTechnician), cursor, 100)
 	must(t, err)
 	if len(changes) != 1 || changes[0].ID != w.visit || changes[0].Op != syncproto.ChangeUpsert {
 		t.Fatalf("three changes of one visit pulled as %+v, want it once", changes)
@@ -130,7 +130,7 @@ func TestReferenceDataReachesEveryDeviceOnceAndOnChange(t *testing.T) {
 	}
 	must(t, w.db.PublishReference(t.Context(), refs))
 	refsOf := func(tech, cursor string) (map[string]bool, string) {
-		changes, next, _, err := w.db.Pull(t.Context(), bolt.PartitionsFor(tech, fieldsync.RoleTechnician), cursor, 1000)
+		changes, next, _, err := w.db.Pull(t.Context(), syncproto.PartitionsFor(tech, fieldsync.RoleTechnician), cursor, 1000)
 		must(t, err)
 		got := map[string]bool{}
 		for _, c := range changes {

@@ -13,6 +13,7 @@ import (
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/store/bolt"
+	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
 var (
@@ -58,7 +59,7 @@ func pendingSHAs(t *testing.T, db *bolt.DB, limit int) []string {
 // photo attachments it holds, by id, with the next cursor.
 func (w *world) pulledPhotos(t *testing.T, cursor string) (map[string]fieldsync.Photo, string) {
 	t.Helper()
-	changes, next, _, err := w.db.Pull(t.Context(), bolt.PartitionsFor(w.techA, fieldsync.RoleTechnician), cursor, 1000)
+	changes, next, _, err := w.db.Pull(t.Context(), syncproto.PartitionsFor(w.techA, fieldsync.RoleTechnician), cursor, 1000)
 	must(t, err)
 	out := map[string]fieldsync.Photo{}
 	for _, c := range changes {

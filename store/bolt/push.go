@@ -77,7 +77,7 @@ func (p *pushTx) flush() error {
 		if err := p.tx.Bucket(bucketRevs).Put(key(ref.entity, ref.id), seqKey(pl.seq)); err != nil {
 			return err
 		}
-		for _, part := range []string{partAll, partUser(pl.tech)} {
+		for _, part := range []string{syncproto.PartitionAll, syncproto.TechnicianPartition(pl.tech)} {
 			if err := place(p.tx, part, ref.entity, ref.id, syncproto.ChangeUpsert, pl.seq, p.now); err != nil {
 				return err
 			}
@@ -167,23 +167,15 @@ func (p *pushTx) PutReport(r *fieldsync.Report, created bool, visit *fieldsync.V
 // DeleteReport removes a draft; its tombstone stays in the feed so that
 // devices drop it too.
 func (p *pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now time.Time) (int64, error) {
-	parts := []string{partAll}
+	parts := []string{syncproto.PartitionAll}
 	v, err := p.Visit(r.VisitID)
 	if err != nil {
 		return 0, err
 	}
 	if v != nil {
-		parts = append(parts, partUser(v.TechnicianID))
+		parts = append(parts, syncproto.TechnicianPartition(v.TechnicianID))
 	}
-	changes, err := fieldsync.Diff(r, nil)
-	if err != nil {
-		return 0, err
-	}
-	e := fieldsync.AuditEntry{ID: newAuditID(), At: now, UserID: actor.UserID, DeviceID: actor.DeviceID, Action: "report.delete", Entity: "report", EntityID: r.ID, Changes: changes}
-	if err := put(auditBucket(p.tx), e.ID, e); err != nil {
-		return 0, err
-	}
-	if err := p.tx.Bucket(indexAuditByEntity).Put(key("report", r.ID, e.ID), nil); err != nil {
+	if err := writeAudit(p.tx, "report", r.ID, r, nil, actor, "report.delete", now); err != nil {
 		return 0, err
 	}
 	delete(p.reports, r.ID)

@@ -39,8 +39,9 @@ var (
 	indexTicketsByCust   = []byte("idx_tickets_customer") // customer \x00 ticket
 	indexAuditByEntity   = []byte("idx_audit_entity")     // entity \x00 id \x00 entry
 
-	// Sync. The feed holds, per partition, each visible record once, at the
-	// position of its latest change: partition \x00 seq(8 bytes) -> feedEntry.
+	// Sync. The feed holds, per partition (syncproto.PartitionsFor), each
+	// visible record once, at the position of its latest change:
+	// partition \x00 seq(8 bytes) -> feedEntry.
 	bucketFeed          = []byte("feed")
 	bucketFeedPos       = []byte("feed_pos")           // partition \x00 entity \x00 id -> seq
 	bucketRevs          = []byte("revs")               // entity \x00 id -> seq of its last change

@@ -1,0 +1,160 @@
+package server
+
+// The sync benchmarks over HTTP (BENCHMARKS.md): the store's sync paths
+// (store/bolt's benchmarks, on the same worlds of internal/benchworld)
+// through the real server on loopback. They run only with -bench:
+//
+//	go test -run XXX -bench 'FirstSync|EmptyPull|PushHTTP' -benchtime 3s -v -timeout 60m ./server/ ./store/bolt/
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/internal/benchworld"
+	"github.com/fieldsync/fieldsync/store/bolt"
+	syncproto "github.com/fieldsync/fieldsync/sync"
+)
+
+// benchSyncServer is the real server on loopback over db, with the
+// technician under test logged in from a tablet.
+type benchSyncServer struct {
+	*httptest.Server
+	token string
+}
+
+func newBenchSyncServer(b *testing.B, db *bolt.DB, device string) *benchSyncServer {
+	b.Helper()
+	k, err := auth.NewKey(time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := auth.NewKeySet(k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	issuer := auth.NewIssuer(keys)
+	svc := auth.NewService(db, issuer, nil)
+	ts := httptest.NewServer(New(Deps{
+		Store: db, Auth: svc, Issuer: issuer, Version: "bench",
+		// The production logger writes a JSON line per request; here to
+		// nowhere, but the line is still made.
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}))
+	b.Cleanup(ts.Close)
+	sess, err := svc.Login(b.Context(), auth.Credentials{Login: benchworld.TechLogin, Password: benchworld.TechPassword, DeviceID: device, DeviceName: "Tablet " + device})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &benchSyncServer{Server: ts, token: sess.AccessToken}
+}
+
+// do sends a request and decodes the 200 answer into out. The client
+// asks for gzip, as Go's transport (and the tablets) do.
+func (s *benchSyncServer) do(method, path string, body []byte, out any) error {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.URL+path, r)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set(syncproto.Header, "1")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := s.Client().Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(res.Body)
+		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	return json.NewDecoder(res.Body).Decode(out)
+}
+
+// pull is GET /v1/sync/pull, decoded as a device does.
+func (s *benchSyncServer) pull(cursor string, limit int) (int, string, bool, error) {
+	var resp syncproto.PullResponse
+	err := s.do("GET", "/v1/sync/pull?limit="+fmt.Sprint(limit)+"&cursor="+url.QueryEscape(cursor), nil, &resp)
+	return len(resp.Changes), resp.Cursor, resp.HasMore, err
+}
+
+// BenchmarkFirstSync is store/bolt's BenchmarkFirstSync over HTTP on
+// loopback: GET /v1/sync/pull pages of 500 from the 1M world, gzip
+// included and every page's JSON decoded, with the store's Pull of the
+// same pages as its reference.
+func BenchmarkFirstSync(b *testing.B) {
+	db, _ := benchworld.Open(b, benchworld.World1M, bolt.SchemaVersion(), bolt.Open)
+	b.Run("http", func(b *testing.B) {
+		s := newBenchSyncServer(b, db, "bench-tab-1")
+		benchworld.TimeFirstSync(b, func() (int, error) {
+			n, _, err := benchworld.FirstSync(s.pull)
+			return n, err
+		})
+	})
+	b.Run("store", func(b *testing.B) {
+		pull := benchworld.StorePull(b.Context(), db, benchworld.OurTech)
+		benchworld.TimeFirstSync(b, func() (int, error) {
+			n, _, err := benchworld.FirstSync(pull)
+			return n, err
+		})
+	})
+}
+
+// BenchmarkEmptyPull is an incremental pull with nothing new over HTTP on
+// loopback, at 104,000 and at 1,004,000 records.
+func BenchmarkEmptyPull(b *testing.B) {
+	benchworld.TimeEmptyPulls(b, "http", func(b *testing.B, w benchworld.World) benchworld.Puller {
+		db, _ := benchworld.Open(b, w, bolt.SchemaVersion(), bolt.Open)
+		return newBenchSyncServer(b, db, "bench-tab-1").pull
+	})
+}
+
+// BenchmarkPushHTTP is store/bolt's BenchmarkPush through the real server
+// on loopback: 20 POST /v1/sync/push of 500 mutations, a fresh store per
+// iteration (fsync on).
+func BenchmarkPushHTTP(b *testing.B) {
+	var mutations int
+	for b.Loop() {
+		b.StopTimer()
+		db, visits := benchworld.PushStore(b, b.TempDir(), bolt.Open)
+		var bodies [][]byte
+		for _, batch := range benchworld.PushBatches(visits) {
+			raw, err := json.Marshal(syncproto.PushRequest{DeviceID: benchworld.PushDevice, Mutations: batch})
+			if err != nil {
+				b.Fatal(err)
+			}
+			bodies = append(bodies, raw)
+		}
+		s := newBenchSyncServer(b, db, benchworld.PushDevice)
+		b.StartTimer()
+		for _, body := range bodies {
+			var resp syncproto.PushResponse
+			if err := s.do("POST", pushPath, body, &resp); err != nil {
+				b.Fatal(err)
+			}
+			if len(resp.Results) != benchworld.PushBatch || resp.Results[benchworld.PushBatch-1].Status != syncproto.Applied {
+				b.Fatalf("push answered %d results, last %+v", len(resp.Results), resp.Results[len(resp.Results)-1])
+			}
+			mutations += benchworld.PushBatch
+		}
+		b.StopTimer()
+		s.Close()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(mutations)/b.Elapsed().Seconds(), "mutations/s")
+}

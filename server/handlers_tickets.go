@@ -1,0 +1,150 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/fieldsync/fieldsync"
+)
+
+type ticketView struct {
+	fieldsync.Ticket
+	SLA slaView `json:"sla"`
+}
+
+type ticketRequest struct {
+	CustomerID  string               `json:"customer_id"`
+	SiteID      string               `json:"site_id"`
+	AssetID     string               `json:"asset_id"`
+	Channel     fieldsync.Channel    `json:"channel"`
+	Kind        fieldsync.TicketKind `json:"kind"`
+	Description string               `json:"description"`
+}
+
+// handleCreateTicket is the intake: the first-response clock starts now.
+func (s *Server) handleCreateTicket() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req ticketRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		now := s.deps.Now().UTC()
+		t := &fieldsync.Ticket{
+			ID: newID(), CustomerID: req.CustomerID, SiteID: req.SiteID, AssetID: req.AssetID,
+			Channel: req.Channel, Kind: req.Kind, Description: req.Description, CreatedAt: now,
+		}
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		due, err := s.deps.Policy.FirstContactDue(s.deps.Calendar, now)
+		if err != nil {
+			return err
+		}
+		t.FirstResponseDue, t.DueWarning = due.Due.UTC(), due.Warning
+		if err := s.deps.Store.CreateTicket(c.Request().Context(), t, actor(c)); err != nil {
+			return err
+		}
+		return respond(c, http.StatusCreated, ticketView{Ticket: *t, SLA: s.ticketSLA(t)})
+	}
+}
+
+// ownsTicket reports whether a customer principal owns the ticket.
+func (s *Server) ownsTicket(c echo.Context, t *fieldsync.Ticket) (bool, error) {
+	p := principalFrom(c)
+	if !p.Is(fieldsync.RoleCustomer) {
+		return true, nil
+	}
+	ids, err := s.deps.Store.CustomerIDsOfUser(c.Request().Context(), p.UserID)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if id == t.CustomerID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *Server) handleGetTicket() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		t, err := s.deps.Store.Ticket(c.Request().Context(), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if ok, err := s.ownsTicket(c, t); err != nil || !ok {
+			if err == nil {
+				err = notVisible("ticket", t.ID)
+			}
+			return err
+		}
+		return respond(c, http.StatusOK, ticketView{Ticket: *t, SLA: s.ticketSLA(t)})
+	}
+}
+
+// handleListTickets lists a customer's tickets: a customer's own, or, for
+// staff, those of ?customer_id=.
+func (s *Server) handleListTickets() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		var customers []string
+		if p := principalFrom(c); p.Is(fieldsync.RoleCustomer) {
+			ids, err := s.deps.Store.CustomerIDsOfUser(ctx, p.UserID)
+			if err != nil {
+				return err
+			}
+			customers = ids
+		} else {
+			id := c.QueryParam("customer_id")
+			if id == "" {
+				return fieldsync.Errorf(fieldsync.EInvalid, "customer_id is required")
+			}
+			if _, err := s.deps.Store.Customer(ctx, id); err != nil {
+				return err
+			}
+			customers = []string{id}
+		}
+		items := []ticketView{}
+		for _, id := range customers {
+			tickets, err := s.deps.Store.TicketsOfCustomer(ctx, id)
+			if err != nil {
+				return err
+			}
+			for i := range tickets {
+				items = append(items, ticketView{Ticket: tickets[i], SLA: s.ticketSLA(&tickets[i])})
+			}
+		}
+		return respond(c, http.StatusOK, paged(items, ""))
+	}
+}
+
+type contactRequest struct {
+	Note string `json:"note"`
+}
+
+// handleContactTicket records the first contact with the customer, which
+// stops the first-response clock. A second call keeps the first time.
+func (s *Server) handleContactTicket() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req contactRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		if len(req.Note) > fieldsync.MaxLongText {
+			return fieldsync.Errorf(fieldsync.EInvalid, "note is longer than %d bytes", fieldsync.MaxLongText)
+		}
+		now := s.deps.Now().UTC()
+		t, err := s.deps.Store.UpdateTicket(c.Request().Context(), c.Param("id"), actor(c), "ticket.contact", now, func(t *fieldsync.Ticket) error {
+			if t.FirstContactAt == nil {
+				t.FirstContactAt, t.ContactNote = &now, strings.TrimSpace(req.Note)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusOK, ticketView{Ticket: *t, SLA: s.ticketSLA(t)})
+	}
+}

@@ -1,0 +1,217 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/sla"
+	syncproto "github.com/fieldsync/fieldsync/sync"
+)
+
+type visitView struct {
+	fieldsync.Visit
+	SLA slaView `json:"sla"`
+}
+
+type visitDetail struct {
+	visitView
+	Ticket   fieldsync.Ticket   `json:"ticket"`
+	Customer fieldsync.Customer `json:"customer"`
+	Site     fieldsync.Site     `json:"site"`
+	Asset    fieldsync.Asset    `json:"asset"`
+	Reports  []reportView       `json:"reports"`
+	// RefusedWork is what technicians' devices sent for this visit that
+	// the server could not apply (a visit reassigned while they were
+	// offline, a signed report edited): kept for the dispatcher, never lost.
+	RefusedWork []syncproto.Refusal `json:"refused_work"`
+}
+
+// reportView is a report with the verified photos attached to it.
+type reportView struct {
+	fieldsync.Report
+	Photos []photoView `json:"photos"`
+}
+
+type photoView struct {
+	fieldsync.Photo
+	URL      string `json:"url"`
+	ThumbURL string `json:"thumb_url,omitempty"`
+}
+
+func (s *Server) reportViews(ctx context.Context, reports []fieldsync.Report) ([]reportView, error) {
+	out := make([]reportView, 0, len(reports))
+	for _, r := range reports {
+		photos, err := s.deps.Store.ReportPhotos(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		v := reportView{Report: r, Photos: make([]photoView, 0, len(photos))}
+		for _, p := range photos {
+			v.Photos = append(v.Photos, photoView{Photo: p, URL: "/v1/media/" + p.SHA256, ThumbURL: thumbURL(&p)})
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+type visitRequest struct {
+	TicketID     string    `json:"ticket_id"`
+	TechnicianID string    `json:"technician_id"`
+	WindowStart  time.Time `json:"window_start"`
+	WindowEnd    time.Time `json:"window_end"`
+}
+
+// handleCreateVisit books a visit by the rules of fieldsync.PlanVisit,
+// checked and written in one transaction.
+func (s *Server) handleCreateVisit() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req visitRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		if req.TicketID == "" || req.TechnicianID == "" {
+			return fieldsync.Errorf(fieldsync.EInvalid, "ticket_id and technician_id are required")
+		}
+		now := s.deps.Now().UTC()
+		if err := fieldsync.ValidateWindow(req.WindowStart, req.WindowEnd, now); err != nil {
+			return err
+		}
+		booking := fieldsync.Visit{
+			ID: newID(), TechnicianID: req.TechnicianID,
+			WindowStart: req.WindowStart.UTC(), WindowEnd: req.WindowEnd.UTC(), CreatedAt: now, UpdatedAt: now,
+		}
+		v, err := s.deps.Store.CreateVisit(c.Request().Context(), req.TicketID, actor(c), func(t *fieldsync.Ticket, site *fieldsync.Site, visits []fieldsync.Visit) (*fieldsync.Visit, error) {
+			return fieldsync.PlanVisit(booking, t, site.Zone, visits, s.promises())
+		})
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusCreated, visitView{Visit: *v, SLA: s.visitSLA(v)})
+	}
+}
+
+type assignRequest struct {
+	TechnicianID string `json:"technician_id"`
+}
+
+func (s *Server) handleAssignVisit() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req assignRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		if req.TechnicianID == "" {
+			return fieldsync.Errorf(fieldsync.EInvalid, "technician_id is required")
+		}
+		now := s.deps.Now().UTC()
+		v, err := s.deps.Store.UpdateVisit(c.Request().Context(), c.Param("id"), actor(c), "visit.assign", now, func(v *fieldsync.Visit) error {
+			return v.Assign(req.TechnicianID, now)
+		})
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusOK, visitView{Visit: *v, SLA: s.visitSLA(v)})
+	}
+}
+
+type cancelRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) handleCancelVisit() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req cancelRequest
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		now := s.deps.Now().UTC()
+		v, err := s.deps.Store.UpdateVisit(c.Request().Context(), c.Param("id"), actor(c), "visit.cancel", now, func(v *fieldsync.Visit) error {
+			return v.Apply(fieldsync.ActionCancel, now, req.Reason)
+		})
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusOK, visitView{Visit: *v, SLA: s.visitSLA(v)})
+	}
+}
+
+// handleListVisits lists visits for staff; a technician sees only their
+// own, whatever ?technician= says.
+func (s *Server) handleListVisits() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		q := c.QueryParams()
+		f := fieldsync.VisitFilter{TechnicianID: q.Get("technician"), Cursor: q.Get("cursor")}
+		if p := principalFrom(c); p.Is(fieldsync.RoleTechnician) {
+			if f.TechnicianID != "" && f.TechnicianID != p.UserID {
+				return fieldsync.Errorf(fieldsync.EForbidden, "a technician may list only their own visits")
+			}
+			f.TechnicianID = p.UserID
+		}
+		var err error
+		if st := q.Get("status"); st != "" {
+			if f.Status, err = fieldsync.ParseVisitStatus(st); err != nil {
+				return err
+			}
+		}
+		if f.From, err = queryTime(q.Get("from"), "from"); err != nil {
+			return err
+		}
+		if f.To, err = queryTime(q.Get("to"), "to"); err != nil {
+			return err
+		}
+		if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
+			return err
+		}
+		switch want := sla.State(q.Get("sla")); want {
+		case "":
+		case sla.AtRisk, sla.Breached, sla.OK:
+			f.Match = func(v *fieldsync.Visit) bool { return s.visitSLA(v).State == want }
+		default:
+			return fieldsync.Errorf(fieldsync.EInvalid, "sla must be ok, at_risk or breached, not %q", want)
+		}
+		visits, next, err := s.deps.Store.Visits(c.Request().Context(), f)
+		if err != nil {
+			return err
+		}
+		items := make([]visitView, 0, len(visits))
+		for i := range visits {
+			items = append(items, visitView{Visit: visits[i], SLA: s.visitSLA(&visits[i])})
+		}
+		return respond(c, http.StatusOK, paged(items, next))
+	}
+}
+
+// handleGetVisit serves the visit with its whole bundle. A technician's
+// request for a visit that is not theirs is answered as if it did not
+// exist, so ids cannot be probed.
+func (s *Server) handleGetVisit() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		b, err := s.deps.Store.VisitBundle(c.Request().Context(), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		p := principalFrom(c)
+		if p.Is(fieldsync.RoleTechnician) && b.Visit.TechnicianID != p.UserID {
+			return notVisible("visit", b.Visit.ID)
+		}
+		reports, err := s.reportViews(c.Request().Context(), b.Reports)
+		if err != nil {
+			return err
+		}
+		d := visitDetail{
+			visitView: visitView{Visit: b.Visit, SLA: s.visitSLA(&b.Visit)},
+			Ticket:    b.Ticket, Customer: b.Customer, Site: b.Site, Asset: b.Asset, Reports: reports,
+			RefusedWork: []syncproto.Refusal{},
+		}
+		if p.Is(fieldsync.RoleAdmin, fieldsync.RoleDispatcher) {
+			if d.RefusedWork, err = s.deps.Store.RefusedWork(c.Request().Context(), b.Visit.ID); err != nil {
+				return err
+			}
+		}
+		return respond(c, http.StatusOK, d)
+	}
+}

@@ -1,0 +1,75 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/base64"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/fieldsync/fieldsync"
+)
+
+// listing is where a page is read from: every record of a bucket in key
+// order or, with an index, those it lists under prefix.
+type listing struct {
+	records       []byte
+	index, prefix []byte
+}
+
+// page reads the records of l that follow cursor, up to limit of those
+// keep accepts (every one when keep is nil). The cursor it returns is
+// empty when no record is left to read; a non-empty one may still lead to
+// an empty page. A malformed cursor is EInvalid.
+func page[T any](s *DB, l listing, cursor string, limit int, keep func(*T) bool) ([]T, string, error) {
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit = clampLimit(limit)
+	out := []T{}
+	last, next := "", ""
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		records := tx.Bucket(l.records)
+		scanned := records
+		if l.index != nil {
+			scanned = tx.Bucket(l.index)
+		}
+		return scanPrefix(scanned, l.prefix, after, func(id string) (bool, error) {
+			if len(out) == limit {
+				next = encodeCursor(last)
+				return false, nil
+			}
+			v, err := get[T](records, id)
+			if err != nil || v == nil {
+				return err == nil, err
+			}
+			if keep != nil && !keep(v) {
+				return true, nil
+			}
+			out, last = append(out, *v), id
+			return true, nil
+		})
+	})
+	return out, next, err
+}
+
+func clampLimit(n int) int {
+	if n <= 0 {
+		return fieldsync.DefaultLimit
+	}
+	return min(n, fieldsync.MaxLimit)
+}
+
+// Cursors are opaque to clients: the last id seen, base64url-encoded.
+func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+
+func decodeCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) == 0 || len(b) > 64 || bytes.IndexByte(b, 0) >= 0 {
+		return "", fieldsync.Errorf(fieldsync.EInvalid, "malformed cursor")
+	}
+	return string(b), nil
+}
