@@ -21,7 +21,7 @@ type AuditEntry struct {
 	UserID   string            `json:"user_id"`
 	DeviceID string            `json:"device_id,omitempty"`
 	Action   string            `json:"action"` // e.g. "visit.assign"
-	Entity   string            `json:"entity"`
+	Entity   Entity            `json:"entity"`
 	EntityID string            `json:"entity_id"`
 	Changes  map[string]Change `json:"changes"`
 }
@@ -85,9 +85,10 @@ type VisitBundle struct {
 
 // AuditFilter selects audit entries; Entity and ID narrow to one record.
 type AuditFilter struct {
-	Entity, ID string
-	Cursor     string
-	Limit      int
+	Entity Entity
+	ID     string
+	Cursor string
+	Limit  int
 }
 
 // Paging bounds for every list.

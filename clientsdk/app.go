@@ -24,8 +24,8 @@ func (c *Client) Visits() ([]fieldsync.Visit, error) {
 		if err := rd.loadAll(); err != nil {
 			return err
 		}
-		return eachRecord(rd.tx, "visit", func(id string, s *stored) error {
-			v, err := overlayVisit(s, rd.all[string(recordKey("visit", id))])
+		return eachRecord(rd.tx, fieldsync.EntityVisit, func(id string, s *stored) error {
+			v, err := overlayVisit(s, rd.all[string(recordKey(fieldsync.EntityVisit, id))])
 			if err != nil {
 				return err
 			}
@@ -55,18 +55,18 @@ func (c *Client) Bundle(visitID string) (*fieldsync.VisitBundle, error) {
 			return err
 		}
 		b.Visit = *v
-		t, _, err := get[fieldsync.Ticket](rd.tx, "ticket", v.TicketID)
+		t, _, err := get[fieldsync.Ticket](rd.tx, fieldsync.EntityTicket, v.TicketID)
 		if err != nil {
 			return err
 		}
 		b.Ticket = t
-		if b.Customer, _, err = get[fieldsync.Customer](rd.tx, "customer", t.CustomerID); err != nil {
+		if b.Customer, _, err = get[fieldsync.Customer](rd.tx, fieldsync.EntityCustomer, t.CustomerID); err != nil {
 			return err
 		}
-		if b.Site, _, err = get[fieldsync.Site](rd.tx, "site", t.SiteID); err != nil {
+		if b.Site, _, err = get[fieldsync.Site](rd.tx, fieldsync.EntitySite, t.SiteID); err != nil {
 			return err
 		}
-		if b.Asset, _, err = get[fieldsync.Asset](rd.tx, "asset", t.AssetID); err != nil {
+		if b.Asset, _, err = get[fieldsync.Asset](rd.tx, fieldsync.EntityAsset, t.AssetID); err != nil {
 			return err
 		}
 		all, err := rd.reports()
@@ -111,7 +111,7 @@ func (c *Client) Report(reportID string) (*fieldsync.Report, error) {
 func (c *Client) Templates() ([]fieldsync.Template, error) {
 	var out []fieldsync.Template
 	err := c.view(func(rd *reader) error {
-		return eachRecord(rd.tx, "template", func(_ string, s *stored) error {
+		return eachRecord(rd.tx, fieldsync.EntityTemplate, func(_ string, s *stored) error {
 			var t fieldsync.Template
 			if err := json.Unmarshal(s.Data, &t); err != nil {
 				return err
@@ -144,7 +144,7 @@ func (c *Client) NeedSecondVisit(visitID string) error {
 }
 
 func (c *Client) visitStep(id string, action fieldsync.VisitAction) error {
-	return c.write("visit", id, syncproto.OpAction, string(action), nil, func(rd *reader) error {
+	return c.write(fieldsync.EntityVisit, id, syncproto.OpAction, string(action), nil, func(rd *reader) error {
 		v, err := rd.visit(id)
 		if err != nil {
 			return err
@@ -167,7 +167,7 @@ func (c *Client) CreateReport(visitID, templateID string) (string, error) {
 		return "", err
 	}
 	fields := map[string]json.RawMessage{"visit_id": jsonString(visitID), "template_id": jsonString(templateID)}
-	err = c.write("report", id.String(), syncproto.OpUpsert, "", fields, func(rd *reader) error {
+	err = c.write(fieldsync.EntityReport, id.String(), syncproto.OpUpsert, "", fields, func(rd *reader) error {
 		if _, err := rd.visit(visitID); err != nil {
 			return err
 		}
@@ -175,7 +175,7 @@ func (c *Client) CreateReport(visitID, templateID string) (string, error) {
 		if err != nil || t != nil {
 			return err
 		}
-		some, err := anyRecord(rd.tx, "template")
+		some, err := anyRecord(rd.tx, fieldsync.EntityTemplate)
 		if err != nil {
 			return err
 		}
@@ -212,7 +212,7 @@ func (c *Client) SetAnswer(reportID, itemID string, value any) error {
 	if err != nil {
 		return err
 	}
-	return c.write("report", reportID, syncproto.OpUpsert, "", map[string]json.RawMessage{"answers": answers}, func(rd *reader) error {
+	return c.write(fieldsync.EntityReport, reportID, syncproto.OpUpsert, "", map[string]json.RawMessage{"answers": answers}, func(rd *reader) error {
 		_, t, err := c.draft(rd, reportID)
 		if err != nil || t == nil {
 			return err
@@ -253,7 +253,7 @@ func (c *Client) SetReport(reportID string, f ReportFields) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	return c.write("report", reportID, syncproto.OpUpsert, "", fields, func(rd *reader) error {
+	return c.write(fieldsync.EntityReport, reportID, syncproto.OpUpsert, "", fields, func(rd *reader) error {
 		_, _, err := c.draft(rd, reportID)
 		return err
 	})
@@ -263,7 +263,7 @@ func (c *Client) SetReport(reportID string, f ReportFields) error {
 // required item must be answered: otherwise fieldsync.EReportIncomplete
 // naming them. EReportSealed when already signed.
 func (c *Client) SignReport(reportID string) error {
-	return c.write("report", reportID, syncproto.OpAction, "sign", nil, func(rd *reader) error {
+	return c.write(fieldsync.EntityReport, reportID, syncproto.OpAction, "sign", nil, func(rd *reader) error {
 		r, t, err := c.draft(rd, reportID)
 		if err != nil || t == nil {
 			return err
@@ -328,7 +328,7 @@ type Refusal struct {
 // write records one local change: check runs against the overlaid state,
 // and the change's outbox entry commits in the same transaction, so a
 // crash never leaves one without the other.
-func (c *Client) write(entity, id, op, action string, fields map[string]json.RawMessage, check func(rd *reader) error) error {
+func (c *Client) write(entity fieldsync.Entity, id, op, action string, fields map[string]json.RawMessage, check func(rd *reader) error) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
@@ -374,7 +374,7 @@ func (c *Client) view(fn func(rd *reader) error) error {
 	return c.db.View(func(tx *bbolt.Tx) error { return fn(&reader{tx: tx, tpls: &c.tpls}) })
 }
 
-func anyRecord(tx *bbolt.Tx, entity string) (bool, error) {
+func anyRecord(tx *bbolt.Tx, entity fieldsync.Entity) (bool, error) {
 	found := false
 	err := eachRecord(tx, entity, func(string, *stored) error {
 		found = true

@@ -447,7 +447,7 @@ func (f *fakeServer) apply(user string, m syncproto.Mutation) syncproto.Result {
 		rep.UpdatedAt = at
 		return syncproto.Result{Status: syncproto.Applied, Rev: f.put("report", m.ID, user, rep)}
 	}
-	return refuse(syncproto.Rejected, "unknown_entity", m.Entity)
+	return refuse(syncproto.Rejected, "unknown_entity", string(m.Entity))
 }
 
 // ---- pull ----
@@ -502,7 +502,7 @@ func (f *fakeServer) changesFor(user string, after int64, limit int) syncproto.P
 	sees := func(r *fakeRecord) bool { return r.owner == "" || r.owner == user }
 	for _, r := range f.records {
 		if r.rev > after && sees(r) {
-			ch := syncproto.Change{Entity: r.entity, ID: r.id, Rev: r.rev, Op: syncproto.ChangeUpsert, Data: r.data}
+			ch := syncproto.Change{Entity: fieldsync.Entity(r.entity), ID: r.id, Rev: r.rev, Op: syncproto.ChangeUpsert, Data: r.data}
 			if r.deleted {
 				ch.Op, ch.Data = syncproto.ChangeDelete, nil
 			}
@@ -511,7 +511,7 @@ func (f *fakeServer) changesFor(user string, after int64, limit int) syncproto.P
 	}
 	for _, e := range f.evictions {
 		if r, ok := f.records[key(e.entity, e.id)]; e.at > after && e.user == user && (!ok || !sees(r)) {
-			all = append(all, syncproto.Change{Entity: e.entity, ID: e.id, Rev: e.at, Op: syncproto.ChangeEvict})
+			all = append(all, syncproto.Change{Entity: fieldsync.Entity(e.entity), ID: e.id, Rev: e.at, Op: syncproto.ChangeEvict})
 		}
 	}
 	slices.SortFunc(all, func(a, b syncproto.Change) int { return cmp.Compare(a.Rev, b.Rev) })

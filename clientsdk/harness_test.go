@@ -197,7 +197,7 @@ func outboxOf(t *testing.T, c *Client) []syncproto.Mutation {
 	return out
 }
 
-func recordOf(t *testing.T, c *Client, entity, id string) *stored {
+func recordOf(t *testing.T, c *Client, entity fieldsync.Entity, id string) *stored {
 	t.Helper()
 	var s *stored
 	if err := c.db.View(func(tx *bbolt.Tx) (err error) {

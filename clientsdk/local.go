@@ -8,6 +8,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/fieldsync/fieldsync"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
@@ -122,16 +123,16 @@ type stored struct {
 	Data    json.RawMessage `json:"data"`
 }
 
-func recordKey(entity, id string) []byte {
-	return []byte(entity + "\x00" + id)
+func recordKey(entity fieldsync.Entity, id string) []byte {
+	return []byte(string(entity) + "\x00" + id)
 }
 
-func splitKey(k []byte) (entity, id string) {
+func splitKey(k []byte) (entity fieldsync.Entity, id string) {
 	e, i, _ := bytes.Cut(k, []byte{0})
-	return string(e), string(i)
+	return fieldsync.Entity(e), string(i)
 }
 
-func getRecord(tx *bbolt.Tx, entity, id string) (*stored, error) {
+func getRecord(tx *bbolt.Tx, entity fieldsync.Entity, id string) (*stored, error) {
 	raw := tx.Bucket(bucketRecords).Get(recordKey(entity, id))
 	if raw == nil {
 		return nil, nil
@@ -152,7 +153,7 @@ func putRecord(tx *bbolt.Tx, key []byte, s *stored) error {
 }
 
 // eachRecord calls fn for every record of entity, in id order.
-func eachRecord(tx *bbolt.Tx, entity string, fn func(id string, s *stored) error) error {
+func eachRecord(tx *bbolt.Tx, entity fieldsync.Entity, fn func(id string, s *stored) error) error {
 	prefix := []byte(entity + "\x00")
 	cur := tx.Bucket(bucketRecords).Cursor()
 	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
@@ -207,12 +208,12 @@ func dequeue(tx *bbolt.Tx, m syncproto.Mutation) error {
 	return tx.Bucket(bucketPending).Delete(pendingKey(m.Entity, m.ID, m.Seq))
 }
 
-func pendingKey(entity, id string, seq int64) []byte {
+func pendingKey(entity fieldsync.Entity, id string, seq int64) []byte {
 	return append(recordKey(entity, id+"\x00"), seqKey(seq)...)
 }
 
 // pendingFor returns the pending mutations of one record, in seq order.
-func pendingFor(tx *bbolt.Tx, entity, id string) ([]syncproto.Mutation, error) {
+func pendingFor(tx *bbolt.Tx, entity fieldsync.Entity, id string) ([]syncproto.Mutation, error) {
 	var out []syncproto.Mutation
 	prefix := recordKey(entity, id+"\x00")
 	box := tx.Bucket(bucketOutbox)
@@ -232,7 +233,7 @@ func pendingFor(tx *bbolt.Tx, entity, id string) ([]syncproto.Mutation, error) {
 }
 
 // hasPending reports whether the device has unanswered work on a record.
-func hasPending(tx *bbolt.Tx, entity, id string) bool {
+func hasPending(tx *bbolt.Tx, entity fieldsync.Entity, id string) bool {
 	prefix := recordKey(entity, id+"\x00")
 	k, _ := tx.Bucket(bucketPending).Cursor().Seek(prefix)
 	return k != nil && bytes.HasPrefix(k, prefix)

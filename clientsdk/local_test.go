@@ -73,7 +73,8 @@ func TestLocalWritesSurviveRestart(t *testing.T) {
 	c = h.open()
 	out := outboxOf(t, c)
 	want := []struct {
-		entity, op, action string
+		entity     fieldsync.Entity
+		op, action string
 	}{{"visit", "action", "depart"}, {"visit", "action", "arrive"}, {"report", "upsert", ""}, {"report", "upsert", ""}}
 	if len(out) != len(want) {
 		t.Fatalf("outbox has %d entries, want %d", len(out), len(want))

@@ -156,7 +156,7 @@ func fold(tx *bbolt.Tx, m syncproto.Mutation, rev int64) error {
 	}
 	var data any
 	switch m.Entity {
-	case "visit":
+	case fieldsync.EntityVisit:
 		if s == nil {
 			return nil
 		}
@@ -165,7 +165,7 @@ func fold(tx *bbolt.Tx, m syncproto.Mutation, rev int64) error {
 			return err
 		}
 		data = v
-	case "report":
+	case fieldsync.EntityReport:
 		r, err := overlayReport(s, []syncproto.Mutation{m})
 		if err != nil || r == nil {
 			return err

@@ -130,7 +130,7 @@ type cachedTemplate struct {
 	t   fieldsync.Template
 }
 
-func (rd *reader) pending(entity, id string) ([]syncproto.Mutation, error) {
+func (rd *reader) pending(entity fieldsync.Entity, id string) ([]syncproto.Mutation, error) {
 	if rd.all != nil {
 		return rd.all[string(recordKey(entity, id))], nil
 	}
@@ -148,11 +148,11 @@ func (rd *reader) loadAll() error {
 }
 
 func (rd *reader) visit(id string) (*fieldsync.Visit, error) {
-	s, err := getRecord(rd.tx, "visit", id)
+	s, err := getRecord(rd.tx, fieldsync.EntityVisit, id)
 	if err != nil {
 		return nil, err
 	}
-	pending, err := rd.pending("visit", id)
+	pending, err := rd.pending(fieldsync.EntityVisit, id)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +167,11 @@ func (rd *reader) visit(id string) (*fieldsync.Visit, error) {
 }
 
 func (rd *reader) report(id string) (*fieldsync.Report, error) {
-	s, err := getRecord(rd.tx, "report", id)
+	s, err := getRecord(rd.tx, fieldsync.EntityReport, id)
 	if err != nil {
 		return nil, err
 	}
-	pending, err := rd.pending("report", id)
+	pending, err := rd.pending(fieldsync.EntityReport, id)
 	if err != nil {
 		return nil, err
 	}
@@ -193,9 +193,9 @@ func (rd *reader) reports() ([]fieldsync.Report, error) {
 	}
 	var out []fieldsync.Report
 	seen := map[string]bool{}
-	err := eachRecord(rd.tx, "report", func(id string, s *stored) error {
+	err := eachRecord(rd.tx, fieldsync.EntityReport, func(id string, s *stored) error {
 		seen[id] = true
-		r, err := overlayReport(s, rd.all[string(recordKey("report", id))])
+		r, err := overlayReport(s, rd.all[string(recordKey(fieldsync.EntityReport, id))])
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (rd *reader) reports() ([]fieldsync.Report, error) {
 	}
 	for key, muts := range rd.all {
 		entity, id := splitKey([]byte(key))
-		if entity != "report" || seen[id] {
+		if entity != fieldsync.EntityReport || seen[id] {
 			continue
 		}
 		// Without a stored record there is nothing to decode, so no error.
@@ -220,7 +220,7 @@ func (rd *reader) reports() ([]fieldsync.Report, error) {
 
 // template returns a pulled template, nil when the device has none by id.
 func (rd *reader) template(id string) (*fieldsync.Template, error) {
-	s, err := getRecord(rd.tx, "template", id)
+	s, err := getRecord(rd.tx, fieldsync.EntityTemplate, id)
 	if err != nil || s == nil {
 		return nil, err
 	}
@@ -250,7 +250,7 @@ func (rd *reader) template(id string) (*fieldsync.Template, error) {
 
 // get decodes a plain record (no overlay: the device does not edit it);
 // false when absent.
-func get[T any](tx *bbolt.Tx, entity, id string) (T, bool, error) {
+func get[T any](tx *bbolt.Tx, entity fieldsync.Entity, id string) (T, bool, error) {
 	var v T
 	s, err := getRecord(tx, entity, id)
 	if err != nil || s == nil {

@@ -178,8 +178,8 @@ func (p *puller) applyPage(from string, page *syncproto.PullResponse) (int, erro
 // carries (a report's per-field clocks), and keeps the greatest for
 // restarts: an edit made after reading another tablet's edit is then
 // stamped later and wins, even when this tablet's wall clock is behind.
-func (p *puller) observeStamps(meta *bbolt.Bucket, entity string, data json.RawMessage) error {
-	if entity != "report" {
+func (p *puller) observeStamps(meta *bbolt.Bucket, entity fieldsync.Entity, data json.RawMessage) error {
+	if entity != fieldsync.EntityReport {
 		return nil
 	}
 	var r struct {

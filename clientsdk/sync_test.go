@@ -287,7 +287,7 @@ func TestEvictKeepsRecordsWithPendingWork(t *testing.T) {
 		t.Fatalf("visit a with pending work: %+v", s)
 	}
 	for _, gone := range [][2]string{{"visit", b}, {"ticket", "ticket-b"}, {"customer", "cust-b"}, {"ticket", "ticket-a"}} {
-		if s := recordOf(t, c, gone[0], gone[1]); s != nil {
+		if s := recordOf(t, c, fieldsync.Entity(gone[0]), gone[1]); s != nil {
 			t.Errorf("%s %s is still on the device", gone[0], gone[1])
 		}
 	}

@@ -127,7 +127,7 @@ func refusedCreation(tx *bbolt.Tx, reportID string) (*Refusal, error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
-		if m := r.Mutation; m.Entity == "report" && m.ID == reportID && m.Op == syncproto.OpUpsert && m.Fields["visit_id"] != nil {
+		if m := r.Mutation; m.Entity == fieldsync.EntityReport && m.ID == reportID && m.Op == syncproto.OpUpsert && m.Fields["visit_id"] != nil {
 			found = &r
 			return errStopScan
 		}
@@ -153,10 +153,10 @@ func (up *uploader) upload(ctx context.Context, id int64) error {
 		}
 		// A record means the server has the report: pulled, or folded in
 		// after the server applied its creation.
-		if s, err := getRecord(tx, "report", e.ReportID); err != nil || s != nil {
+		if s, err := getRecord(tx, fieldsync.EntityReport, e.ReportID); err != nil || s != nil {
 			return err
 		}
-		pending, err := pendingFor(tx, "report", e.ReportID)
+		pending, err := pendingFor(tx, fieldsync.EntityReport, e.ReportID)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 func (s *Server) handleAudit() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
-		f := fieldsync.AuditFilter{Entity: q.Get("entity"), ID: q.Get("id"), Cursor: q.Get("cursor")}
+		f := fieldsync.AuditFilter{Entity: fieldsync.Entity(q.Get("entity")), ID: q.Get("id"), Cursor: q.Get("cursor")}
 		if f.ID != "" && f.Entity == "" {
 			return fieldsync.Errorf(fieldsync.EInvalid, "id needs entity")
 		}

@@ -39,7 +39,7 @@ func (s *Server) handleGetCustomer() echo.HandlerFunc {
 			return err
 		}
 		if p := principalFrom(c); p.Is(fieldsync.RoleCustomer) && cu.UserID != p.UserID {
-			return notVisible("customer", cu.ID)
+			return notVisible(fieldsync.EntityCustomer, cu.ID)
 		}
 		return respond(c, http.StatusOK, cu)
 	}

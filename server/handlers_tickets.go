@@ -76,7 +76,7 @@ func (s *Server) handleGetTicket() echo.HandlerFunc {
 		}
 		if ok, err := s.ownsTicket(c, t); err != nil || !ok {
 			if err == nil {
-				err = notVisible("ticket", t.ID)
+				err = notVisible(fieldsync.EntityTicket, t.ID)
 			}
 			return err
 		}

@@ -196,7 +196,7 @@ func (s *Server) handleGetVisit() echo.HandlerFunc {
 		}
 		p := principalFrom(c)
 		if p.Is(fieldsync.RoleTechnician) && b.Visit.TechnicianID != p.UserID {
-			return notVisible("visit", b.Visit.ID)
+			return notVisible(fieldsync.EntityVisit, b.Visit.ID)
 		}
 		reports, err := s.reportViews(c.Request().Context(), b.Reports)
 		if err != nil {

@@ -21,7 +21,7 @@ func actor(c echo.Context) fieldsync.Actor {
 
 // notVisible answers a request for a record the caller may not see as if
 // it did not exist, so ids cannot be probed.
-func notVisible(kind, id string) error {
+func notVisible(kind fieldsync.Entity, id string) error {
 	return fieldsync.Errorf(fieldsync.ENotFound, "%s %q not found", kind, id)
 }
 

@@ -26,7 +26,7 @@ func (w *dispatchWorld) device(t *testing.T, login, id string) *device {
 	return &device{w: w, id: id, token: w.login(t, login, id).AccessToken, clock: syncproto.NewClock(id, w.clock.Now)}
 }
 
-func (d *device) mutation(entity, id, op, action string, fields map[string]any) syncproto.Mutation {
+func (d *device) mutation(entity fieldsync.Entity, id, op, action string, fields map[string]any) syncproto.Mutation {
 	d.seq++
 	m := syncproto.Mutation{Seq: d.seq, Entity: entity, ID: id, Op: op, Action: action, HLC: d.clock.Now().String()}
 	if fields != nil {
@@ -57,7 +57,7 @@ func (d *device) pull(t *testing.T) map[string]syncproto.Change {
 		var resp syncproto.PullResponse
 		d.w.call(t, d.token, "GET", "/v1/sync/pull?limit=3&cursor="+d.cursor, nil, 200, &resp)
 		for _, c := range resp.Changes {
-			out[c.Entity+"/"+c.ID] = c
+			out[string(c.Entity)+"/"+c.ID] = c
 		}
 		d.cursor = resp.Cursor
 		if !resp.HasMore {

@@ -52,13 +52,13 @@ type Txn interface {
 	PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error)
 	PutReport(r *fieldsync.Report, created bool, visit *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error)
 	DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now time.Time) (int64, error)
-	Rev(entity, id string) (int64, error)
+	Rev(entity fieldsync.Entity, id string) (int64, error)
 	Refuse(r Refusal) error
 	// Refusal returns the refusal of a device's seq, or nil.
 	Refusal(device string, seq int64) (*Refusal, error)
 	// RefusedRecord returns the visit of a record some earlier mutation of
 	// the device about it was refused for, or "".
-	RefusedRecord(device, entity, id string) (string, error)
+	RefusedRecord(device string, entity fieldsync.Entity, id string) (string, error)
 }
 
 // Store runs fn in one read-write transaction (one fsync): if fn fails,
@@ -160,7 +160,7 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 // refusedVisit returns the visit a refused mutation's work belongs to, ""
 // when none is known.
 func refusedVisit(tx Txn, p Principal, m Mutation) (string, error) {
-	if m.Entity != "report" {
+	if m.Entity != fieldsync.EntityReport {
 		return m.ID, nil
 	}
 	r, err := tx.Report(m.ID)
@@ -203,12 +203,12 @@ func (e *Engine) apply(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, n
 	}
 	var res Result
 	switch m.Entity {
-	case "visit":
+	case fieldsync.EntityVisit:
 		res, err = e.applyVisit(tx, p, actor, m, stamp, now)
-	case "report":
+	case fieldsync.EntityReport:
 		res, err = e.applyReport(tx, p, actor, m, stamp, now)
 	default:
-		return refuse(Rejected, CodeUnknownEntity, "unknown entity "+quote(m.Entity))
+		return refuse(Rejected, CodeUnknownEntity, "unknown entity "+quote(string(m.Entity)))
 	}
 	res.Seq = m.Seq
 	return res, err
@@ -283,7 +283,7 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 	if before == nil && m.Fields["visit_id"] == nil {
 		// Not on the server: if its creation was refused, so is every later
 		// edit, for the same reason, and it is kept with the same visit.
-		visitID, err := tx.RefusedRecord(p.Device, "report", m.ID)
+		visitID, err := tx.RefusedRecord(p.Device, fieldsync.EntityReport, m.ID)
 		if err != nil {
 			return Result{}, err
 		}

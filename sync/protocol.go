@@ -2,6 +2,8 @@ package syncproto
 
 import (
 	"encoding/json"
+
+	"github.com/fieldsync/fieldsync"
 )
 
 // Version is the protocol version this build speaks. Clients send theirs
@@ -48,7 +50,7 @@ const (
 // order. Fields holds only what changed.
 type Mutation struct {
 	Seq    int64                      `json:"seq"`
-	Entity string                     `json:"entity"`
+	Entity fieldsync.Entity           `json:"entity"`
 	ID     string                     `json:"id"`
 	Op     string                     `json:"op"`
 	Action string                     `json:"action,omitempty"`
@@ -79,11 +81,11 @@ type PushResponse struct {
 // Change is one record as a pull delivers it: its current state (Data)
 // for upserts, nothing for deletes and evictions.
 type Change struct {
-	Entity string          `json:"entity"`
-	ID     string          `json:"id"`
-	Rev    int64           `json:"rev"`
-	Op     string          `json:"op"`
-	Data   json.RawMessage `json:"data,omitempty"`
+	Entity fieldsync.Entity `json:"entity"`
+	ID     string           `json:"id"`
+	Rev    int64            `json:"rev"`
+	Op     string           `json:"op"`
+	Data   json.RawMessage  `json:"data,omitempty"`
 }
 
 // PullResponse is the answer to GET /v1/sync/pull.

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/calendar"
 	"github.com/fieldsync/fieldsync/media"
@@ -203,8 +204,8 @@ func publishReference(ctx context.Context, store *bolt.DB) error {
 		return err
 	}
 	if err := store.PublishReference(ctx, []bolt.Reference{
-		{Entity: "calendar", ID: "cn-2026", Data: calendar.DefaultSource()},
-		{Entity: "policy", ID: "default", Data: policy},
+		{Entity: fieldsync.EntityCalendar, ID: "cn-2026", Data: calendar.DefaultSource()},
+		{Entity: fieldsync.EntityPolicy, ID: "default", Data: policy},
 	}); err != nil {
 		return err
 	}

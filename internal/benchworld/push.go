@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fieldsync/fieldsync"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/templates"
 )
@@ -49,7 +50,7 @@ func PushBatches(visits []string) [][]syncproto.Mutation {
 			if step == len(answerSteps)-1 {
 				fields["findings"] = "屏线接口氧化，重新插拔后竖线消失，建议更换屏线"
 			}
-			m := syncproto.Mutation{Seq: int64(len(all) + 1), Entity: "report", ID: id, Op: syncproto.OpUpsert, HLC: clock.Now().String(), Fields: map[string]json.RawMessage{}}
+			m := syncproto.Mutation{Seq: int64(len(all) + 1), Entity: fieldsync.EntityReport, ID: id, Op: syncproto.OpUpsert, HLC: clock.Now().String(), Fields: map[string]json.RawMessage{}}
 			for k, v := range fields {
 				m.Fields[k], _ = json.Marshal(v)
 			}

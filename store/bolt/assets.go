@@ -14,10 +14,10 @@ func (s *DB) CreateAsset(ctx context.Context, a *fieldsync.Asset, actor fieldsyn
 }
 
 func createAsset(tx *bbolt.Tx, a *fieldsync.Asset, actor fieldsync.Actor) error {
-	return createOwned(tx, bucketAssets, "asset", a.ID, a.CustomerID, a, actor, a.CreatedAt)
+	return createOwned(tx, bucketAssets, fieldsync.EntityAsset, a.ID, a.CustomerID, a, actor, a.CreatedAt)
 }
 
 // Asset returns an asset or ENotFound.
 func (s *DB) Asset(ctx context.Context, id string) (*fieldsync.Asset, error) {
-	return view[fieldsync.Asset](s, bucketAssets, "asset", id)
+	return view[fieldsync.Asset](s, bucketAssets, fieldsync.EntityAsset, id)
 }

@@ -54,7 +54,7 @@ func rawFirstSync(db *bbolt.DB, tech string) (int, error) {
 					return err
 				}
 				raw := buckets[e.Entity].Get([]byte(e.ID))
-				out = append(out, syncproto.Change{Entity: e.Entity, ID: e.ID, Op: "upsert", Data: append(json.RawMessage(nil), raw...)})
+				out = append(out, syncproto.Change{Entity: fieldsync.Entity(e.Entity), ID: e.ID, Op: "upsert", Data: append(json.RawMessage(nil), raw...)})
 			}
 		}
 		n = len(out)

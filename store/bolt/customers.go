@@ -27,12 +27,12 @@ func createCustomer(tx *bbolt.Tx, c *fieldsync.Customer, actor fieldsync.Actor) 
 			return err
 		}
 	}
-	return create(tx, bucketCustomers, "customer", c.ID, c, actor, c.CreatedAt)
+	return create(tx, bucketCustomers, fieldsync.EntityCustomer, c.ID, c, actor, c.CreatedAt)
 }
 
 // Customer returns a customer or ENotFound.
 func (s *DB) Customer(ctx context.Context, id string) (*fieldsync.Customer, error) {
-	return view[fieldsync.Customer](s, bucketCustomers, "customer", id)
+	return view[fieldsync.Customer](s, bucketCustomers, fieldsync.EntityCustomer, id)
 }
 
 // CustomerIDsOfUser returns the customer records linked to a customer's

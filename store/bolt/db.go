@@ -84,7 +84,7 @@ func put(b *bbolt.Bucket, key string, v any) error {
 	return b.Put([]byte(key), raw)
 }
 
-func notFound(kind, id string) error {
+func notFound(kind fieldsync.Entity, id string) error {
 	return fieldsync.Errorf(fieldsync.ENotFound, "%s %q not found", kind, id)
 }
 

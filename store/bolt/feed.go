@@ -19,38 +19,38 @@ import (
 )
 
 type feedEntry struct {
-	Entity string    `json:"e"`
-	ID     string    `json:"i"`
-	Op     string    `json:"o"`
-	At     time.Time `json:"t"`
+	Entity fieldsync.Entity `json:"e"`
+	ID     string           `json:"i"`
+	Op     string           `json:"o"`
+	At     time.Time        `json:"t"`
 }
 
 // bucketOf names the bucket each synced entity lives in.
-var bucketOf = map[string][]byte{
-	"customer": bucketCustomers, "site": bucketSites, "asset": bucketAssets, "ticket": bucketTickets,
-	"visit": bucketVisits, "report": bucketReports, "photo": bucketAttachments,
-	"template": bucketTemplates, "calendar": bucketCalendars, "policy": bucketPolicies,
+var bucketOf = map[fieldsync.Entity][]byte{
+	fieldsync.EntityCustomer: bucketCustomers, fieldsync.EntitySite: bucketSites, fieldsync.EntityAsset: bucketAssets, fieldsync.EntityTicket: bucketTickets,
+	fieldsync.EntityVisit: bucketVisits, fieldsync.EntityReport: bucketReports, fieldsync.EntityPhoto: bucketAttachments,
+	fieldsync.EntityTemplate: bucketTemplates, fieldsync.EntityCalendar: bucketCalendars, fieldsync.EntityPolicy: bucketPolicies,
 }
 
 // referenceEntities are shared with every device.
-var referenceEntities = map[string]bool{"template": true, "calendar": true, "policy": true}
+var referenceEntities = map[fieldsync.Entity]bool{fieldsync.EntityTemplate: true, fieldsync.EntityCalendar: true, fieldsync.EntityPolicy: true}
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // touch gives a record a new revision: the next sequence of the feed.
-func touch(tx *bbolt.Tx, entity, id string) (uint64, error) {
+func touch(tx *bbolt.Tx, entity fieldsync.Entity, id string) (uint64, error) {
 	seq, err := tx.Bucket(bucketFeed).NextSequence()
 	if err != nil {
 		return 0, err
 	}
-	return seq, tx.Bucket(bucketRevs).Put(key(entity, id), seqKey(seq))
+	return seq, tx.Bucket(bucketRevs).Put(key(string(entity), id), seqKey(seq))
 }
 
 // place puts a record at position seq of partition part, removing its
 // older position there, so a pull meets each record once, at its latest.
-func place(tx *bbolt.Tx, part, entity, id, op string, seq uint64, now time.Time) error {
+func place(tx *bbolt.Tx, part string, entity fieldsync.Entity, id, op string, seq uint64, now time.Time) error {
 	feed, pos := tx.Bucket(bucketFeed), tx.Bucket(bucketFeedPos)
-	pk := key(part, entity, id)
+	pk := key(part, string(entity), id)
 	if old := pos.Get(pk); old != nil {
 		if err := feed.Delete(append(key(part, ""), old...)); err != nil {
 			return err
@@ -106,7 +106,7 @@ func (s *DB) PruneFeed(ctx context.Context, cutoff time.Time) (int, error) {
 					return err
 				}
 				part := string(fk[:bytes.IndexByte(fk, 0)])
-				pk := key(part, e.Entity, e.ID)
+				pk := key(part, string(e.Entity), e.ID)
 				if bytes.Equal(pos.Get(pk), fk[len(part)+1:]) {
 					if err := pos.Delete(pk); err != nil {
 						return err
@@ -131,7 +131,7 @@ func (s *DB) PruneFeed(ctx context.Context, cutoff time.Time) (int, error) {
 
 // publish records a change of a record and places it in every partition
 // that sees it. It returns the record's new revision.
-func publish(tx *bbolt.Tx, entity, id, op string, now time.Time) (uint64, error) {
+func publish(tx *bbolt.Tx, entity fieldsync.Entity, id, op string, now time.Time) (uint64, error) {
 	parts, err := partitionsOf(tx, entity, id)
 	if err != nil {
 		return 0, err
@@ -140,7 +140,7 @@ func publish(tx *bbolt.Tx, entity, id, op string, now time.Time) (uint64, error)
 }
 
 // publishTo records a change and places it in the partitions given.
-func publishTo(tx *bbolt.Tx, entity, id, op string, parts []string, now time.Time) (uint64, error) {
+func publishTo(tx *bbolt.Tx, entity fieldsync.Entity, id, op string, parts []string, now time.Time) (uint64, error) {
 	seq, err := touch(tx, entity, id)
 	if err != nil {
 		return 0, err
@@ -155,7 +155,7 @@ func publishTo(tx *bbolt.Tx, entity, id, op string, parts []string, now time.Tim
 
 // partitionsOf lists who sees a record: everyone for templates, else the
 // dispatchers and the technicians of the visits it belongs to.
-func partitionsOf(tx *bbolt.Tx, entity, id string) ([]string, error) {
+func partitionsOf(tx *bbolt.Tx, entity fieldsync.Entity, id string) ([]string, error) {
 	if referenceEntities[entity] {
 		return []string{syncproto.PartitionShared}, nil
 	}
@@ -174,20 +174,20 @@ func partitionsOf(tx *bbolt.Tx, entity, id string) ([]string, error) {
 	}
 	var err error
 	switch entity {
-	case "visit":
+	case fieldsync.EntityVisit:
 		err = addVisit(id)
-	case "report", "photo":
+	case fieldsync.EntityReport, fieldsync.EntityPhoto:
 		reportID := id
-		if entity == "photo" {
+		if entity == fieldsync.EntityPhoto {
 			reportID, _, _ = strings.Cut(id, ":")
 		}
 		var r *fieldsync.Report
 		if r, err = get[fieldsync.Report](tx.Bucket(bucketReports), reportID); r != nil {
 			err = addVisit(r.VisitID)
 		}
-	case "ticket":
+	case fieldsync.EntityTicket:
 		err = addTicket(id)
-	case "customer", "site", "asset":
+	case fieldsync.EntityCustomer, fieldsync.EntitySite, fieldsync.EntityAsset:
 		err = ticketsTouching(tx, entity, id, addTicket)
 	}
 	parts := []string{syncproto.PartitionAll}
@@ -199,9 +199,9 @@ func partitionsOf(tx *bbolt.Tx, entity, id string) ([]string, error) {
 
 // ticketsTouching calls fn with each ticket that refers to a customer,
 // site or asset, through the customer's ticket index.
-func ticketsTouching(tx *bbolt.Tx, entity, id string, fn func(ticketID string) error) error {
+func ticketsTouching(tx *bbolt.Tx, entity fieldsync.Entity, id string, fn func(ticketID string) error) error {
 	customer := id
-	if entity != "customer" {
+	if entity != fieldsync.EntityCustomer {
 		var owner struct {
 			CustomerID string `json:"customer_id"`
 		}
@@ -220,14 +220,17 @@ func ticketsTouching(tx *bbolt.Tx, entity, id string, fn func(ticketID string) e
 		if err != nil || t == nil {
 			return err == nil, err
 		}
-		if entity == "customer" || entity == "site" && t.SiteID == id || entity == "asset" && t.AssetID == id {
+		if entity == fieldsync.EntityCustomer || entity == fieldsync.EntitySite && t.SiteID == id || entity == fieldsync.EntityAsset && t.AssetID == id {
 			return true, fn(ticketID)
 		}
 		return true, nil
 	})
 }
 
-type recordRef struct{ entity, id string }
+type recordRef struct {
+	entity fieldsync.Entity
+	id     string
+}
 
 // bundleOf lists the records a technician needs for a visit.
 func bundleOf(tx *bbolt.Tx, visitID string) ([]recordRef, error) {
@@ -235,19 +238,19 @@ func bundleOf(tx *bbolt.Tx, visitID string) ([]recordRef, error) {
 	if err != nil || v == nil {
 		return nil, err
 	}
-	refs := []recordRef{{"visit", v.ID}}
+	refs := []recordRef{{fieldsync.EntityVisit, v.ID}}
 	t, err := get[fieldsync.Ticket](tx.Bucket(bucketTickets), v.TicketID)
 	if err != nil {
 		return nil, err
 	}
 	if t != nil {
-		refs = append(refs, recordRef{"ticket", t.ID}, recordRef{"customer", t.CustomerID}, recordRef{"site", t.SiteID}, recordRef{"asset", t.AssetID})
+		refs = append(refs, recordRef{fieldsync.EntityTicket, t.ID}, recordRef{fieldsync.EntityCustomer, t.CustomerID}, recordRef{fieldsync.EntitySite, t.SiteID}, recordRef{fieldsync.EntityAsset, t.AssetID})
 	}
 	err = scanPrefix(tx.Bucket(indexReportsByVisit), key(visitID, ""), "", func(reportID string) (bool, error) {
-		refs = append(refs, recordRef{"report", reportID})
+		refs = append(refs, recordRef{fieldsync.EntityReport, reportID})
 		return true, scanPrefix(tx.Bucket(indexReportPhotos), key(reportID, ""), "", func(rest string) (bool, error) {
 			slot, sha, _ := strings.Cut(rest, "\x00")
-			refs = append(refs, recordRef{"photo", attachmentID(reportID, slot, sha)})
+			refs = append(refs, recordRef{fieldsync.EntityPhoto, attachmentID(reportID, slot, sha)})
 			return true, nil
 		})
 	})
@@ -312,7 +315,7 @@ func evict(tx *bbolt.Tx, tech, visitID string, now time.Time) error {
 // publishExisting enters every stored record into the feed (migration).
 func publishExisting(tx *bbolt.Tx) error {
 	now := time.Now().UTC()
-	for _, entity := range []string{"customer", "site", "asset", "ticket", "visit", "report"} {
+	for _, entity := range []fieldsync.Entity{fieldsync.EntityCustomer, fieldsync.EntitySite, fieldsync.EntityAsset, fieldsync.EntityTicket, fieldsync.EntityVisit, fieldsync.EntityReport} {
 		var ids []string
 		if err := tx.Bucket(bucketOf[entity]).ForEach(func(k, _ []byte) error {
 			ids = append(ids, string(k))
@@ -332,7 +335,7 @@ func publishExisting(tx *bbolt.Tx) error {
 // Reference is a piece of reference data every device receives: a report
 // template, the business calendar, the SLA policy.
 type Reference struct {
-	Entity string // template, calendar or policy
+	Entity fieldsync.Entity // template, calendar or policy
 	ID     string
 	Data   json.RawMessage
 }
@@ -378,7 +381,7 @@ func (s *DB) PublishTemplates(ctx context.Context, templates []fieldsync.Templat
 		if err != nil {
 			return err
 		}
-		refs = append(refs, Reference{Entity: "template", ID: t.ID, Data: raw})
+		refs = append(refs, Reference{Entity: fieldsync.EntityTemplate, ID: t.ID, Data: raw})
 	}
 	return s.PublishReference(ctx, refs)
 }
@@ -459,7 +462,7 @@ func (s *DB) Pull(ctx context.Context, parts []string, cursor string, limit int)
 		for _, h := range hits {
 			last = h.seq
 			ch := syncproto.Change{Entity: h.entry.Entity, ID: h.entry.ID, Op: h.entry.Op, Rev: int64(h.seq)}
-			if rev := tx.Bucket(bucketRevs).Get(key(h.entry.Entity, h.entry.ID)); rev != nil && h.entry.Op != syncproto.ChangeEvict {
+			if rev := tx.Bucket(bucketRevs).Get(key(string(h.entry.Entity), h.entry.ID)); rev != nil && h.entry.Op != syncproto.ChangeEvict {
 				ch.Rev = int64(binary.BigEndian.Uint64(rev))
 			}
 			if h.entry.Op == syncproto.ChangeUpsert {

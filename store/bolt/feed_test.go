@@ -57,7 +57,7 @@ func (w *world) pull(t *testing.T, tech, cursor string) (map[string]string, stri
 	got := map[string]string{}
 	for _, c := range changes {
 		if c.Entity != "template" {
-			got[c.Entity+"/"+c.ID] = c.Op
+			got[string(c.Entity)+"/"+c.ID] = c.Op
 		}
 	}
 	return got, next
@@ -135,7 +135,7 @@ func TestReferenceDataReachesEveryDeviceOnceAndOnChange(t *testing.T) {
 		got := map[string]bool{}
 		for _, c := range changes {
 			if c.Entity == "calendar" || c.Entity == "policy" {
-				got[c.Entity+"/"+c.ID] = true
+				got[string(c.Entity)+"/"+c.ID] = true
 			}
 		}
 		return got, next

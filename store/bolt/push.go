@@ -47,7 +47,7 @@ type placement struct {
 }
 
 // publish gives a record its revision for this batch.
-func (p *pushTx) publish(entity, id, tech string, now time.Time) (int64, error) {
+func (p *pushTx) publish(entity fieldsync.Entity, id, tech string, now time.Time) (int64, error) {
 	ref := recordRef{entity, id}
 	if pl, ok := p.placed[ref]; ok {
 		pl.tech = tech
@@ -74,7 +74,7 @@ func (p *pushTx) flush() error {
 		if !ok {
 			continue
 		}
-		if err := p.tx.Bucket(bucketRevs).Put(key(ref.entity, ref.id), seqKey(pl.seq)); err != nil {
+		if err := p.tx.Bucket(bucketRevs).Put(key(string(ref.entity), ref.id), seqKey(pl.seq)); err != nil {
 			return err
 		}
 		for _, part := range []string{syncproto.PartitionAll, syncproto.TechnicianPartition(pl.tech)} {
@@ -127,11 +127,11 @@ func (p *pushTx) Report(id string) (*fieldsync.Report, error) {
 	return r, err
 }
 
-func (p *pushTx) Rev(entity, id string) (int64, error) {
+func (p *pushTx) Rev(entity fieldsync.Entity, id string) (int64, error) {
 	if pl, ok := p.placed[recordRef{entity, id}]; ok {
 		return int64(pl.seq), nil
 	}
-	raw := p.tx.Bucket(bucketRevs).Get(key(entity, id))
+	raw := p.tx.Bucket(bucketRevs).Get(key(string(entity), id))
 	if raw == nil {
 		return 0, nil
 	}
@@ -143,10 +143,10 @@ func (p *pushTx) PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage
 	if err := put(p.tx.Bucket(bucketVisits), v.ID, v); err != nil {
 		return 0, err
 	}
-	if err := auditKnown(p.tx, "visit", v.ID, changes, actor, action, now); err != nil {
+	if err := auditKnown(p.tx, fieldsync.EntityVisit, v.ID, changes, actor, action, now); err != nil {
 		return 0, err
 	}
-	return p.publish("visit", v.ID, v.TechnicianID, now)
+	return p.publish(fieldsync.EntityVisit, v.ID, v.TechnicianID, now)
 }
 
 func (p *pushTx) PutReport(r *fieldsync.Report, created bool, visit *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error) {
@@ -158,10 +158,10 @@ func (p *pushTx) PutReport(r *fieldsync.Report, created bool, visit *fieldsync.V
 	// The engine hands over a fresh value it no longer changes; it is
 	// written once when the batch ends (flush).
 	p.reports[r.ID], p.dirty[r.ID] = r, true
-	if err := auditKnown(p.tx, "report", r.ID, changes, actor, action, now); err != nil {
+	if err := auditKnown(p.tx, fieldsync.EntityReport, r.ID, changes, actor, action, now); err != nil {
 		return 0, err
 	}
-	return p.publish("report", r.ID, visit.TechnicianID, now)
+	return p.publish(fieldsync.EntityReport, r.ID, visit.TechnicianID, now)
 }
 
 // DeleteReport removes a draft; its tombstone stays in the feed so that
@@ -175,24 +175,24 @@ func (p *pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now ti
 	if v != nil {
 		parts = append(parts, syncproto.TechnicianPartition(v.TechnicianID))
 	}
-	if err := writeAudit(p.tx, "report", r.ID, r, nil, actor, "report.delete", now); err != nil {
+	if err := writeAudit(p.tx, fieldsync.EntityReport, r.ID, r, nil, actor, "report.delete", now); err != nil {
 		return 0, err
 	}
 	delete(p.reports, r.ID)
 	delete(p.dirty, r.ID)
-	delete(p.placed, recordRef{"report", r.ID}) // the delete is its last change
+	delete(p.placed, recordRef{fieldsync.EntityReport, r.ID}) // the delete is its last change
 	if err := p.tx.Bucket(bucketReports).Delete([]byte(r.ID)); err != nil {
 		return 0, err
 	}
 	if err := p.tx.Bucket(indexReportsByVisit).Delete(key(r.VisitID, r.ID)); err != nil {
 		return 0, err
 	}
-	seq, err := touch(p.tx, "report", r.ID)
+	seq, err := touch(p.tx, fieldsync.EntityReport, r.ID)
 	if err != nil {
 		return 0, err
 	}
 	for _, part := range parts {
-		if err := place(p.tx, part, "report", r.ID, syncproto.ChangeDelete, seq, now); err != nil {
+		if err := place(p.tx, part, fieldsync.EntityReport, r.ID, syncproto.ChangeDelete, seq, now); err != nil {
 			return 0, err
 		}
 	}
@@ -209,7 +209,7 @@ func (p *pushTx) Refuse(r syncproto.Refusal) error {
 	if r.VisitID == "" {
 		return nil
 	}
-	rk := key(r.DeviceID, r.Mutation.Entity, r.Mutation.ID)
+	rk := key(r.DeviceID, string(r.Mutation.Entity), r.Mutation.ID)
 	if idx := p.tx.Bucket(indexRefusedRecord); idx.Get(rk) == nil {
 		if err := idx.Put(rk, []byte(r.VisitID)); err != nil {
 			return err
@@ -218,8 +218,8 @@ func (p *pushTx) Refuse(r syncproto.Refusal) error {
 	return p.tx.Bucket(indexRefusedByVisit).Put(append(key(r.VisitID, ""), k...), nil)
 }
 
-func (p *pushTx) RefusedRecord(device, entity, id string) (string, error) {
-	return string(p.tx.Bucket(indexRefusedRecord).Get(key(device, entity, id))), nil
+func (p *pushTx) RefusedRecord(device string, entity fieldsync.Entity, id string) (string, error) {
+	return string(p.tx.Bucket(indexRefusedRecord).Get(key(device, string(entity), id))), nil
 }
 
 func (p *pushTx) Refusal(device string, seq int64) (*syncproto.Refusal, error) {

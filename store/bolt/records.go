@@ -10,18 +10,18 @@ import (
 )
 
 // create stores a new record; EConflict if the id is taken.
-func create(tx *bbolt.Tx, bucket []byte, entity, id string, v any, actor fieldsync.Actor, now time.Time) error {
+func create(tx *bbolt.Tx, bucket []byte, entity fieldsync.Entity, id string, v any, actor fieldsync.Actor, now time.Time) error {
 	if id == "" {
 		return fieldsync.Errorf(fieldsync.EInvalid, "%s id is required", entity)
 	}
 	if tx.Bucket(bucket).Get([]byte(id)) != nil {
 		return fieldsync.Errorf(fieldsync.EConflict, "%s %q exists", entity, id)
 	}
-	return audited(tx, bucket, entity, id, nil, v, actor, entity+".create", now)
+	return audited(tx, bucket, entity, id, nil, v, actor, string(entity)+".create", now)
 }
 
 // createOwned stores a new record of an existing customer.
-func createOwned(tx *bbolt.Tx, bucket []byte, entity, id, customerID string, v any, actor fieldsync.Actor, at time.Time) error {
+func createOwned(tx *bbolt.Tx, bucket []byte, entity fieldsync.Entity, id, customerID string, v any, actor fieldsync.Actor, at time.Time) error {
 	if _, err := must[fieldsync.Customer](tx, bucketCustomers, "customer_id", customerID); err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func createOwned(tx *bbolt.Tx, bucket []byte, entity, id, customerID string, v a
 
 // audited stores after under id in bucket, appends the audit entry of the
 // change and publishes it to the sync feed, in the caller's transaction.
-func audited(tx *bbolt.Tx, bucket []byte, entity, id string, before, after any, actor fieldsync.Actor, action string, now time.Time) error {
+func audited(tx *bbolt.Tx, bucket []byte, entity fieldsync.Entity, id string, before, after any, actor fieldsync.Actor, action string, now time.Time) error {
 	if err := put(tx.Bucket(bucket), id, after); err != nil {
 		return err
 	}
@@ -55,10 +55,10 @@ func must[T any](tx *bbolt.Tx, bucket []byte, field, id string) (*T, error) {
 }
 
 // view loads one record in a read transaction, or ENotFound.
-func view[T any](s *DB, bucket []byte, kind, id string) (*T, error) {
+func view[T any](s *DB, bucket []byte, kind fieldsync.Entity, id string) (*T, error) {
 	var v *T
 	err := s.db.View(func(tx *bbolt.Tx) (err error) {
-		v, err = must[T](tx, bucket, kind, id)
+		v, err = must[T](tx, bucket, string(kind), id)
 		return err
 	})
 	return v, err

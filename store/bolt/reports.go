@@ -17,11 +17,11 @@ func (s *DB) CreateReport(ctx context.Context, r *fieldsync.Report, actor fields
 		if err := tx.Bucket(indexReportsByVisit).Put(key(r.VisitID, r.ID), nil); err != nil {
 			return err
 		}
-		return create(tx, bucketReports, "report", r.ID, r, actor, r.CreatedAt)
+		return create(tx, bucketReports, fieldsync.EntityReport, r.ID, r, actor, r.CreatedAt)
 	})
 }
 
 // Report returns a report or ENotFound.
 func (s *DB) Report(ctx context.Context, id string) (*fieldsync.Report, error) {
-	return view[fieldsync.Report](s, bucketReports, "report", id)
+	return view[fieldsync.Report](s, bucketReports, fieldsync.EntityReport, id)
 }

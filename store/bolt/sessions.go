@@ -132,7 +132,7 @@ func (s *DB) Device(ctx context.Context, id string) (*fieldsync.Device, error) {
 		return err
 	})
 	if err == nil && d == nil {
-		err = notFound("device", id)
+		err = notFound(fieldsync.EntityDevice, id)
 	}
 	return d, err
 }
@@ -165,7 +165,7 @@ func (s *DB) RevokeDevice(ctx context.Context, id string, now time.Time) (*field
 			return err
 		}
 		if d == nil {
-			return notFound("device", id)
+			return notFound(fieldsync.EntityDevice, id)
 		}
 		if d.RevokedAt != nil {
 			return nil
@@ -175,7 +175,7 @@ func (s *DB) RevokeDevice(ctx context.Context, id string, now time.Time) (*field
 		if err := put(devices, id, d); err != nil {
 			return err
 		}
-		return writeAudit(tx, "device", id, before, d, fieldsync.ActorFrom(ctx), "device.revoke", now)
+		return writeAudit(tx, fieldsync.EntityDevice, id, before, d, fieldsync.ActorFrom(ctx), "device.revoke", now)
 	})
 	return d, err
 }

@@ -14,10 +14,10 @@ func (s *DB) CreateSite(ctx context.Context, site *fieldsync.Site, actor fieldsy
 }
 
 func createSite(tx *bbolt.Tx, site *fieldsync.Site, actor fieldsync.Actor) error {
-	return createOwned(tx, bucketSites, "site", site.ID, site.CustomerID, site, actor, site.CreatedAt)
+	return createOwned(tx, bucketSites, fieldsync.EntitySite, site.ID, site.CustomerID, site, actor, site.CreatedAt)
 }
 
 // Site returns a site or ENotFound.
 func (s *DB) Site(ctx context.Context, id string) (*fieldsync.Site, error) {
-	return view[fieldsync.Site](s, bucketSites, "site", id)
+	return view[fieldsync.Site](s, bucketSites, fieldsync.EntitySite, id)
 }

@@ -33,12 +33,12 @@ func createTicket(tx *bbolt.Tx, t *fieldsync.Ticket, actor fieldsync.Actor) erro
 	if err := tx.Bucket(indexTicketsByCust).Put(key(t.CustomerID, t.ID), nil); err != nil {
 		return err
 	}
-	return create(tx, bucketTickets, "ticket", t.ID, t, actor, t.CreatedAt)
+	return create(tx, bucketTickets, fieldsync.EntityTicket, t.ID, t, actor, t.CreatedAt)
 }
 
 // Ticket returns a ticket or ENotFound.
 func (s *DB) Ticket(ctx context.Context, id string) (*fieldsync.Ticket, error) {
-	return view[fieldsync.Ticket](s, bucketTickets, "ticket", id)
+	return view[fieldsync.Ticket](s, bucketTickets, fieldsync.EntityTicket, id)
 }
 
 // UpdateTicket applies fn to the ticket in one transaction and audits the
@@ -55,7 +55,7 @@ func (s *DB) UpdateTicket(ctx context.Context, id string, actor fieldsync.Actor,
 			return err
 		}
 		out = &after
-		return audited(tx, bucketTickets, "ticket", id, before, &after, actor, action, now)
+		return audited(tx, bucketTickets, fieldsync.EntityTicket, id, before, &after, actor, action, now)
 	})
 	return out, err
 }

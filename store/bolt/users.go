@@ -29,7 +29,7 @@ func (s *DB) CreateUser(ctx context.Context, u fieldsync.User) error {
 		}
 		shown := u
 		shown.PasswordHash = "" // the audit trail never holds a password hash
-		return writeAudit(tx, "user", u.ID, nil, shown, fieldsync.ActorFrom(ctx), "user.create", u.CreatedAt)
+		return writeAudit(tx, fieldsync.EntityUser, u.ID, nil, shown, fieldsync.ActorFrom(ctx), "user.create", u.CreatedAt)
 	})
 }
 
@@ -41,7 +41,7 @@ func (s *DB) User(ctx context.Context, id string) (*fieldsync.User, error) {
 		return err
 	})
 	if err == nil && u == nil {
-		err = notFound("user", id)
+		err = notFound(fieldsync.EntityUser, id)
 	}
 	return u, err
 }
@@ -59,7 +59,7 @@ func (s *DB) UserByLogin(ctx context.Context, login string) (*fieldsync.User, er
 		return err
 	})
 	if err == nil && u == nil {
-		err = notFound("user", login)
+		err = notFound(fieldsync.EntityUser, login)
 	}
 	return u, err
 }

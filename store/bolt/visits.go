@@ -56,7 +56,7 @@ func createVisit(tx *bbolt.Tx, v *fieldsync.Visit, actor fieldsync.Actor) error 
 	if err := tx.Bucket(indexVisitsByTech).Put(key(v.TechnicianID, v.ID), nil); err != nil {
 		return err
 	}
-	if err := create(tx, bucketVisits, "visit", v.ID, v, actor, v.CreatedAt); err != nil {
+	if err := create(tx, bucketVisits, fieldsync.EntityVisit, v.ID, v, actor, v.CreatedAt); err != nil {
 		return err
 	}
 	return backfill(tx, v.TechnicianID, v.ID, v.CreatedAt)
@@ -100,7 +100,7 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 			}
 		}
 		out = &after
-		if err := audited(tx, bucketVisits, "visit", id, before, &after, actor, action, now); err != nil {
+		if err := audited(tx, bucketVisits, fieldsync.EntityVisit, id, before, &after, actor, action, now); err != nil {
 			return err
 		}
 		if after.TechnicianID != before.TechnicianID {
@@ -118,7 +118,7 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 
 // Visit returns a visit or ENotFound.
 func (s *DB) Visit(ctx context.Context, id string) (*fieldsync.Visit, error) {
-	return view[fieldsync.Visit](s, bucketVisits, "visit", id)
+	return view[fieldsync.Visit](s, bucketVisits, fieldsync.EntityVisit, id)
 }
 
 // VisitBundle reads a visit with its ticket, customer, site, asset and
