@@ -42,9 +42,11 @@ import (
 // so a field the server adds must be documented. The document itself
 // stays open, for clients to tolerate fields a newer server sends.
 //
-// Gzip bodies are checked inflated. A request whose body the client
-// itself broke (the transport failed) is not checked: nothing whole
-// reached the server. HEAD answers are checked for status and headers.
+// Gzip bodies are checked inflated; binary ones (tus chunks, photos) for
+// their content type, any bytes being a `format: binary` string. HEAD
+// answers are checked for status and headers. Not checked: an exchange the
+// client itself broke (the transport failed, or reading the answer did),
+// as nothing whole crossed the wire.
 //
 // The transport may be used from any goroutine; what it finds after the
 // test's cleanup has begun is dropped, as t may no longer be told.
