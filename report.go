@@ -37,17 +37,17 @@ const (
 
 // Report is the inspection / appraisal report (鉴定单) of a visit.
 type Report struct {
-	ID             string                     `json:"id"`
-	VisitID        string                     `json:"visit_id"`
-	TemplateID     string                     `json:"template_id"`
-	Answers        map[string]json.RawMessage `json:"answers"` // checklist item id -> value
-	Findings       string                     `json:"findings,omitempty"`
-	Cause          string                     `json:"cause,omitempty"`
-	Responsibility Responsibility             `json:"responsibility,omitempty"`
-	RequiredSlots  []string                   `json:"required_slots,omitempty"` // photo slots the template asks for
-	Status         ReportStatus               `json:"status"`
-	SignedAt       *time.Time                 `json:"signed_at,omitempty"`
-	SignedBy       string                     `json:"signed_by,omitempty"` // the technician whose device signed
+	ID             string         `json:"id"`
+	VisitID        string         `json:"visit_id"`
+	TemplateID     string         `json:"template_id"`
+	Answers        Answers        `json:"answers"` // checklist item id -> value
+	Findings       string         `json:"findings,omitempty"`
+	Cause          string         `json:"cause,omitempty"`
+	Responsibility Responsibility `json:"responsibility,omitempty"`
+	RequiredSlots  []string       `json:"required_slots,omitempty"` // photo slots the template asks for
+	Status         ReportStatus   `json:"status"`
+	SignedAt       *time.Time     `json:"signed_at,omitempty"`
+	SignedBy       string         `json:"signed_by,omitempty"` // the technician whose device signed
 	// Clocks holds, per field ("findings", "answers.<item>"…), the hybrid
 	// logical clock of the edit that set it: drafts merge field by field.
 	Clocks map[string]string `json:"clocks,omitempty"`

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/auth/authproto"
+	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
@@ -76,6 +78,12 @@ func newE2EWorld(t testing.TB, opts ...func(*server.Deps)) *e2eWorld {
 		o(&deps)
 	}
 	srv := httptest.NewServer(server.New(deps))
+	// Every exchange with the server, the tablets' too, is held to its document.
+	spec, err := os.ReadFile(filepath.Join("..", "server", "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Client().Transport = testenv.OpenAPIValidator(t, spec, srv.Client().Transport)
 	// Registered first, so it runs after every client opened by the test
 	// has been closed.
 	t.Cleanup(func() {

@@ -57,12 +57,20 @@ func newTestServer(t *testing.T, opts ...func(*Deps)) *testServer {
 		o(&d)
 	}
 	s := New(d)
-	ts := &testServer{Server: httptest.NewServer(s), store: store, svc: svc, keys: keys, logs: logs}
+	ts := &testServer{Server: validated(t, httptest.NewServer(s)), store: store, svc: svc, keys: keys, logs: logs}
 	t.Cleanup(func() {
 		ts.Close()
 		store.Close()
 	})
 	return ts
+}
+
+// validated makes srv's client hold every exchange to openapi.json.
+func validated(t *testing.T, srv *httptest.Server) *httptest.Server {
+	t.Helper()
+	c := srv.Client()
+	c.Transport = testenv.OpenAPIValidator(t, openAPIDoc, c.Transport)
+	return srv
 }
 
 // user creates an account directly through the service.

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/calendar"
+	"github.com/fieldsync/fieldsync/sla"
+	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
@@ -131,6 +134,29 @@ func TestSyncOfflineDayExactlyOnce(t *testing.T) {
 	}
 	if got := tab.pull(t); len(got) != 0 {
 		t.Fatalf("an incremental pull with nothing new returned %d changes", len(got))
+	}
+}
+
+// TestSyncPullCarriesReferenceData pulls the reference data `fieldsync
+// serve` publishes for tablets to count deadlines offline; the test
+// client holds each record to the document's Calendar and SLAPolicy.
+func TestSyncPullCarriesReferenceData(t *testing.T) {
+	w := newDispatchWorld(t, date(2026, 3, 10, 9))
+	policy, err := json.Marshal(sla.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.PublishReference(t.Context(), []bolt.Reference{
+		{Entity: fieldsync.EntityCalendar, ID: "cn-2026", Data: calendar.DefaultSource()},
+		{Entity: fieldsync.EntityPolicy, ID: "default", Data: policy},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := w.device(t, "tech.a", "tab-a").pull(t)
+	for _, id := range []string{"calendar/cn-2026", "policy/default", "template/tv-v1"} {
+		if c := got[id]; c.Op != syncproto.ChangeUpsert || len(c.Data) == 0 {
+			t.Errorf("the pull has %s as %+v, want an upsert with its data", id, c)
+		}
 	}
 }
 
@@ -314,7 +340,7 @@ func TestSyncLongPollWakesOnChange(t *testing.T) {
 	go func() {
 		req, _ := http.NewRequest("GET", w.URL+"/v1/sync/pull?wait=20s&cursor="+tab.cursor, nil)
 		req.Header.Set("Authorization", "Bearer "+tab.token)
-		res, err := http.DefaultClient.Do(req)
+		res, err := w.Client().Do(req)
 		if err != nil {
 			close(done)
 			return
