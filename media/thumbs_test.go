@@ -65,9 +65,17 @@ func (w *thumbWorld) open(t *testing.T) {
 		}
 		return a
 	}
-	w.svc = &media.Service{Blobs: w.blobs, Store: store, SpoolDir: t.TempDir(),
+	w.svc = media.New(media.Config{Blobs: w.blobs, Store: store, SpoolDir: t.TempDir(),
 		CanAttach: func(context.Context, string, string) error { return nil },
-		Logger:    slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{ReplaceAttr: noTime}))}
+		Logger:    slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{ReplaceAttr: noTime}))})
+}
+
+// configure makes the world's service again, on the same store and blobs,
+// with its config changed by change.
+func (w *thumbWorld) configure(change func(*media.Config)) {
+	c := w.svc.Config
+	change(&c)
+	w.svc = media.New(c)
 }
 
 // upload sends a photo through the service in one write, as the last
@@ -423,7 +431,7 @@ func TestThumbnailsYieldToUploads(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newThumbWorld(t)
-			w.svc.ThumbQuiet, w.svc.ThumbPatience = tt.quiet, tt.patience
+			w.configure(func(c *media.Config) { c.ThumbQuiet, c.ThumbPatience = tt.quiet, tt.patience })
 			ctx := t.Context()
 			first := w.upload(t, testJPEG(t, 400, 300), "first")
 
