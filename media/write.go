@@ -21,8 +21,8 @@ import (
 // either keeps the bytes for the next request or completes the upload.
 
 const (
-	headLen      = 256 << 10 // enough for JPEG, PNG, WebP and HEIC headers with EXIF
-	writeTimeout = 2 * time.Minute
+	headLen      = 256 << 10       // enough for JPEG, PNG, WebP and HEIC headers with EXIF
+	writeTimeout = 2 * time.Minute // storing what a request brought, once it arrived
 )
 
 // Write appends body to the upload at offset. It returns the upload and,
