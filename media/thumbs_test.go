@@ -451,6 +451,12 @@ func TestThumbnailsYieldToUploads(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			// Long enough to see none made, and for one made after the
+			// patience on a loaded machine.
+			wait := 300 * time.Millisecond
+			if tt.madeDuringUpload {
+				wait = 5 * time.Second
+			}
 			made := make(chan int, 1)
 			go func() {
 				n, _ := w.svc.MakeThumbnails(ctx)
@@ -464,7 +470,7 @@ func TestThumbnailsYieldToUploads(t *testing.T) {
 				if !w.hasThumbnail(t, first) {
 					t.Fatal("patience ran out, but the first photo has no thumbnail")
 				}
-			case <-time.After(300 * time.Millisecond):
+			case <-time.After(wait):
 				if tt.madeDuringUpload {
 					t.Fatal("no thumbnail after the patience ran out")
 				}
