@@ -54,7 +54,7 @@ func newPhotoWorldOn(t *testing.T, maxSize int64, blobs media.BlobStore) *e2eWor
 	spool := t.TempDir()
 	var photos *media.Service
 	w := newE2EWorld(t, func(d *server.Deps) {
-		photos = &media.Service{Blobs: blobs, SpoolDir: spool, Store: d.Store.(*bolt.DB), MaxSize: maxSize, Logger: d.Logger}
+		photos = media.New(media.Config{Blobs: blobs, SpoolDir: spool, Store: d.Store.(*bolt.DB), MaxSize: maxSize, Logger: d.Logger})
 		d.Media = photos
 	})
 	ctx, stop := context.WithCancel(context.Background())

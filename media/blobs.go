@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/fieldsync/fieldsync/media/tus"
 )
 
 // ErrNotFound is returned by a BlobStore for an object or upload it does
@@ -17,7 +19,7 @@ var ErrNotFound = errors.New("media: not found")
 var ErrExists = errors.New("media: object exists")
 
 // BlobStore keeps uploads in progress and finished objects. An upload's
-// progress lives in State, an opaque value the caller persists (in the
+// progress lives in a tus.State, an opaque value the caller persists (in the
 // server's store) after every call that returns one, so an upload resumes
 // after a restart of the server; a store keeps nothing about uploads in
 // memory. Objects are named by the hex SHA-256 of their bytes and are
@@ -25,13 +27,13 @@ var ErrExists = errors.New("media: object exists")
 // (S3 through minio-go).
 type BlobStore interface {
 	// Begin starts an upload of size bytes.
-	Begin(ctx context.Context, uploadID string, size int64) (State, error)
+	Begin(ctx context.Context, uploadID string, size int64) (tus.State, error)
 	// Append adds the bytes of r to the upload, which holds st.Offset
 	// bytes so far. It consumes r to its end or first error and returns
 	// the new state holding every byte it kept, also when it returns an
 	// error (a cut connection keeps what arrived). It never holds the
 	// bytes of r in memory beyond a bounded buffer.
-	Append(ctx context.Context, uploadID string, st State, r io.Reader) (State, error)
+	Append(ctx context.Context, uploadID string, st tus.State, r io.Reader) (tus.State, error)
 	// Finish publishes the upload as the object sha256 (lower-case hex,
 	// already verified by the caller) and forgets the upload. The object is
 	// the st.Offset bytes the upload holds followed by the bytes of last,
@@ -41,9 +43,9 @@ type BlobStore interface {
 	// once, straight under its name. If the object exists Finish discards
 	// the upload and returns ErrExists. After a failure the upload still
 	// holds st, so Finish may be called again with the same arguments.
-	Finish(ctx context.Context, uploadID string, st State, last io.Reader, sha256 string) error
+	Finish(ctx context.Context, uploadID string, st tus.State, last io.Reader, sha256 string) error
 	// Abort discards an upload and every part of it.
-	Abort(ctx context.Context, uploadID string, st State) error
+	Abort(ctx context.Context, uploadID string, st tus.State) error
 
 	// Stat returns an object's size, or ErrNotFound.
 	Stat(ctx context.Context, key string) (int64, error)
@@ -53,14 +55,6 @@ type BlobStore interface {
 	// Put stores a derived object (a thumbnail) under key, replacing it:
 	// derived objects can always be made again from the evidence.
 	Put(ctx context.Context, key string, r io.Reader, size int64) error
-}
-
-// State is an upload's progress: how many bytes it holds, and whatever the
-// store needs to go on (part numbers and tags, an S3 upload id).
-type State struct {
-	Offset  int64  `json:"offset"`
-	Size    int64  `json:"size"`
-	Backend []byte `json:"backend,omitempty"`
 }
 
 // Keys of objects: evidence by hash, derived objects beside it.

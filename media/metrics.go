@@ -18,7 +18,8 @@ type Metrics struct {
 	ThumbsFailed *prometheus.CounterVec
 }
 
-// NewMetrics makes the counters and registers them with reg (nil: none).
+// NewMetrics makes the counters and registers them with reg (nil: none;
+// Metrics is a prometheus.Collector, to register later).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Bytes:        prometheus.NewCounter(prometheus.CounterOpts{Name: "fieldsync_media_bytes_received_total", Help: "Photo bytes kept from uploads."}),
@@ -29,7 +30,25 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		ThumbsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fieldsync_media_thumbnails_failed_total", Help: "Thumbnails not made, by reason; retry: the photo stays queued."}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Bytes, m.Completed, m.Resumed, m.Refused, m.ThumbsMade, m.ThumbsFailed)
+		reg.MustRegister(m)
 	}
 	return m
+}
+
+func (m *Metrics) all() []prometheus.Collector {
+	return []prometheus.Collector{m.Bytes, m.Completed, m.Resumed, m.Refused, m.ThumbsMade, m.ThumbsFailed}
+}
+
+// Describe is part of prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.all() {
+		c.Describe(ch)
+	}
+}
+
+// Collect is part of prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.all() {
+		c.Collect(ch)
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
+	"github.com/fieldsync/fieldsync/media/tus"
 )
 
 // finishSpy records how Finish was given an upload's last bytes and can
@@ -25,7 +26,7 @@ type finishSpy struct {
 	calls       []string // "streamed" or "spooled", one per Finish
 }
 
-func (f *finishSpy) Finish(ctx context.Context, id string, st media.State, last io.Reader, sha string) error {
+func (f *finishSpy) Finish(ctx context.Context, id string, st tus.State, last io.Reader, sha string) error {
 	_, spooled := last.(*io.SectionReader)
 	f.mu.Lock()
 	kind := map[bool]string{true: "spooled", false: "streamed"}[spooled]
@@ -71,7 +72,7 @@ func TestWriteStreamsAWholePhoto(t *testing.T) {
 				w.upload(t, data, "first")
 			}
 			spy := &finishSpy{BlobStore: w.svc.Blobs, failStream: tt.failStream}
-			w.svc.Blobs = spy
+			w.configure(func(c *media.Config) { c.Blobs = spy })
 			ctx := t.Context()
 			u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": hexSHA(data), "report_id": "r1", "slot": "s"})
 			if err != nil {
@@ -108,11 +109,11 @@ func TestWriteStreamRefusals(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		sha  string
-		sum  *media.Checksum
+		sum  *tus.Checksum
 		open bool // the upload stays open for the chunk to be sent again
 	}{
 		{"bytes that do not hash to the declared photo", hexSHA(append([]byte("x"), data...)), nil, false},
-		{"a chunk that fails its Upload-Checksum", hexSHA(data), &media.Checksum{Algorithm: "sha256", Sum: make([]byte, 32)}, true},
+		{"a chunk that fails its Upload-Checksum", hexSHA(data), &tus.Checksum{Algorithm: "sha256", Sum: make([]byte, 32)}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": tt.sha, "report_id": "r1", "slot": "s"})
@@ -142,7 +143,7 @@ func TestWriteStreamExistsIsNoProof(t *testing.T) {
 	w := newThumbWorld(t)
 	ctx := t.Context()
 	spy := &finishSpy{BlobStore: w.svc.Blobs, existsEarly: true}
-	w.svc.Blobs = spy
+	w.configure(func(c *media.Config) { c.Blobs = spy })
 	data := testJPEG(t, 320, 240)
 	claimed := hexSHA(testJPEG(t, 321, 240)) // another photo's hash
 	u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": claimed, "report_id": "r1", "slot": "s"})

@@ -20,12 +20,6 @@ import (
 // thumbBatch is how many queued photos MakeThumbnails reads at a time.
 const thumbBatch = 32
 
-// Defaults of Service.ThumbQuiet and Service.ThumbPatience.
-const (
-	DefaultThumbQuiet    = 250 * time.Millisecond
-	DefaultThumbPatience = 2 * time.Second
-)
-
 // yieldToUploads waits, before a thumbnail is made, for ThumbQuiet with
 // no upload request in progress, and at most ThumbPatience. Decoding a
 // photo takes a core for a quarter of a second, which an upload would
@@ -62,7 +56,6 @@ func (s *Service) yieldToUploads(ctx context.Context) error {
 // queued for a later call; this call goes on with the others and returns
 // the first such error. Calls run one after the other.
 func (s *Service) MakeThumbnails(ctx context.Context) (int, error) {
-	s.init()
 	s.thumbMu.Lock()
 	defer s.thumbMu.Unlock()
 	made := 0
@@ -138,7 +131,7 @@ func (s *Service) thumbnail(ctx context.Context, p *fieldsync.Photo) (bool, erro
 		return s.noThumbnail(err)
 	}
 	jpg, err := photo.Thumbnail(r, photo.Type(p.Type), s.ThumbSide)
-	r.Close()
+	_ = r.Close() // only read from, and what was read is decoded or refused
 	if err != nil {
 		return s.noThumbnail(err)
 	}
@@ -167,11 +160,10 @@ func (s *Service) noThumbnail(err error) (bool, error) {
 // restart and retries those whose failure may have passed. Failures are
 // logged by MakeThumbnails.
 func (s *Service) RunThumbnails(ctx context.Context, interval time.Duration) {
-	s.init()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		s.MakeThumbnails(ctx)
+		_, _ = s.MakeThumbnails(ctx) // it logs its failures, and failed photos stay queued
 		select {
 		case <-ctx.Done():
 			return

@@ -66,9 +66,17 @@ func (w *thumbWorld) open(t *testing.T) {
 		}
 		return a
 	}
-	w.svc = &media.Service{Blobs: w.blobs, Store: store, SpoolDir: t.TempDir(),
+	w.svc = media.New(media.Config{Blobs: w.blobs, Store: store, SpoolDir: t.TempDir(),
 		CanAttach: func(context.Context, string, string) error { return nil },
-		Logger:    slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{ReplaceAttr: noTime}))}
+		Logger:    slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{ReplaceAttr: noTime}))})
+}
+
+// configure makes the world's service again, on the same store and blobs,
+// with its config changed by change.
+func (w *thumbWorld) configure(change func(*media.Config)) {
+	c := w.svc.Config
+	change(&c)
+	w.svc = media.New(c)
 }
 
 // upload sends a photo through the service in one write, as the last
@@ -405,7 +413,7 @@ func TestThumbnailsYieldToUploads(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newThumbWorld(t)
-			w.svc.ThumbQuiet, w.svc.ThumbPatience = tt.quiet, tt.patience
+			w.configure(func(c *media.Config) { c.ThumbQuiet, c.ThumbPatience = tt.quiet, tt.patience })
 			ctx := t.Context()
 			first := w.upload(t, testJPEG(t, 400, 300), "first")
 
@@ -425,6 +433,12 @@ func TestThumbnailsYieldToUploads(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			// Long enough to see none made, and for one made after the
+			// patience on a loaded machine.
+			wait := 300 * time.Millisecond
+			if tt.madeDuringUpload {
+				wait = 5 * time.Second
+			}
 			made := make(chan int, 1)
 			go func() {
 				n, _ := w.svc.MakeThumbnails(ctx)
@@ -438,7 +452,7 @@ func TestThumbnailsYieldToUploads(t *testing.T) {
 				if !w.hasThumbnail(t, first) {
 					t.Fatal("patience ran out, but the first photo has no thumbnail")
 				}
-			case <-time.After(300 * time.Millisecond):
+			case <-time.After(wait):
 				if tt.madeDuringUpload {
 					t.Fatal("no thumbnail after the patience ran out")
 				}

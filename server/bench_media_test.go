@@ -38,6 +38,7 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/s3store"
+	"github.com/fieldsync/fieldsync/media/tus"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/templates"
@@ -282,7 +283,7 @@ func newBenchUploadServer(b *testing.B, s3 *benchS3) *benchUploadServer {
 	// and its thumbnail worker.
 	s := &benchUploadServer{s3: s3, blobs: &benchTimedBlobs{BlobStore: blobs, spent: map[string]time.Duration{}}, store: &benchThumbStore{DB: store}}
 	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	photos := &media.Service{Blobs: s.blobs, Store: s.store, SpoolDir: b.TempDir(), Logger: log}
+	photos := media.New(media.Config{Blobs: s.blobs, Store: s.store, SpoolDir: b.TempDir(), Logger: log})
 	ts := httptest.NewServer(New(Deps{
 		Store: store, Auth: svc, Issuer: issuer, Media: photos, Version: "bench", Logger: log,
 	}))
@@ -370,7 +371,7 @@ func (s *benchUploadServer) upload(p testenv.Photo, slot string, chunk int) (tim
 	for off := 0; off < len(p.Data); off += chunk {
 		end := min(off+chunk, len(p.Data))
 		began := time.Now()
-		res, err := s.tus("PATCH", loc, p.Data[off:end], map[string]string{"Content-Type": offsetStream, "Upload-Offset": strconv.Itoa(off)})
+		res, err := s.tus("PATCH", loc, p.Data[off:end], map[string]string{"Content-Type": tus.ContentType, "Upload-Offset": strconv.Itoa(off)})
 		last = time.Since(began)
 		if err != nil {
 			return 0, err
@@ -477,17 +478,17 @@ func (t *benchTimedBlobs) report(b *testing.B, photos int) {
 	}
 }
 
-func (t *benchTimedBlobs) Begin(ctx context.Context, id string, size int64) (media.State, error) {
+func (t *benchTimedBlobs) Begin(ctx context.Context, id string, size int64) (tus.State, error) {
 	defer t.add("begin", time.Now())
 	return t.BlobStore.Begin(ctx, id, size)
 }
 
-func (t *benchTimedBlobs) Append(ctx context.Context, id string, st media.State, r io.Reader) (media.State, error) {
+func (t *benchTimedBlobs) Append(ctx context.Context, id string, st tus.State, r io.Reader) (tus.State, error) {
 	defer t.add("append", time.Now())
 	return t.BlobStore.Append(ctx, id, st, r)
 }
 
-func (t *benchTimedBlobs) Finish(ctx context.Context, id string, st media.State, last io.Reader, sha string) error {
+func (t *benchTimedBlobs) Finish(ctx context.Context, id string, st tus.State, last io.Reader, sha string) error {
 	defer t.add("finish", time.Now())
 	return t.BlobStore.Finish(ctx, id, st, last, sha)
 }

@@ -2,26 +2,18 @@ package server
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/media"
+	"github.com/fieldsync/fieldsync/media/tus"
 )
 
-// The tus 1.0.0 protocol (https://tus.io/protocols/resumable-upload):
-// core, creation, creation-with-upload, checksum, termination, expiration.
-const (
-	tusVersion    = "1.0.0"
-	tusExtensions = "creation,creation-with-upload,checksum,termination,expiration"
-	uploadsPath   = "/v1/media/uploads"
-	offsetStream  = "application/offset+octet-stream"
-)
+// uploadsPath is where routes.go serves the tus protocol (media/tus).
+const uploadsPath = tus.UploadsPath
 
 // withMedia answers 503 when the server runs without photo storage.
 func (s *Server) withMedia(h echo.HandlerFunc) echo.HandlerFunc {
@@ -35,16 +27,16 @@ func (s *Server) withMedia(h echo.HandlerFunc) echo.HandlerFunc {
 
 func tusHeaders(c echo.Context) {
 	h := c.Response().Header()
-	h.Set("Tus-Resumable", tusVersion)
+	h.Set(tus.HeaderResumable, tus.Version)
 	h.Set("Cache-Control", "no-store")
 }
 
 // tusRequest refuses requests of another protocol version (412).
 func tusRequest(c echo.Context) error {
 	tusHeaders(c)
-	if v := c.Request().Header.Get("Tus-Resumable"); v != tusVersion {
-		c.Response().Header().Set("Tus-Version", tusVersion)
-		return fieldsync.Errorf(fieldsync.ETusVersion, "send Tus-Resumable: %s", tusVersion)
+	if v := c.Request().Header.Get(tus.HeaderResumable); v != tus.Version {
+		c.Response().Header().Set(tus.HeaderVersion, tus.Version)
+		return fieldsync.Errorf(fieldsync.ETusVersion, "send Tus-Resumable: %s", tus.Version)
 	}
 	return nil
 }
@@ -53,42 +45,19 @@ func (s *Server) handleTusOptions() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		tusHeaders(c)
 		h := c.Response().Header()
-		h.Set("Tus-Version", tusVersion)
-		h.Set("Tus-Extension", tusExtensions)
-		h.Set("Tus-Max-Size", strconv.FormatInt(s.media.MaxUpload(), 10))
-		h.Set("Tus-Checksum-Algorithm", media.ChecksumAlgorithms)
+		h.Set(tus.HeaderVersion, tus.Version)
+		h.Set(tus.HeaderExtension, tus.Extensions)
+		h.Set(tus.HeaderMaxSize, strconv.FormatInt(s.media.MaxSize, 10))
+		h.Set(tus.HeaderChecksumAlgorithm, tus.ChecksumAlgorithms)
 		return c.NoContent(http.StatusNoContent)
 	}
 }
 
-// parseMetadata reads Upload-Metadata: "key base64value,key2 base64value".
-func parseMetadata(v string) (map[string]string, error) {
-	meta := map[string]string{}
-	if strings.TrimSpace(v) == "" {
-		return meta, nil
-	}
-	if len(v) > 4096 {
-		return nil, fieldsync.Errorf(fieldsync.EInvalid, "Upload-Metadata is too long")
-	}
-	for _, pair := range strings.Split(v, ",") {
-		k, b64, _ := strings.Cut(strings.TrimSpace(pair), " ")
-		if k == "" {
-			return nil, fieldsync.Errorf(fieldsync.EInvalid, "Upload-Metadata has an empty key")
-		}
-		raw, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			return nil, fieldsync.Errorf(fieldsync.EInvalid, "Upload-Metadata value of %q is not base64", k)
-		}
-		meta[k] = string(raw)
-	}
-	return meta, nil
-}
-
-func uploadHeaders(c echo.Context, u *media.Upload) {
+func uploadHeaders(c echo.Context, u *tus.Upload) {
 	h := c.Response().Header()
-	h.Set("Upload-Offset", strconv.FormatInt(u.Offset(), 10))
-	h.Set("Upload-Length", strconv.FormatInt(u.Length, 10))
-	h.Set("Upload-Expires", u.ExpiresAt.UTC().Format(http.TimeFormat))
+	h.Set(tus.HeaderOffset, strconv.FormatInt(u.Offset(), 10))
+	h.Set(tus.HeaderLength, strconv.FormatInt(u.Length, 10))
+	h.Set(tus.HeaderExpires, u.ExpiresAt.UTC().Format(http.TimeFormat))
 }
 
 func (s *Server) handleTusCreate() echo.HandlerFunc {
@@ -97,14 +66,14 @@ func (s *Server) handleTusCreate() echo.HandlerFunc {
 			return err
 		}
 		req := c.Request()
-		if req.Header.Get("Upload-Defer-Length") != "" {
+		if req.Header.Get(tus.HeaderDeferLength) != "" {
 			return fieldsync.Errorf(fieldsync.EInvalid, "Upload-Length is required (deferred length is not supported)")
 		}
-		length, err := strconv.ParseInt(req.Header.Get("Upload-Length"), 10, 64)
+		length, err := strconv.ParseInt(req.Header.Get(tus.HeaderLength), 10, 64)
 		if err != nil {
 			return fieldsync.Errorf(fieldsync.EInvalid, "Upload-Length must be a number of bytes")
 		}
-		meta, err := parseMetadata(req.Header.Get("Upload-Metadata"))
+		meta, err := tus.ParseMetadata(req.Header.Get(tus.HeaderMetadata))
 		if err != nil {
 			return err
 		}
@@ -116,7 +85,7 @@ func (s *Server) handleTusCreate() echo.HandlerFunc {
 		c.Response().Header().Set("Location", uploadsPath+"/"+u.ID)
 		uploadHeaders(c, u)
 		// creation-with-upload: the first bytes may come with the POST.
-		if req.Header.Get(echo.HeaderContentType) == offsetStream && req.ContentLength != 0 {
+		if req.Header.Get(echo.HeaderContentType) == tus.ContentType && req.ContentLength != 0 {
 			u2, p, err := s.media.Write(req.Context(), a, u.ID, 0, req.Body, req.ContentLength, nil)
 			if u2 != nil {
 				uploadHeaders(c, u2)
@@ -140,19 +109,11 @@ func (s *Server) handleTusHead() echo.HandlerFunc {
 			return err
 		}
 		uploadHeaders(c, u)
-		if meta := c.Request().Header.Get("Upload-Metadata"); meta == "" {
-			c.Response().Header().Set("Upload-Metadata", encodeMetadata(u.Metadata))
+		if meta := c.Request().Header.Get(tus.HeaderMetadata); meta == "" {
+			c.Response().Header().Set(tus.HeaderMetadata, tus.EncodeMetadata(u.Metadata))
 		}
 		return c.NoContent(http.StatusOK)
 	}
-}
-
-func encodeMetadata(meta map[string]string) string {
-	var parts []string
-	for k, v := range meta {
-		parts = append(parts, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
-	}
-	return strings.Join(parts, ",")
 }
 
 func (s *Server) handleTusPatch() echo.HandlerFunc {
@@ -161,16 +122,16 @@ func (s *Server) handleTusPatch() echo.HandlerFunc {
 			return err
 		}
 		req := c.Request()
-		if req.Header.Get(echo.HeaderContentType) != offsetStream {
-			return fieldsync.Errorf(fieldsync.EUnsupported, "a PATCH carries Content-Type: %s", offsetStream)
+		if req.Header.Get(echo.HeaderContentType) != tus.ContentType {
+			return fieldsync.Errorf(fieldsync.EUnsupported, "a PATCH carries Content-Type: %s", tus.ContentType)
 		}
-		offset, err := strconv.ParseInt(req.Header.Get("Upload-Offset"), 10, 64)
+		offset, err := strconv.ParseInt(req.Header.Get(tus.HeaderOffset), 10, 64)
 		if err != nil || offset < 0 {
 			return fieldsync.Errorf(fieldsync.EInvalid, "Upload-Offset must be a number of bytes")
 		}
-		var sum *media.Checksum
-		if v := req.Header.Get("Upload-Checksum"); v != "" {
-			if sum, err = media.ParseChecksum(v); err != nil {
+		var sum *tus.Checksum
+		if v := req.Header.Get(tus.HeaderChecksum); v != "" {
+			if sum, err = tus.ParseChecksum(v); err != nil {
 				return err
 			}
 		}
@@ -189,7 +150,7 @@ func (s *Server) handleTusPatch() echo.HandlerFunc {
 // photoDone tells the client which photo its upload became.
 func (s *Server) photoDone(c echo.Context, p *fieldsync.Photo) {
 	if p != nil {
-		c.Response().Header().Set("Fieldsync-Photo", "/v1/media/"+p.SHA256)
+		c.Response().Header().Set(tus.HeaderPhoto, "/v1/media/"+p.SHA256)
 	}
 }
 

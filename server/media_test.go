@@ -126,13 +126,14 @@ func newBackend(t *testing.T, kind string) *backend {
 func newMediaWorld(t *testing.T, kind string) *mediaWorld {
 	t.Helper()
 	be := newBackend(t, kind)
-	svc := &media.Service{Blobs: be.blobs, SpoolDir: t.TempDir()}
+	var svc *media.Service
 	var w *dispatchWorld
 	c := &clock{t: date(2026, 3, 10, 9)}
-	ts := newTestServer(t, func(d *Deps) { d.Now = c.Now; d.Media = svc })
-	svc.Store = ts.store
-	svc.Now = c.Now
-	svc.Logger = slog.New(slog.NewJSONHandler(ts.logs, nil))
+	ts := newTestServer(t, func(d *Deps) {
+		d.Now = c.Now
+		svc = media.New(media.Config{Blobs: be.blobs, Store: d.Store.(media.Store), SpoolDir: t.TempDir(), Now: c.Now, Logger: d.Logger})
+		d.Media = svc
+	})
 	// The thumbnail worker, as `fieldsync serve` runs it; stopped before
 	// the store closes.
 	ctx, stop := context.WithCancel(context.Background())
@@ -573,7 +574,7 @@ func TestTusResumesAfterAServerRestart(t *testing.T) {
 				t.Fatalf("first half: %d %s", res.StatusCode, body)
 			}
 
-			restarted := &media.Service{Blobs: w.backend.reopen(), Store: w.store, SpoolDir: t.TempDir(), Now: w.clock.Now}
+			restarted := media.New(media.Config{Blobs: w.backend.reopen(), Store: w.store, SpoolDir: t.TempDir(), Now: w.clock.Now})
 			s2 := New(Deps{Store: w.store, Auth: w.testServer.svc, Issuer: auth.NewIssuer(w.keys), Media: restarted, Now: w.clock.Now,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			ts2 := validated(t, httptest.NewServer(s2))

@@ -148,9 +148,7 @@ func New(d Deps) *Server {
 		if s.media.CanAttach == nil {
 			s.media.CanAttach = s.canAttach
 		}
-		if s.media.Metrics == nil {
-			s.media.Metrics = media.NewMetrics(d.Registry)
-		}
+		d.Registry.MustRegister(s.media.Metrics)
 	}
 	s.engine = &syncproto.Engine{Store: d.Store, Now: d.Now, Templates: func(id string) (fieldsync.Template, bool) {
 		for _, t := range d.Templates {

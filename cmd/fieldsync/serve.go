@@ -93,7 +93,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("photo storage: %w", err)
 	}
-	photos := &media.Service{Blobs: blobs, Store: store, SpoolDir: dir.spool(), Logger: log}
+	photos := media.New(media.Config{Blobs: blobs, Store: store, SpoolDir: dir.spool(), Logger: log})
 	issuer := auth.NewIssuer(keys)
 	srv := server.New(server.Deps{
 		Media:     photos,

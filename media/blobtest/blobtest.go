@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/fieldsync/fieldsync/media"
+	"github.com/fieldsync/fieldsync/media/tus"
 )
 
 // Backend is one empty backend of the store under test.
@@ -244,7 +245,7 @@ func testExists(t *testing.T, b Backend) {
 func testConcurrentFinish(t *testing.T, b Backend) {
 	data := randomBytes(30, 6<<20+9)
 	ids := []string{"a", "b", "c"}
-	states := make([]media.State, len(ids))
+	states := make([]tus.State, len(ids))
 	for i, id := range ids {
 		s := b.Open(t)
 		states[i] = appendOK(t, s, id, begin(t, s, id, int64(len(data))), data)
@@ -565,7 +566,7 @@ func (c *cutReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func begin(t *testing.T, s media.BlobStore, id string, size int64) media.State {
+func begin(t *testing.T, s media.BlobStore, id string, size int64) tus.State {
 	t.Helper()
 	st, err := s.Begin(t.Context(), id, size)
 	if err != nil {
@@ -579,7 +580,7 @@ func begin(t *testing.T, s media.BlobStore, id string, size int64) media.State {
 
 // appendOK appends data in one call and returns the State as the caller's
 // store would give it back.
-func appendOK(t *testing.T, s media.BlobStore, id string, st media.State, data []byte) media.State {
+func appendOK(t *testing.T, s media.BlobStore, id string, st tus.State, data []byte) tus.State {
 	t.Helper()
 	got, err := s.Append(t.Context(), id, st, bytes.NewReader(data))
 	if err != nil {
@@ -591,7 +592,7 @@ func appendOK(t *testing.T, s media.BlobStore, id string, st media.State, data [
 	return persist(t, got)
 }
 
-func finish(t *testing.T, s media.BlobStore, id string, st media.State, data []byte) {
+func finish(t *testing.T, s media.BlobStore, id string, st tus.State, data []byte) {
 	t.Helper()
 	if err := s.Finish(t.Context(), id, st, nil, sum(data)); err != nil {
 		t.Fatalf("Finish(%s): %v", id, err)
@@ -599,13 +600,13 @@ func finish(t *testing.T, s media.BlobStore, id string, st media.State, data []b
 }
 
 // persist passes a State through JSON, as the server's store keeps it.
-func persist(t *testing.T, st media.State) media.State {
+func persist(t *testing.T, st tus.State) tus.State {
 	t.Helper()
 	b, err := json.Marshal(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out media.State
+	var out tus.State
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
+	"github.com/fieldsync/fieldsync/media/tus"
 )
 
 // Store is a media.BlobStore on a directory.
@@ -58,17 +59,17 @@ func New(dir string) (*Store, error) {
 }
 
 // Begin creates the upload's file. An id in use is refused.
-func (s *Store) Begin(ctx context.Context, uploadID string, size int64) (media.State, error) {
+func (s *Store) Begin(ctx context.Context, uploadID string, size int64) (tus.State, error) {
 	path, err := s.uploadPath(uploadID)
 	if err != nil {
-		return media.State{}, err
+		return tus.State{}, err
 	}
 	if size < 0 {
-		return media.State{}, fmt.Errorf("localstore: upload %s: negative size %d", uploadID, size)
+		return tus.State{}, fmt.Errorf("localstore: upload %s: negative size %d", uploadID, size)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
-		return media.State{}, fmt.Errorf("localstore: begin upload %s: %w", uploadID, err)
+		return tus.State{}, fmt.Errorf("localstore: begin upload %s: %w", uploadID, err)
 	}
 	err = f.Sync()
 	if cerr := f.Close(); err == nil {
@@ -79,16 +80,16 @@ func (s *Store) Begin(ctx context.Context, uploadID string, size int64) (media.S
 	}
 	if err != nil {
 		os.Remove(path)
-		return media.State{}, fmt.Errorf("localstore: begin upload %s: %w", uploadID, err)
+		return tus.State{}, fmt.Errorf("localstore: begin upload %s: %w", uploadID, err)
 	}
-	return media.State{Size: size}, nil
+	return tus.State{Size: size}, nil
 }
 
 // Append writes r at st.Offset. Bytes past st.Offset, left by a crash in
 // the middle of an earlier Append whose state was never saved, are cut
 // off first. The bytes are fsynced before the new State is returned, so a
 // State never counts a byte that a crash could lose.
-func (s *Store) Append(ctx context.Context, uploadID string, st media.State, r io.Reader) (media.State, error) {
+func (s *Store) Append(ctx context.Context, uploadID string, st tus.State, r io.Reader) (tus.State, error) {
 	path, err := s.uploadPath(uploadID)
 	if err != nil {
 		return st, err
@@ -138,7 +139,7 @@ func (s *Store) Append(ctx context.Context, uploadID string, st media.State, r i
 // Finish appends last and links the upload to objects/photos/<sha256>.
 // The link fails if that name exists, so an object is never replaced, also
 // by two uploads of the same photo finishing at once.
-func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, last io.Reader, sha256 string) error {
+func (s *Store) Finish(ctx context.Context, uploadID string, st tus.State, last io.Reader, sha256 string) error {
 	path, err := s.uploadPath(uploadID)
 	if err != nil {
 		return err
@@ -194,7 +195,7 @@ func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, las
 }
 
 // Abort removes the upload's file, or returns media.ErrNotFound.
-func (s *Store) Abort(ctx context.Context, uploadID string, st media.State) error {
+func (s *Store) Abort(ctx context.Context, uploadID string, st tus.State) error {
 	path, err := s.uploadPath(uploadID)
 	if err != nil {
 		return err

@@ -3,7 +3,7 @@
 //
 // An upload lives in S3, so between requests nothing lives in the
 // server's memory or on its disk and an upload resumes on any server from
-// its media.State alone. Layout in the bucket (upload ids are one path
+// its tus.State alone. Layout in the bucket (upload ids are one path
 // element, so each upload owns the prefix uploads/<id>/):
 //
 //	uploads/<id>/data      target of the upload's S3 multipart upload,
@@ -45,6 +45,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
+	"github.com/fieldsync/fieldsync/media/tus"
 )
 
 // Config says where the bucket is.
@@ -121,14 +122,14 @@ type part struct {
 
 // Begin starts an upload. It asks nothing of S3: the multipart upload
 // begins with the first full part, which most photos never fill.
-func (s *Store) Begin(ctx context.Context, uploadID string, size int64) (media.State, error) {
+func (s *Store) Begin(ctx context.Context, uploadID string, size int64) (tus.State, error) {
 	if !media.ValidUploadID(uploadID) {
-		return media.State{}, fmt.Errorf("s3store: invalid upload id %q", uploadID)
+		return tus.State{}, fmt.Errorf("s3store: invalid upload id %q", uploadID)
 	}
 	if size < 0 || size > maxParts*partSize {
-		return media.State{}, fmt.Errorf("s3store: upload %s: size %d outside 0..%d", uploadID, size, int64(maxParts*partSize))
+		return tus.State{}, fmt.Errorf("s3store: upload %s: size %d outside 0..%d", uploadID, size, int64(maxParts*partSize))
 	}
-	return encode(media.State{Size: size}, state{Parts: []part{}})
+	return encode(tus.State{Size: size}, state{Parts: []part{}})
 }
 
 // Append spools the incomplete part and then r through one temporary
@@ -136,7 +137,7 @@ func (s *Store) Begin(ctx context.Context, uploadID string, size int64) (media.S
 // rest as the incomplete part. The returned State counts exactly what S3
 // holds durably: after a failure, the parts uploaded so far and, if it
 // could be saved, the tail.
-func (s *Store) Append(ctx context.Context, uploadID string, st media.State, r io.Reader) (media.State, error) {
+func (s *Store) Append(ctx context.Context, uploadID string, st tus.State, r io.Reader) (tus.State, error) {
 	bs, err := decode(uploadID, st)
 	if err != nil {
 		return st, err
@@ -239,7 +240,7 @@ func (s *Store) Append(ctx context.Context, uploadID string, st media.State, r i
 // incomplete part. A larger upload has last appended as parts, its
 // multipart upload completed at uploads/<id>/data, and that copied to
 // its name.
-func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, last io.Reader, sha256 string) error {
+func (s *Store) Finish(ctx context.Context, uploadID string, st tus.State, last io.Reader, sha256 string) error {
 	bs, err := decode(uploadID, st)
 	if err != nil {
 		return err
@@ -296,7 +297,7 @@ func (s *Store) Finish(ctx context.Context, uploadID string, st media.State, las
 
 // putWhole writes the incomplete part and then the rest from last to key
 // in one PUT, unless key exists (media.ErrExists).
-func (s *Store) putWhole(ctx context.Context, uploadID string, st media.State, bs state, last io.Reader, key, sha256 string) error {
+func (s *Store) putWhole(ctx context.Context, uploadID string, st tus.State, bs state, last io.Reader, key, sha256 string) error {
 	rest := st.Size - st.Offset
 	var body io.Reader
 	if r, ok := last.(*io.SectionReader); ok && bs.Pending == 0 && r.Size() == rest {
@@ -352,7 +353,7 @@ func (s *Store) putWhole(ctx context.Context, uploadID string, st media.State, b
 // complete makes uploads/<id>/data whole: the incomplete part becomes the
 // last part (copied within S3), then the multipart upload is completed.
 // A Finish retried after the completion finds the object there.
-func (s *Store) complete(ctx context.Context, uploadID string, st media.State, bs state) error {
+func (s *Store) complete(ctx context.Context, uploadID string, st tus.State, bs state) error {
 	parts := make([]minio.CompletePart, 0, len(bs.Parts)+1)
 	for _, p := range bs.Parts {
 		parts = append(parts, minio.CompletePart{PartNumber: p.Number, ETag: p.ETag})
@@ -428,7 +429,7 @@ func (s *Store) discard(ctx context.Context, uploadID string, bs state) error {
 // Abort removes every trace of the upload: its multipart uploads and the
 // objects under uploads/<id>/. It returns media.ErrNotFound if st says it
 // stored bytes and nothing was there.
-func (s *Store) Abort(ctx context.Context, uploadID string, st media.State) error {
+func (s *Store) Abort(ctx context.Context, uploadID string, st tus.State) error {
 	bs, err := decode(uploadID, st)
 	if err != nil {
 		return err
@@ -636,7 +637,7 @@ func (s *Store) uploadErr(uploadID string, err error) error {
 	return fmt.Errorf("s3store: upload %s: %w", uploadID, err)
 }
 
-func decode(uploadID string, st media.State) (state, error) {
+func decode(uploadID string, st tus.State) (state, error) {
 	var bs state
 	if !media.ValidUploadID(uploadID) {
 		return bs, fmt.Errorf("s3store: invalid upload id %q", uploadID)
@@ -654,7 +655,7 @@ func decode(uploadID string, st media.State) (state, error) {
 	return bs, nil
 }
 
-func encode(st media.State, bs state) (media.State, error) {
+func encode(st tus.State, bs state) (tus.State, error) {
 	b, err := json.Marshal(bs)
 	if err != nil {
 		return st, fmt.Errorf("s3store: state: %w", err)

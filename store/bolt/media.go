@@ -9,16 +9,16 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/media"
+	"github.com/fieldsync/fieldsync/media/tus"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
-func expiryKey(u *media.Upload) []byte {
+func expiryKey(u *tus.Upload) []byte {
 	return append(binary.BigEndian.AppendUint64(nil, uint64(u.ExpiresAt.UnixNano())), append([]byte{0}, u.ID...)...)
 }
 
 // CreateUpload stores a new upload in progress with its indexes.
-func (s *DB) CreateUpload(ctx context.Context, u *media.Upload) error {
+func (s *DB) CreateUpload(ctx context.Context, u *tus.Upload) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketUploads).Get([]byte(u.ID)) != nil {
 			return fieldsync.Errorf(fieldsync.EConflict, "upload %q exists", u.ID)
@@ -38,7 +38,7 @@ func (s *DB) CreateUpload(ctx context.Context, u *media.Upload) error {
 
 // putHead stores an upload's first bytes when they have grown: once full,
 // chunk after chunk leaves them alone.
-func putHead(tx *bbolt.Tx, u *media.Upload) error {
+func putHead(tx *bbolt.Tx, u *tus.Upload) error {
 	heads := tx.Bucket(bucketUploadHeads)
 	if len(heads.Get([]byte(u.ID))) == len(u.Head) {
 		return nil
@@ -47,10 +47,10 @@ func putHead(tx *bbolt.Tx, u *media.Upload) error {
 }
 
 // Upload returns an upload in progress with its first bytes, or ENotFound.
-func (s *DB) Upload(ctx context.Context, id string) (*media.Upload, error) {
-	var u *media.Upload
+func (s *DB) Upload(ctx context.Context, id string) (*tus.Upload, error) {
+	var u *tus.Upload
 	err := s.db.View(func(tx *bbolt.Tx) (err error) {
-		if u, err = must[media.Upload](tx, bucketUploads, "upload", id); err != nil {
+		if u, err = must[tus.Upload](tx, bucketUploads, "upload", id); err != nil {
 			return err
 		}
 		u.Head = append([]byte(nil), tx.Bucket(bucketUploadHeads).Get([]byte(id))...)
@@ -60,7 +60,7 @@ func (s *DB) Upload(ctx context.Context, id string) (*media.Upload, error) {
 }
 
 // SaveUpload records an upload's progress. Its expiry does not move.
-func (s *DB) SaveUpload(ctx context.Context, u *media.Upload) error {
+func (s *DB) SaveUpload(ctx context.Context, u *tus.Upload) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketUploads).Get([]byte(u.ID)) == nil {
 			return notFound("upload", u.ID)
@@ -78,7 +78,7 @@ func (s *DB) DeleteUpload(ctx context.Context, id string) error {
 }
 
 func deleteUpload(tx *bbolt.Tx, id string) error {
-	u, err := get[media.Upload](tx.Bucket(bucketUploads), id)
+	u, err := get[tus.Upload](tx.Bucket(bucketUploads), id)
 	if err != nil || u == nil {
 		return err
 	}
@@ -108,8 +108,8 @@ func (s *DB) CountUploads(ctx context.Context, userID string) (int, error) {
 
 // ExpiredUploads lists up to limit uploads that expired before the time,
 // oldest first.
-func (s *DB) ExpiredUploads(ctx context.Context, before time.Time, limit int) ([]media.Upload, error) {
-	var out []media.Upload
+func (s *DB) ExpiredUploads(ctx context.Context, before time.Time, limit int) ([]tus.Upload, error) {
+	var out []tus.Upload
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		uploads := tx.Bucket(bucketUploads)
 		c := tx.Bucket(indexUploadsExpiry).Cursor()
@@ -117,7 +117,7 @@ func (s *DB) ExpiredUploads(ctx context.Context, before time.Time, limit int) ([
 			if int64(binary.BigEndian.Uint64(k[:8])) >= before.UnixNano() {
 				break
 			}
-			u, err := get[media.Upload](uploads, string(k[9:]))
+			u, err := get[tus.Upload](uploads, string(k[9:]))
 			if err != nil {
 				return err
 			}

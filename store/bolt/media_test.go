@@ -11,7 +11,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/media"
+	"github.com/fieldsync/fieldsync/media/tus"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
@@ -214,7 +214,7 @@ func TestSetThumbnailWithoutOne(t *testing.T) {
 func TestFinishUploadRecordsThePhotoAndForgetsTheUpload(t *testing.T) {
 	ctx := t.Context()
 	w := photoWorld(t)
-	u := &media.Upload{ID: "up-1", UserID: w.techA, Length: 100, SHA256: shaA, ReportID: "r1", Slot: "plate",
+	u := &tus.Upload{ID: "up-1", UserID: w.techA, Length: 100, SHA256: shaA, ReportID: "r1", Slot: "plate",
 		Head: []byte{0xff, 0xd8}, CreatedAt: w.now, ExpiresAt: w.now.Add(time.Hour)}
 	must(t, w.db.CreateUpload(ctx, u))
 	must(t, w.db.FinishUpload(ctx, u.ID, w.photoOn(shaA, "r1", "plate", false)))

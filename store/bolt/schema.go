@@ -55,7 +55,7 @@ var (
 	bucketPolicies      = []byte("policies")           // policy id -> its JSON (reference data)
 
 	// Media.
-	bucketUploads      = []byte("uploads")            // upload id -> media.Upload (in progress)
+	bucketUploads      = []byte("uploads")            // upload id -> tus.Upload (in progress)
 	indexUploadsByUser = []byte("idx_uploads_user")   // user \x00 upload
 	indexUploadsExpiry = []byte("idx_uploads_expiry") // expiry (8 bytes, unix ns) \x00 upload
 	bucketPhotos       = []byte("photos")             // sha256 -> Photo (verified evidence)
