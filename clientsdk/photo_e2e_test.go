@@ -32,6 +32,7 @@ import (
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/localstore"
+	"github.com/fieldsync/fieldsync/media/tus"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store/bolt"
 )
@@ -183,7 +184,7 @@ func (n *photoNet) Do(req *http.Request) (*http.Response, error) {
 		return nil, errNetDown
 	}
 	switch {
-	case req.Method == http.MethodPost && path == uploadsPath:
+	case req.Method == http.MethodPost && path == tus.UploadsPath:
 		n.creates++
 	case req.Method == http.MethodPost && strings.HasSuffix(path, "/attach"):
 		n.attaches++

@@ -3,7 +3,6 @@ package clientsdk
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/media/tus"
 )
 
 // tusClient speaks the server's media protocol (see upload.go): one method
@@ -61,24 +61,20 @@ func (t *tusClient) attach(ctx context.Context, e *photoEntry) (bool, error) {
 
 // create starts an upload of the photo and returns its path.
 func (t *tusClient) create(ctx context.Context, e *photoEntry) (string, error) {
-	meta := []string{"sha256", e.SHA256, "report_id", e.ReportID, "slot", e.Slot}
+	meta := map[string]string{tus.MetaSHA256: e.SHA256, tus.MetaReportID: e.ReportID, tus.MetaSlot: e.Slot}
 	if e.Filename != "" {
-		meta = append(meta, "filename", e.Filename)
+		meta[tus.MetaFilename] = e.Filename
 	}
 	if e.Type != "" {
-		meta = append(meta, "filetype", e.Type)
+		meta[tus.MetaFiletype] = e.Type
 	}
 	if !e.CapturedAt.IsZero() {
-		meta = append(meta, "captured_at", e.CapturedAt.UTC().Format(time.RFC3339))
-	}
-	pairs := make([]string, 0, len(meta)/2)
-	for i := 0; i < len(meta); i += 2 {
-		pairs = append(pairs, meta[i]+" "+base64.StdEncoding.EncodeToString([]byte(meta[i+1])))
+		meta[tus.MetaCapturedAt] = e.CapturedAt.UTC().Format(time.RFC3339)
 	}
 	hdr := http.Header{}
-	hdr.Set("Upload-Length", strconv.FormatInt(e.Size, 10))
-	hdr.Set("Upload-Metadata", strings.Join(pairs, ","))
-	h, err := t.do(ctx, http.MethodPost, uploadsPath, hdr, nil, 0, 0, t.timeout)
+	hdr.Set(tus.HeaderLength, strconv.FormatInt(e.Size, 10))
+	hdr.Set(tus.HeaderMetadata, tus.EncodeMetadata(meta))
+	h, err := t.do(ctx, http.MethodPost, tus.UploadsPath, hdr, nil, 0, 0, t.timeout)
 	if err != nil {
 		return "", err
 	}
@@ -91,7 +87,7 @@ func (t *tusClient) offset(ctx context.Context, path string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	off, err := strconv.ParseInt(h.Get("Upload-Offset"), 10, 64)
+	off, err := strconv.ParseInt(h.Get(tus.HeaderOffset), 10, 64)
 	if err != nil || off < 0 {
 		return 0, fmt.Errorf("HEAD %s: the server sent no Upload-Offset", path)
 	}
@@ -106,9 +102,9 @@ func (t *tusClient) patch(ctx context.Context, path string, f *os.File, off, n i
 		return nil, err
 	}
 	hdr := http.Header{}
-	hdr.Set("Content-Type", "application/offset+octet-stream")
-	hdr.Set("Upload-Offset", strconv.FormatInt(off, 10))
-	hdr.Set("Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(h.Sum(nil)))
+	hdr.Set("Content-Type", tus.ContentType)
+	hdr.Set(tus.HeaderOffset, strconv.FormatInt(off, 10))
+	hdr.Set(tus.HeaderChecksum, tus.Checksum{Algorithm: "sha256", Sum: h.Sum(nil)}.String())
 	return t.do(ctx, http.MethodPatch, path, hdr, f, off, n, t.chunkTimeout)
 }
 
@@ -158,7 +154,7 @@ func (a *api) tus(ctx context.Context, method, path, token string, hdr http.Head
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	req.Header.Set("Tus-Resumable", tusVersion)
+	req.Header.Set(tus.HeaderResumable, tus.Version)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := a.t.Do(req)
 	if err != nil {
@@ -213,7 +209,7 @@ func uploadPath(base, loc string) (string, error) {
 		return "", fmt.Errorf("the server sent the upload to another origin (%s)", u.Redacted())
 	}
 	p := strings.TrimPrefix(u.EscapedPath(), strings.TrimRight(b.EscapedPath(), "/"))
-	if !strings.HasPrefix(p, uploadsPath+"/") || len(p) == len(uploadsPath)+1 || strings.Contains(p, "/../") {
+	if !strings.HasPrefix(p, tus.UploadsPath+"/") || len(p) == len(tus.UploadsPath)+1 || strings.Contains(p, "/../") {
 		return "", fmt.Errorf("the server's Location %q is not an upload", loc)
 	}
 	return p, nil

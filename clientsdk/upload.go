@@ -16,6 +16,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/media/tus"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
@@ -38,8 +39,6 @@ import (
 // beyond the copy buffers: chunks are sections of the file.
 
 const (
-	tusVersion  = "1.0.0"
-	uploadsPath = "/v1/media/uploads"
 	// maxPhotoAttempts is how many times in a row the server may refuse a
 	// chunk (checksum_mismatch, or a chunk that arrived cut) before the
 	// photo fails; any acknowledged chunk starts the count again.
@@ -196,15 +195,15 @@ type photoUpload struct {
 }
 
 func (u *photoUpload) run(ctx context.Context) error {
-	tus, e := u.up.tus, u.e
+	tc, e := u.up.tus, u.e
 	// Content addressing: bytes the server has are not sent again, only
 	// attached where this photo goes.
-	stored, err := tus.stored(ctx, e.SHA256)
+	stored, err := tc.stored(ctx, e.SHA256)
 	if err != nil {
 		return err
 	}
 	if stored {
-		attached, err := tus.attach(ctx, e)
+		attached, err := tc.attach(ctx, e)
 		switch {
 		case attached:
 			return u.verified()
@@ -221,7 +220,7 @@ func (u *photoUpload) run(ctx context.Context) error {
 			return errors.New("the upload makes no progress")
 		}
 		if e.UploadURL == "" {
-			loc, err := tus.create(ctx, e)
+			loc, err := tc.create(ctx, e)
 			if err != nil {
 				return u.turnedAway(ctx, err)
 			}
@@ -232,7 +231,7 @@ func (u *photoUpload) run(ctx context.Context) error {
 			needHead = false
 		}
 		if needHead {
-			off, err := tus.offset(ctx, e.UploadURL)
+			off, err := tc.offset(ctx, e.UploadURL)
 			if cl := classify(err); cl == absent || cl == refusedForGood || cl == succeeded && off > e.Size {
 				// Gone (expired, dropped after a refusal, the server lost
 				// it) or nonsense: start a new one.
@@ -259,10 +258,10 @@ func (u *photoUpload) run(ctx context.Context) error {
 		// lost, or the server failed to publish): an empty PATCH has the
 		// server finish again.
 		n := min(u.up.chunk, e.Size-e.Sent)
-		h, err := tus.patch(ctx, e.UploadURL, u.f, e.Sent, n)
+		h, err := tc.patch(ctx, e.UploadURL, u.f, e.Sent, n)
 		switch classify(err) {
 		case succeeded:
-			off, perr := strconv.ParseInt(h.Get("Upload-Offset"), 10, 64)
+			off, perr := strconv.ParseInt(h.Get(tus.HeaderOffset), 10, 64)
 			if perr != nil || off < e.Sent || off > e.Size {
 				needHead, stalls = true, stalls+1
 				continue

@@ -268,7 +268,7 @@ func (s *Server) maySeePhoto(c echo.Context, sha string) error {
 			return err
 		}
 	}
-	return notVisible("photo", sha)
+	return notVisible(fieldsync.EntityPhoto, sha)
 }
 
 // maySeeReport admits staff, the technician of the report's visit, and
@@ -281,7 +281,7 @@ func (s *Server) maySeeReport(c echo.Context, reportID string) error {
 	ctx := c.Request().Context()
 	r, err := s.deps.Store.Report(ctx, reportID)
 	if err != nil {
-		return notVisible("photo", c.Param("sha"))
+		return notVisible(fieldsync.EntityPhoto, c.Param("sha"))
 	}
 	b, err := s.deps.Store.VisitBundle(ctx, r.VisitID)
 	if err != nil {
@@ -295,7 +295,7 @@ func (s *Server) maySeeReport(c echo.Context, reportID string) error {
 			return err
 		}
 	}
-	return notVisible("photo", c.Param("sha"))
+	return notVisible(fieldsync.EntityPhoto, c.Param("sha"))
 }
 
 // canAttach admits the technician of the report's visit.

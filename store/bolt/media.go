@@ -63,7 +63,7 @@ func (s *DB) Upload(ctx context.Context, id string) (*tus.Upload, error) {
 func (s *DB) SaveUpload(ctx context.Context, u *tus.Upload) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketUploads).Get([]byte(u.ID)) == nil {
-			return notFound("upload", u.ID)
+			return notFound(fieldsync.EntityUpload, u.ID)
 		}
 		if err := putHead(tx, u); err != nil {
 			return err
@@ -187,7 +187,7 @@ func addPhoto(tx *bbolt.Tx, p *fieldsync.Photo) error {
 	if err := putAttachment(tx, p, p.CreatedAt); err != nil {
 		return err
 	}
-	return writeAudit(tx, "report", p.ReportID, nil, map[string]any{"photo": map[string]string{"slot": p.Slot, "sha256": p.SHA256}},
+	return writeAudit(tx, fieldsync.EntityReport, p.ReportID, nil, map[string]any{"photo": map[string]string{"slot": p.Slot, "sha256": p.SHA256}},
 		fieldsync.Actor{UserID: p.UploadedBy, DeviceID: p.DeviceID}, "report.photo", p.CreatedAt)
 }
 
@@ -278,7 +278,7 @@ func (s *DB) SetThumbnail(ctx context.Context, sha string, made bool) error {
 
 // Photo returns verified evidence by hash, or ENotFound.
 func (s *DB) Photo(ctx context.Context, sha string) (*fieldsync.Photo, error) {
-	return view[fieldsync.Photo](s, bucketPhotos, "photo", sha)
+	return view[fieldsync.Photo](s, bucketPhotos, fieldsync.EntityPhoto, sha)
 }
 
 // ReportPhotos lists the photos attached to a report, by slot.
@@ -322,6 +322,6 @@ func putAttachment(tx *bbolt.Tx, p *fieldsync.Photo, now time.Time) error {
 	if err := put(tx.Bucket(bucketAttachments), id, p); err != nil {
 		return err
 	}
-	_, err := publish(tx, "photo", id, syncproto.ChangeUpsert, now)
+	_, err := publish(tx, fieldsync.EntityPhoto, id, syncproto.ChangeUpsert, now)
 	return err
 }
