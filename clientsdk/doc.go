@@ -31,10 +31,15 @@
 // up the others, and photos never hold up the text records (Start uploads
 // them on a goroutine of their own; Sync's result is the text round's).
 //
-// Start reading with client.go (Options, Open), then app.go (what the app
-// calls), overlay.go (how reads see pending work), sync.go (a round),
-// loop.go (the background loop), photos.go and upload.go. local.go lists
-// the buckets of the file:
+// Start reading with client.go (Options, Open, and the parts a Client is
+// made of), then app.go (what the app calls) and overlay.go (how reads see
+// pending work). A sync round is sync.go, which pushes through outbox.go
+// and pulls through pull.go; session.go keeps the device signed in;
+// loop.go runs rounds in the background; classify.go sorts every error of
+// the network once (retry later, refused for good, session ended…).
+// Photos are photos.go (the device's copies and queue), upload.go (a
+// photo round) and tus.go (the requests, in the terms of media/tus).
+// status.go is Status and Events. local.go lists the buckets of the file:
 //
 //	meta     schema version, device id, seq counter, last HLC, cursor, tokens, user, sync stats,
 //	         photo id counter

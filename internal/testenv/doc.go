@@ -12,6 +12,10 @@
 //     a misconfigured pipeline cannot go green by skipping everything.
 //   - buffer.go: [Buffer], a log a server or worker writes while the test
 //     reads it.
+//   - openapi.go: [OpenAPIValidator], a transport that holds every request
+//     a test sends and every answer it gets to an OpenAPI document, and
+//     [OpenAPIProxy], the same in front of a server for clients that are
+//     not Go (tus-js-client).
 //   - photo.go: photo fixtures. [NoiseJPEG] and [NoiseJPEGs] make JPEGs of
 //     a chosen size; [FreshPhotos] copies them into photos no server has
 //     seen, for benchmarks that upload the same pictures again and again.
