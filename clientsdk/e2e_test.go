@@ -409,7 +409,7 @@ func TestE2EOfflineDayReachesServerOnReconnect(t *testing.T) {
 // order the tablets sync in.
 func TestE2ETwoDevicesMergeADraftFieldByField(t *testing.T) {
 	w := newE2EWorld(t)
-	clock := &testClock{now: time.Now()}
+	clock := testenv.NewClock(time.Now())
 	withClock := func(o *Options) { o.Now = clock.Now }
 	one := w.tablet(t, "tab-1", withClock)
 	two := w.tablet(t, "tab-2", withClock)
@@ -430,7 +430,7 @@ func TestE2ETwoDevicesMergeADraftFieldByField(t *testing.T) {
 	must(t, one.c.SetReport(report, ReportFields{Findings: &findings}))
 	must(t, one.c.SetAnswer(report, "fault_description", "answer A (tab-1, earlier)"))
 	must(t, one.c.SetAnswer(report, "power_on", false))
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	must(t, two.c.SetReport(report, ReportFields{Cause: &cause}))
 	must(t, two.c.SetAnswer(report, "fault_description", "answer B (tab-2, later)"))
 	must(t, two.c.SetAnswer(report, "picture_fault", "lines"))
@@ -730,7 +730,7 @@ func TestE2EBackgroundSyncPushesLocalChangesAndPullsNews(t *testing.T) {
 // device's clock, across a restart too.
 func TestE2EAnEditMadeAfterSeeingAnotherWinsDespiteClockSkew(t *testing.T) {
 	w := newE2EWorld(t)
-	fast := &testClock{now: time.Now().Add(2 * time.Minute)}
+	fast := testenv.NewClock(time.Now().Add(2 * time.Minute))
 	one := w.tablet(t, "tab-1", func(o *Options) { o.Now = fast.Now })
 	two := w.tablet(t, "tab-2")
 	one.login(t, e2eTechA)

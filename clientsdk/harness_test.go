@@ -31,7 +31,7 @@ type harness struct {
 	t     *testing.T
 	fake  *fakeServer
 	net   *netSwitch
-	clock *testClock
+	clock *testenv.Clock
 	logs  *testenv.Buffer
 	tech  string
 	path  string
@@ -42,7 +42,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	f := newFakeServer(t)
 	h := &harness{
-		t: t, fake: f, clock: &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, logs: &testenv.Buffer{},
+		t: t, fake: f, clock: testenv.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), logs: &testenv.Buffer{},
 		tech: f.addTechnician(testLogin, testPassword), path: filepath.Join(t.TempDir(), "tablet.db"),
 	}
 	h.net = &netSwitch{next: f.srv.Client(), blocked: map[string]bool{}}
@@ -149,23 +149,6 @@ func (n *netSwitch) counts() (reached, failed int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.reached, n.failed
-}
-
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // waitFor waits for cond with a deadline, checking it on a short tick.

@@ -155,7 +155,7 @@ func TestNetworkCutKeepsOutbox(t *testing.T) {
 			h.net.set(tt.cut)
 			must(t, c.Depart(visit))
 			must(t, c.Arrive(visit))
-			h.clock.advance(time.Minute)
+			h.clock.Advance(time.Minute)
 
 			if _, err := c.Sync(context.Background()); err == nil {
 				t.Fatal("sync through a cut network succeeded")
@@ -376,7 +376,7 @@ func TestTokens(t *testing.T) {
 			}
 		}},
 		{"a token about to expire is renewed before it is sent", func(t *testing.T, h *harness, c *Client, _ string) {
-			h.clock.advance(15 * time.Minute)
+			h.clock.Advance(15 * time.Minute)
 			_, _, _, unauthBefore := h.fake.stats()
 			h.sync(c)
 			if _, _, refreshes, unauth := h.fake.stats(); refreshes != 1 || unauth != unauthBefore {

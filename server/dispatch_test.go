@@ -13,33 +13,16 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/internal/testenv"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
-
-// clock is a settable time source shared with the server.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // dispatchWorld is a server with an admin, a dispatcher, two technicians
 // and two customers, each logged in.
 type dispatchWorld struct {
 	*testServer
-	clock                *clock
+	clock                *testenv.Clock
 	admin, disp, techA   string // access tokens
 	techB, custA, custB  string
 	techAID, techBID     string
@@ -49,12 +32,12 @@ type dispatchWorld struct {
 
 func newDispatchWorld(t *testing.T, now time.Time) *dispatchWorld {
 	t.Helper()
-	c := &clock{t: now}
+	c := testenv.NewClock(now)
 	return worldOn(t, newTestServer(t, func(d *Deps) { d.Now = c.Now }), c)
 }
 
 // worldOn adds the accounts of a dispatch world to a test server.
-func worldOn(t *testing.T, ts *testServer, c *clock) *dispatchWorld {
+func worldOn(t *testing.T, ts *testServer, c *testenv.Clock) *dispatchWorld {
 	t.Helper()
 	w := &dispatchWorld{testServer: ts, clock: c}
 	ids := map[string]string{}

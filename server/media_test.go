@@ -128,7 +128,7 @@ func newMediaWorld(t *testing.T, kind string) *mediaWorld {
 	be := newBackend(t, kind)
 	var svc *media.Service
 	var w *dispatchWorld
-	c := &clock{t: date(2026, 3, 10, 9)}
+	c := testenv.NewClock(date(2026, 3, 10, 9))
 	ts := newTestServer(t, func(d *Deps) {
 		d.Now = c.Now
 		svc = media.New(media.Config{Blobs: be.blobs, Store: d.Store.(media.Store), SpoolDir: t.TempDir(), Now: c.Now, Logger: d.Logger})

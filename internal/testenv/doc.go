@@ -12,6 +12,8 @@
 //     a misconfigured pipeline cannot go green by skipping everything.
 //   - buffer.go: [Buffer], a log a server or worker writes while the test
 //     reads it.
+//   - clock.go: [Clock], a settable time source shared with the server or
+//     the client under test.
 //   - openapi.go: [OpenAPIValidator], a transport that holds every request
 //     a test sends and every answer it gets to an OpenAPI document, and
 //     [OpenAPIProxy], the same in front of a server for clients that are
