@@ -291,12 +291,8 @@ func (c *Client) draft(rd *reader, reportID string) (*fieldsync.Report, *fieldsy
 func (c *Client) Conflicts() ([]Refusal, error) {
 	var out []Refusal
 	err := c.view(func(rd *reader) error {
-		return rd.tx.Bucket(bucketRefused).ForEach(func(_, v []byte) error {
-			var r Refusal
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			out = append(out, r)
+		return eachJSON(rd.tx, bucketRefused, nil, func(_ []byte, r *Refusal) error {
+			out = append(out, *r)
 			return nil
 		})
 	})

@@ -67,7 +67,7 @@ func benchAnswer(i int) string {
 // a new draft every perReport answers (its creation is not timed).
 func benchSDKSetAnswer(b *testing.B, noSync bool, perReport int) {
 	w := newE2EWorld(b)
-	c, err := Open(filepath.Join(b.TempDir(), "tablet.db"), Options{ServerURL: w.srv.URL, DeviceID: "tab-bench", Transport: w.srv.Client(), PollWait: -1})
+	c, err := Open(filepath.Join(b.TempDir(), "tablet.db"), Options{Key: testKey, ServerURL: w.srv.URL, DeviceID: "tab-bench", Transport: w.srv.Client(), PollWait: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

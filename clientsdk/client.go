@@ -27,6 +27,14 @@ type Options struct {
 	// open; opening the file later with another id fails.
 	DeviceID   string
 	DeviceName string
+	// Key seals the file's values at rest (XChaCha20-Poly1305; see
+	// vault.go for what is sealed): KeySize random bytes, required. An app
+	// makes it once and keeps it in the platform's keystore (Android
+	// Keystore, iOS Keychain), never beside the file; without it the file
+	// cannot be read. Opening a file with another key fails with
+	// ErrWrongKey. A file of an SDK that kept values in clear is sealed
+	// on its first open with a key.
+	Key []byte
 
 	// Transport carries every request. When nil, HTTPClient is used, and
 	// when that is nil too, an http.Client with connect, TLS and idle
@@ -104,18 +112,26 @@ func Open(path string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	sealer, err := newVault(opts.Key)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openFile(path, sealer)
 	if err != nil {
 		return nil, fmt.Errorf("clientsdk: open %s: %w", path, err)
 	}
 	last, err := migrate(db, opts.DeviceID)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("clientsdk: open %s: %w", path, err)
+	if err == nil {
+		db, err = compactIfAsked(db, path, sealer)
 	}
 	photoDir := path + ".photos"
-	if err := preparePhotoDir(db, photoDir); err != nil {
-		db.Close()
+	if err == nil {
+		err = preparePhotoDir(db, photoDir)
+	}
+	if err != nil {
+		if db != nil {
+			closeFile(db)
+		}
 		return nil, fmt.Errorf("clientsdk: open %s: %w", path, err)
 	}
 	clock := syncproto.NewClock(opts.DeviceID, opts.Now)
@@ -132,6 +148,7 @@ func Open(path string, opts Options) (*Client, error) {
 	c.session = &session{
 		db: db, api: web, log: c.log, now: opts.Now,
 		deviceID: opts.DeviceID, deviceName: opts.DeviceName, timeout: opts.RequestTimeout,
+		revoked: c.forget,
 	}
 	c.records = &recordSync{
 		db: db, notices: c.notices, log: c.log, now: opts.Now,
@@ -173,6 +190,10 @@ func Open(path string, opts Options) (*Client, error) {
 func withDefaults(o Options) (Options, error) {
 	if o.DeviceID == "" || len(o.DeviceID) > fieldsync.MaxDeviceIDLen {
 		return o, fieldsync.Errorf(fieldsync.EInvalid, "clientsdk: DeviceID is required (at most %d bytes)", fieldsync.MaxDeviceIDLen)
+	}
+	if len(o.Key) != KeySize {
+		// No default: an app must not ship a file in clear by accident.
+		return o, fieldsync.Errorf(fieldsync.EInvalid, "clientsdk: Key is required: %d random bytes kept in the platform's keystore (got %d)", KeySize, len(o.Key))
 	}
 	if o.ServerURL != "" {
 		u, err := url.Parse(o.ServerURL)
@@ -243,7 +264,7 @@ func (c *Client) Close() error {
 	}
 	c.notices.close()
 	c.loop.close()
-	return c.db.Close()
+	return closeFile(c.db)
 }
 
 func (c *Client) isClosed() bool { return c.closed.Load() }

@@ -61,7 +61,7 @@ func TestHelperWriter(t *testing.T) {
 		fmt.Println("error:", err)
 		os.Exit(2)
 	}
-	c, err := Open(path, Options{DeviceID: os.Getenv(envWriterDevice)}) // offline: no server
+	c, err := Open(path, Options{Key: testKey, DeviceID: os.Getenv(envWriterDevice)}) // offline: no server
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(2)

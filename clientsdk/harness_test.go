@@ -47,7 +47,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.net = &netSwitch{next: f.srv.Client(), blocked: map[string]bool{}}
 	h.opts = Options{
-		ServerURL: f.srv.URL, DeviceID: testDevice, DeviceName: "Tablet 7", Transport: h.net, Now: h.clock.Now,
+		Key: testKey, ServerURL: f.srv.URL, DeviceID: testDevice, DeviceName: "Tablet 7", Transport: h.net, Now: h.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	f.addTemplate("tv-v1")

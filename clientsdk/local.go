@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
@@ -41,6 +42,8 @@ var (
 	keyLastSync    = []byte("last_sync")    // uint64 unix ms of the last successful round
 	keyPulledTotal = []byte("pulled_total") // uint64: changes applied from pulls
 	keyNextPhoto   = []byte("next_photo")   // uint64, from 1: the next photo id
+	keyVaultCheck  = []byte("vault_check")  // sealed vaultCheck: the file's key is Options.Key
+	keyCompact     = []byte("compact")      // present: rewrite the file on the next Open (vault.go)
 )
 
 // migrations[i] brings a file from schema version i to i+1, all in one
@@ -64,7 +67,12 @@ var migrations = []func(tx *bbolt.Tx) error{
 		}
 		return tx.Bucket(bucketMeta).Put(keyNextPhoto, u64(1))
 	},
+	// 2 -> 3: values sealed under Options.Key (vault.go).
+	sealFile,
 }
+
+// schemaSealed is the first schema version whose values are sealed.
+const schemaSealed = 3
 
 // SchemaVersion is the version of the file format this build writes.
 func SchemaVersion() int { return len(migrations) }
@@ -87,6 +95,11 @@ func migrate(db *bbolt.DB, deviceID string) (syncproto.HLC, error) {
 		}
 		if v > len(migrations) {
 			return fmt.Errorf("the file has schema version %d, newer than this SDK (%d): update the app", v, len(migrations))
+		}
+		if v >= schemaSealed {
+			if err := checkKey(tx); err != nil {
+				return err
+			}
 		}
 		for ; v < len(migrations); v++ {
 			if err := migrations[v](tx); err != nil {
@@ -133,39 +146,23 @@ func splitKey(k []byte) (entity fieldsync.Entity, id string) {
 }
 
 func getRecord(tx *bbolt.Tx, entity fieldsync.Entity, id string) (*stored, error) {
-	raw := tx.Bucket(bucketRecords).Get(recordKey(entity, id))
-	if raw == nil {
-		return nil, nil
-	}
 	var s stored
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, fmt.Errorf("record %s %s: %w", entity, id, err)
+	if ok, err := getJSON(tx, bucketRecords, recordKey(entity, id), &s); !ok {
+		return nil, err
 	}
 	return &s, nil
 }
 
 func putRecord(tx *bbolt.Tx, key []byte, s *stored) error {
-	raw, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketRecords).Put(key, raw)
+	return putJSON(tx, bucketRecords, key, s)
 }
 
 // eachRecord calls fn for every record of entity, in id order.
 func eachRecord(tx *bbolt.Tx, entity fieldsync.Entity, fn func(id string, s *stored) error) error {
 	prefix := []byte(entity + "\x00")
-	cur := tx.Bucket(bucketRecords).Cursor()
-	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-		var s stored
-		if err := json.Unmarshal(v, &s); err != nil {
-			return fmt.Errorf("record %q: %w", k, err)
-		}
-		if err := fn(string(k[len(prefix):]), &s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return eachJSON(tx, bucketRecords, prefix, func(k []byte, s *stored) error {
+		return fn(string(k[len(prefix):]), s)
+	})
 }
 
 // queued returns pending mutations, oldest first: up to limit of them
@@ -174,27 +171,29 @@ func eachRecord(tx *bbolt.Tx, entity fieldsync.Entity, fn func(id string, s *sto
 func queued(tx *bbolt.Tx, limit, maxBytes int) ([]syncproto.Mutation, error) {
 	var out []syncproto.Mutation
 	size := 0
-	cur := tx.Bucket(bucketOutbox).Cursor()
-	for k, v := cur.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = cur.Next() {
+	err := eachValue(tx, bucketOutbox, nil, func(k, v []byte) error {
+		if limit > 0 && len(out) >= limit {
+			return errStopScan
+		}
 		if size += len(v); maxBytes > 0 && size > maxBytes && len(out) > 0 {
-			break
+			return errStopScan
 		}
 		var m syncproto.Mutation
 		if err := json.Unmarshal(v, &m); err != nil {
-			return nil, fmt.Errorf("outbox %d: %w", binary.BigEndian.Uint64(k), err)
+			return fmt.Errorf("outbox %d: %w", binary.BigEndian.Uint64(k), err)
 		}
 		out = append(out, m)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopScan) {
+		return nil, err
 	}
 	return out, nil
 }
 
 // queue adds a mutation to the outbox and its index.
 func queue(tx *bbolt.Tx, m syncproto.Mutation) error {
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketOutbox).Put(seqKey(m.Seq), raw); err != nil {
+	if err := putJSON(tx, bucketOutbox, seqKey(m.Seq), m); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketPending).Put(pendingKey(m.Entity, m.ID, m.Seq), nil)
@@ -216,16 +215,15 @@ func pendingKey(entity fieldsync.Entity, id string, seq int64) []byte {
 func pendingFor(tx *bbolt.Tx, entity fieldsync.Entity, id string) ([]syncproto.Mutation, error) {
 	var out []syncproto.Mutation
 	prefix := recordKey(entity, id+"\x00")
-	box := tx.Bucket(bucketOutbox)
 	cur := tx.Bucket(bucketPending).Cursor()
 	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-		raw := box.Get(k[len(prefix):])
-		if raw == nil {
-			return nil, fmt.Errorf("outbox index names seq %d, which is not in the outbox", binary.BigEndian.Uint64(k[len(prefix):]))
-		}
 		var m syncproto.Mutation
-		if err := json.Unmarshal(raw, &m); err != nil {
+		ok, err := getJSON(tx, bucketOutbox, k[len(prefix):], &m)
+		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("outbox index names seq %d, which is not in the outbox", binary.BigEndian.Uint64(k[len(prefix):]))
 		}
 		out = append(out, m)
 	}

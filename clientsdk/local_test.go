@@ -18,19 +18,19 @@ func TestOpen(t *testing.T) {
 	})
 	t.Run("a file stays with the device that created it", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "x.db")
-		c, err := Open(path, Options{DeviceID: "tab-1"})
+		c, err := Open(path, Options{Key: testKey, DeviceID: "tab-1"})
 		must(t, err)
 		must(t, c.Close())
-		if _, err := Open(path, Options{DeviceID: "tab-2"}); err == nil {
+		if _, err := Open(path, Options{Key: testKey, DeviceID: "tab-2"}); err == nil {
 			t.Fatal("opened tab-1's file as tab-2")
 		}
-		c, err = Open(path, Options{DeviceID: "tab-1"})
+		c, err = Open(path, Options{Key: testKey, DeviceID: "tab-1"})
 		must(t, err)
 		must(t, c.Close())
 	})
 	t.Run("the schema version is recorded and a newer file refused", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "x.db")
-		c, err := Open(path, Options{DeviceID: "tab-1"})
+		c, err := Open(path, Options{Key: testKey, DeviceID: "tab-1"})
 		must(t, err)
 		must(t, c.db.View(func(tx *bbolt.Tx) error {
 			if v := getU64(tx.Bucket(bucketMeta), keySchema); v != uint64(SchemaVersion()) {
@@ -40,12 +40,12 @@ func TestOpen(t *testing.T) {
 		}))
 		must(t, c.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, u64(99)) }))
 		must(t, c.Close())
-		if _, err := Open(path, Options{DeviceID: "tab-1"}); err == nil {
+		if _, err := Open(path, Options{Key: testKey, DeviceID: "tab-1"}); err == nil {
 			t.Fatal("opened a file of schema 99")
 		}
 	})
 	t.Run("a closed client says so", func(t *testing.T) {
-		c, err := Open(filepath.Join(t.TempDir(), "x.db"), Options{DeviceID: "tab-1"})
+		c, err := Open(filepath.Join(t.TempDir(), "x.db"), Options{Key: testKey, DeviceID: "tab-1"})
 		must(t, err)
 		must(t, c.Close())
 		if _, err := c.Visits(); !errors.Is(err, ErrClosed) {

@@ -101,8 +101,8 @@ func TestStartPausesOnRevokedDevice(t *testing.T) {
 	h.online(c)
 	h.fake.revoke(testDevice)
 	ctx, cancel := context.WithCancel(context.Background())
+	must(t, c.Depart(visit)) // before Start: the first round forgets the visit
 	must(t, c.Start(ctx))
-	must(t, c.Depart(visit))
 
 	waitFor(t, "the revocation to be reported", func() bool {
 		s := status(t, c)
@@ -121,8 +121,7 @@ func TestStartPausesOnRevokedDevice(t *testing.T) {
 			}
 		}
 	})
-	must(t, c.Arrive(visit))
-	if s := status(t, c); s.Pending != 2 || !s.Running {
+	if s := status(t, c); s.Pending != 1 || !s.Running {
 		t.Errorf("status: %+v", s)
 	}
 	cancel()

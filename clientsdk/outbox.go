@@ -81,7 +81,6 @@ func (o *outbox) settle(batch []syncproto.Mutation, results []syncproto.Result, 
 		counts  SyncReport
 	)
 	err := o.db.Update(func(tx *bbolt.Tx) error {
-		ref := tx.Bucket(bucketRefused)
 		touched := map[string]bool{}
 	results:
 		for _, r := range results {
@@ -109,11 +108,7 @@ func (o *outbox) settle(batch []syncproto.Mutation, results []syncproto.Result, 
 			case r.Status == syncproto.Conflict || r.Status == syncproto.Rejected:
 				counts.Refused++
 				f := Refusal{Mutation: m, Status: r.Status, Code: r.Code, Detail: r.Detail, At: o.now().UTC()}
-				raw, err := json.Marshal(f)
-				if err != nil {
-					return err
-				}
-				if err := ref.Put(seqKey(m.Seq), raw); err != nil {
+				if err := putJSON(tx, bucketRefused, seqKey(m.Seq), f); err != nil {
 					return err
 				}
 				refused = append(refused, f)

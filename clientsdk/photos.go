@@ -143,38 +143,22 @@ func photoIndexKey(reportID, slot, sha string) []byte {
 }
 
 func getPhoto(tx *bbolt.Tx, id int64) (*photoEntry, error) {
-	raw := tx.Bucket(bucketPhotos).Get(photoKey(id))
-	if raw == nil {
-		return nil, nil
-	}
 	var e photoEntry
-	if err := json.Unmarshal(raw, &e); err != nil {
-		return nil, fmt.Errorf("photo %d: %w", id, err)
+	if ok, err := getJSON(tx, bucketPhotos, photoKey(id), &e); !ok {
+		return nil, err
 	}
 	return &e, nil
 }
 
 func putPhoto(tx *bbolt.Tx, id int64, e *photoEntry) error {
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketPhotos).Put(photoKey(id), raw)
+	return putJSON(tx, bucketPhotos, photoKey(id), e)
 }
 
 // eachPhoto calls fn for every photo of the queue, oldest first.
 func eachPhoto(tx *bbolt.Tx, fn func(id int64, e *photoEntry) error) error {
-	cur := tx.Bucket(bucketPhotos).Cursor()
-	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		var e photoEntry
-		if err := json.Unmarshal(v, &e); err != nil {
-			return fmt.Errorf("photo %d: %w", binary.BigEndian.Uint64(k), err)
-		}
-		if err := fn(int64(binary.BigEndian.Uint64(k)), &e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return eachJSON(tx, bucketPhotos, nil, func(k []byte, e *photoEntry) error {
+		return fn(int64(binary.BigEndian.Uint64(k)), e)
+	})
 }
 
 // reportPhotos returns the photos attached to a report on this device,

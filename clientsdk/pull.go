@@ -1,6 +1,7 @@
 package clientsdk
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -96,9 +97,9 @@ func (p *puller) fetch(ctx context.Context, cursor string, wait time.Duration) (
 
 func (p *puller) cursor() (string, error) {
 	var cur string
-	err := p.db.View(func(tx *bbolt.Tx) error {
-		cur = string(tx.Bucket(bucketMeta).Get(keyCursor))
-		return nil
+	err := p.db.View(func(tx *bbolt.Tx) (err error) {
+		cur, err = getSecret(tx, keyCursor)
+		return err
 	})
 	return cur, err
 }
@@ -111,8 +112,8 @@ func (p *puller) applyPage(from string, page *syncproto.PullResponse) (int, erro
 	err := p.db.Update(func(tx *bbolt.Tx) error {
 		n = 0
 		meta, records := tx.Bucket(bucketMeta), tx.Bucket(bucketRecords)
-		if string(meta.Get(keyCursor)) != from {
-			return errStaleCursor
+		if cur, err := getSecret(tx, keyCursor); err != nil || cur != from {
+			return cmp.Or(err, errStaleCursor)
 		}
 		for _, ch := range page.Changes {
 			if ch.Entity == "" || ch.ID == "" {
@@ -166,7 +167,7 @@ func (p *puller) applyPage(from string, page *syncproto.PullResponse) (int, erro
 			}
 			n++
 		}
-		if err := meta.Put(keyCursor, []byte(page.Cursor)); err != nil {
+		if err := putSecret(tx, keyCursor, page.Cursor); err != nil {
 			return err
 		}
 		return meta.Put(keyPulledTotal, u64(getU64(meta, keyPulledTotal)+uint64(n)))

@@ -44,6 +44,9 @@ type session struct {
 	deviceID   string
 	deviceName string
 	timeout    time.Duration // of one request
+	// revoked runs in the transaction that records a revocation, and
+	// returns what to do once it has committed (see Client.forget).
+	revoked func(tx *bbolt.Tx) (after func(), err error)
 
 	mu sync.Mutex // one login or refresh at a time: a refresh token is single-use
 }
@@ -79,6 +82,9 @@ func (s *session) login(ctx context.Context, login, password string) error {
 	var t authproto.Tokens
 	err := s.api.call(ctx, http.MethodPost, "/v1/auth/login", nil, "", s.timeout,
 		authproto.LoginRequest{Login: login, Password: password, DeviceID: s.deviceID, DeviceName: s.deviceName}, &t)
+	if code(err) == fieldsync.EDeviceRevoked {
+		err = s.ended(err) // a device revoked while signed out learns it here
+	}
 	if err != nil {
 		return fmt.Errorf("clientsdk: login: %w", err)
 	}
@@ -87,7 +93,11 @@ func (s *session) login(ctx context.Context, login, password string) error {
 	}
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		if prev := string(meta.Get(keyUserID)); prev != "" && prev != t.User.ID {
+		prev, err := getSecret(tx, keyUserID)
+		if err != nil {
+			return err
+		}
+		if prev != "" && prev != t.User.ID {
 			if k, _ := tx.Bucket(bucketOutbox).Cursor().First(); k != nil || photosUnsent(tx) {
 				return fieldsync.Errorf(fieldsync.EConflict, "this device holds unsynced work of another user; they must sign in and sync it first")
 			}
@@ -111,13 +121,16 @@ func (s *session) putTokens(tx *bbolt.Tx, t authproto.Tokens) error {
 	life := time.Duration(t.ExpiresIn) * time.Second
 	at := s.now().Add(life - min(30*time.Second, life/4))
 	meta := tx.Bucket(bucketMeta)
-	for k, v := range map[string][]byte{
-		string(keyAccess): []byte(t.AccessToken), string(keyAccessUntil): u64(uint64(at.UnixMilli())),
-		string(keyRefresh): []byte(t.RefreshToken), string(keyUserID): []byte(t.User.ID), string(keyRole): []byte(t.User.Role),
+	for k, v := range map[string]string{
+		string(keyAccess): t.AccessToken, string(keyRefresh): t.RefreshToken,
+		string(keyUserID): t.User.ID, string(keyRole): string(t.User.Role),
 	} {
-		if err := meta.Put([]byte(k), v); err != nil {
+		if err := putSecret(tx, []byte(k), v); err != nil {
 			return err
 		}
+	}
+	if err := meta.Put(keyAccessUntil, u64(uint64(at.UnixMilli()))); err != nil {
+		return err
 	}
 	return meta.Delete(keyStopped)
 }
@@ -125,12 +138,14 @@ func (s *session) putTokens(tx *bbolt.Tx, t authproto.Tokens) error {
 // state reads the sign-in state.
 func (s *session) state() (signIn, error) {
 	var st signIn
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
 		meta := tx.Bucket(bucketMeta)
-		st = signIn{
-			access:    string(meta.Get(keyAccess)),
-			refresh:   string(meta.Get(keyRefresh)),
-			refreshAt: time.UnixMilli(int64(getU64(meta, keyAccessUntil))),
+		st.refreshAt = time.UnixMilli(int64(getU64(meta, keyAccessUntil)))
+		if st.access, err = getSecret(tx, keyAccess); err != nil {
+			return err
+		}
+		if st.refresh, err = getSecret(tx, keyRefresh); err != nil {
+			return err
 		}
 		switch string(meta.Get(keyStopped)) {
 		case "":
@@ -199,16 +214,25 @@ func (s *session) ended(err error) error {
 		return err
 	}
 	s.log.Warn("syncing stopped", "reason", code(err))
-	if uerr := s.db.Update(func(tx *bbolt.Tx) error {
+	var after func()
+	if uerr := s.db.Update(func(tx *bbolt.Tx) (err error) {
 		meta := tx.Bucket(bucketMeta)
 		for _, k := range [][]byte{keyAccess, keyAccessUntil, keyRefresh} {
 			if err := meta.Delete(k); err != nil {
 				return err
 			}
 		}
+		if reason == ErrDeviceRevoked && s.revoked != nil {
+			if after, err = s.revoked(tx); err != nil {
+				return err
+			}
+		}
 		return meta.Put(keyStopped, []byte(reason.Code))
 	}); uerr != nil {
 		return uerr
+	}
+	if after != nil {
+		after()
 	}
 	return reason
 }

@@ -1,13 +1,10 @@
 package clientsdk
 
 import (
-	"encoding/json"
 	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
-
-	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
 // Status is what the app shows about sync: how much work waits, since
@@ -45,12 +42,12 @@ func (c *Client) Status() (Status, error) {
 	err := c.db.View(func(tx *bbolt.Tx) error {
 		out := tx.Bucket(bucketOutbox)
 		s.Pending = out.Stats().KeyN
-		if _, v := out.Cursor().First(); v != nil {
-			var m syncproto.Mutation
-			if err := json.Unmarshal(v, &m); err != nil {
-				return err
-			}
-			if at := hlcTime(m.HLC); !at.IsZero() {
+		oldest, err := queued(tx, 1, 0)
+		if err != nil {
+			return err
+		}
+		if len(oldest) > 0 {
+			if at := hlcTime(oldest[0].HLC); !at.IsZero() {
 				s.OldestPending = max(c.opts.Now().Sub(at), 0)
 			}
 		}
@@ -60,7 +57,9 @@ func (c *Client) Status() (Status, error) {
 			s.LastSync = time.UnixMilli(int64(ms)).UTC()
 		}
 		s.Pulled = int64(getU64(meta, keyPulledTotal))
-		s.UserID = string(meta.Get(keyUserID))
+		if s.UserID, err = getSecret(tx, keyUserID); err != nil {
+			return err
+		}
 		s.SignedIn = meta.Get(keyRefresh) != nil && meta.Get(keyStopped) == nil
 		return eachPhoto(tx, func(_ int64, e *photoEntry) error {
 			switch e.State {

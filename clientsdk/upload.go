@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -121,13 +120,9 @@ func (up *uploader) uploadAll(ctx context.Context) error {
 // report, nil when there is none.
 func refusedCreation(tx *bbolt.Tx, reportID string) (*Refusal, error) {
 	var found *Refusal
-	err := tx.Bucket(bucketRefused).ForEach(func(_, v []byte) error {
-		var r Refusal
-		if err := json.Unmarshal(v, &r); err != nil {
-			return err
-		}
+	err := eachJSON(tx, bucketRefused, nil, func(_ []byte, r *Refusal) error {
 		if m := r.Mutation; m.Entity == fieldsync.EntityReport && m.ID == reportID && m.Op == syncproto.OpUpsert && m.Fields["visit_id"] != nil {
-			found = &r
+			found = r
 			return errStopScan
 		}
 		return nil
