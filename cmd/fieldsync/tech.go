@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -68,6 +70,7 @@ var techCommands = []techCommand{
 	{name: "sync", about: "push pending work, pull news", run: techSync},
 	{name: "status", about: "pending work, last sync, refusals", run: techStatus},
 	{name: "conflicts", about: "work the server refused, with its reasons", run: techConflicts},
+	{name: "export", args: "FILE", about: "write the unsynced work as JSON for a\ndispatcher (a revoked device's work)", run: techExport},
 }
 
 // techUsage is the usage text, made from techCommands.
@@ -137,7 +140,7 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 	if err != nil {
 		return err
 	}
-	c, err := clientsdk.Open(*db, clientsdk.Options{ServerURL: cfg.Server, DeviceID: cfg.Device})
+	c, err := openTech(*db, cfg)
 	if err != nil {
 		return err
 	}
@@ -342,7 +345,7 @@ func techLogin(ctx context.Context, t techCall) error {
 	if err != nil && err != io.EOF {
 		return err
 	}
-	c, err := clientsdk.Open(t.db, clientsdk.Options{ServerURL: cfg.Server, DeviceID: cfg.Device})
+	c, err := openTech(t.db, cfg)
 	if err != nil {
 		return err
 	}
@@ -359,6 +362,80 @@ func techLogin(ctx context.Context, t techCall) error {
 	}
 	fmt.Fprintf(t.stdout, "signed in as %s on %s; pulled %d records\n", flags.Arg(0), cfg.Device, r.Pulled)
 	return nil
+}
+
+// techExport writes the unsynced work to FILE, readable by its owner only:
+// it holds customers' data in clear.
+func techExport(_ context.Context, t techCall) error {
+	f, err := os.OpenFile(t.args[0], os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := t.c.ExportPending(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	s, err := t.c.Status()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "%d change(s), %d refusal(s) and %d photo(s) not uploaded written to %s\n",
+		s.Pending, s.Refused, s.PhotosQueued+s.PhotosUploading+s.PhotosFailed, t.args[0])
+	return nil
+}
+
+// openTech opens the device's database with the key kept beside it.
+func openTech(db string, cfg techConfig) (*clientsdk.Client, error) {
+	key, err := techKey(db)
+	if err != nil {
+		return nil, err
+	}
+	return clientsdk.Open(db, clientsdk.Options{ServerURL: cfg.Server, DeviceID: cfg.Device, Key: key})
+}
+
+func techKeyPath(db string) string { return db + ".key" }
+
+// techKey reads the database's key (hex, in DB.key), making one on first
+// use. An app keeps it in the platform's keystore instead; the CLI keeps
+// it in a file only its owner may read, and refuses one others may.
+func techKey(db string) ([]byte, error) {
+	path := techKeyPath(db)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		key := make([]byte, clientsdk.KeySize)
+		rand.Read(key)
+		_, err = fmt.Fprintln(f, hex.EncodeToString(key))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+			return nil, err
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("the key file %s may be read by others (mode %04o): chmod 600 it", path, info.Mode().Perm())
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(key) != clientsdk.KeySize {
+		return nil, fmt.Errorf("the key file %s does not hold %d bytes in hex", path, clientsdk.KeySize)
+	}
+	return key, nil
 }
 
 func techConfigPath(db string) string { return db + ".json" }

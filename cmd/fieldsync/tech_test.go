@@ -238,6 +238,8 @@ func TestTechUsage(t *testing.T) {
   fieldsync tech [--db FILE] sync                    push pending work, pull news
   fieldsync tech [--db FILE] status                  pending work, last sync, refusals
   fieldsync tech [--db FILE] conflicts               work the server refused, with its reasons
+  fieldsync tech [--db FILE] export FILE             write the unsynced work as JSON for a
+                                                     dispatcher (a revoked device's work)
 
 Every command but login and sync works without a network.
 `
