@@ -17,7 +17,24 @@
 // changes, when a long-polled pull brings news, and after failures with
 // backoff. Tokens are renewed on their own; a revoked device or an ended
 // session stops syncing (ErrDeviceRevoked, ErrSignedOut) and keeps every
-// byte of local work.
+// byte of unsynced work.
+//
+// The file is sealed at rest (vault.go): Options.Key (KeySize bytes from
+// the platform's keystore) is required, and every value that can hold
+// personal data or a credential — records, outbox, refused work, the photo
+// queue, and meta's tokens, user, role and cursor — is XChaCha20-Poly1305
+// with a fresh random nonce and its bucket and key as associated data.
+// The bbolt keys stay in clear: entity names, record ids (UUIDs), seqs,
+// photo ids, and a photo index's report id, slot and hash; so do meta's
+// counters and stamps and the photo files (the platform's file encryption
+// covers those). Another key fails Open with ErrWrongKey; a file an older
+// SDK wrote in clear is sealed in one transaction on its first open with a
+// key, then rewritten so no freed page keeps the clear values. A revoked
+// device (revoke.go), on the server's first device_revoked answer, deletes
+// every record, the verified photos and its tokens in the transaction that
+// stops syncing (and rewrites the file on the next Open); the outbox,
+// refused work and photos not uploaded stay, and ExportPending writes them
+// as JSON for a dispatcher.
 //
 // Photos (photos.go, upload.go): AttachPhoto copies a picture into
 // <db file>.photos/<sha256> (streamed and hashed, never held whole in
@@ -39,10 +56,13 @@
 // the network once (retry later, refused for good, session ended…).
 // Photos are photos.go (the device's copies and queue), upload.go (a
 // photo round) and tus.go (the requests, in the terms of media/tus).
-// status.go is Status and Events. local.go lists the buckets of the file:
+// status.go is Status and Events; vault.go seals the values, revoke.go is
+// what a revoked device forgets and keeps. local.go lists the buckets of
+// the file (sealed: every value of records, outbox, refused and photos,
+// and meta's tokens, user, role and cursor):
 //
 //	meta     schema version, device id, seq counter, last HLC, cursor, tokens, user, sync stats,
-//	         photo id counter
+//	         photo id counter, the key check, a rewrite request
 //	records  entity \x00 id -> {rev, data}: the server's last state (plus, after a push, the
 //	         device's own applied changes at the revision the server gave them)
 //	outbox   seq (big-endian) -> syncproto.Mutation not yet answered
