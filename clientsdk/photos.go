@@ -114,6 +114,11 @@ type photoEntry struct {
 
 func (e *photoEntry) done() bool { return e.State == PhotoVerified || e.State == PhotoFailed }
 
+// listing is the photo as its report lists it.
+func (e *photoEntry) listing() LocalPhoto {
+	return LocalPhoto{SHA256: e.SHA256, Slot: e.Slot, Size: e.Size, Filename: e.Filename, Status: e.State}
+}
+
 // photoFiles is the device's copies of attached photos, in
 // <db file>.photos named by SHA-256, with the queue entries that name
 // them.
@@ -428,7 +433,7 @@ func layPhotos(tx *bbolt.Tx, r *fieldsync.Report) error {
 	}
 	list := make([]LocalPhoto, len(entries))
 	for i, e := range entries {
-		list[i] = LocalPhoto{SHA256: e.SHA256, Slot: e.Slot, Size: e.Size, Filename: e.Filename, Status: e.State}
+		list[i] = e.listing()
 	}
 	raw, err := json.Marshal(list)
 	if err != nil {

@@ -88,20 +88,17 @@ type PendingWork struct {
 // PendingWorkFormat names the layout of PendingWork.
 const PendingWorkFormat = "fieldsync-pending-work/1"
 
-// PendingPhoto is a photo in PendingWork.
+// PendingPhoto is a photo in PendingWork: its report's listing of it
+// (LocalPhoto), and where it stands.
 type PendingPhoto struct {
-	ID         int64      `json:"id"`
-	SHA256     string     `json:"sha256"`
-	ReportID   string     `json:"report_id"`
-	Slot       string     `json:"slot"`
-	Size       int64      `json:"size"`
-	Filename   string     `json:"filename,omitempty"`
-	Type       string     `json:"type,omitempty"`
-	CapturedAt time.Time  `json:"captured_at"`
-	Status     PhotoState `json:"status"`
-	Error      string     `json:"error,omitempty"`
-	Detail     string     `json:"detail,omitempty"`
-	File       string     `json:"file"`
+	ID       int64  `json:"id"`
+	ReportID string `json:"report_id"`
+	LocalPhoto
+	Type       string    `json:"type,omitempty"`
+	CapturedAt time.Time `json:"captured_at"`
+	Error      string    `json:"error,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	File       string    `json:"file"` // the device's copy
 }
 
 // ExportPending writes the device's unsynced work as one JSON document
@@ -132,9 +129,8 @@ func (c *Client) ExportPending(w io.Writer) error {
 		return eachPhoto(tx, func(id int64, e *photoEntry) error {
 			if e.State != PhotoVerified {
 				doc.Photos = append(doc.Photos, PendingPhoto{
-					ID: id, SHA256: e.SHA256, ReportID: e.ReportID, Slot: e.Slot, Size: e.Size,
-					Filename: e.Filename, Type: e.Type, CapturedAt: e.CapturedAt,
-					Status: e.State, Error: e.Code, Detail: e.Detail, File: c.files.path(e.SHA256),
+					ID: id, ReportID: e.ReportID, LocalPhoto: e.listing(),
+					Type: e.Type, CapturedAt: e.CapturedAt, Error: e.Code, Detail: e.Detail, File: c.files.path(e.SHA256),
 				})
 			}
 			return nil

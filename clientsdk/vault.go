@@ -186,6 +186,7 @@ func putSecret(tx *bbolt.Tx, key []byte, value string) error {
 // in clear, and the key check; the file is then compacted on Open, so no
 // page keeps the clear values.
 func sealFile(tx *bbolt.Tx) error {
+	sealed := 0
 	for _, name := range sealedBuckets {
 		var keys, values [][]byte // copied: a cursor does not survive writes to its bucket
 		if err := tx.Bucket(name).ForEach(func(k, v []byte) error {
@@ -199,6 +200,7 @@ func sealFile(tx *bbolt.Tx) error {
 				return err
 			}
 		}
+		sealed += len(keys)
 	}
 	meta := tx.Bucket(bucketMeta)
 	for _, k := range sealedMeta {
@@ -206,10 +208,14 @@ func sealFile(tx *bbolt.Tx) error {
 			if err := putValue(tx, bucketMeta, k, bytes.Clone(v)); err != nil {
 				return err
 			}
+			sealed++
 		}
 	}
 	if err := putSecret(tx, keyVaultCheck, vaultCheck); err != nil {
 		return err
+	}
+	if sealed == 0 {
+		return nil // a new file: nothing was ever in clear
 	}
 	return meta.Put(keyCompact, []byte{1})
 }
