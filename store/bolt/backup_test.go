@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/store/bolt"
@@ -102,5 +104,72 @@ func TestRestoreKeepsTheReplacedFileAndRefusesWhatIsNoBackup(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(target), "*.restoring"))
 	if len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
+// blockingWriter holds the first write until release is closed.
+type blockingWriter struct {
+	started chan struct{}
+	release chan struct{}
+	once    bool
+	buf     bytes.Buffer
+}
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	if !b.once {
+		b.once = true
+		close(b.started)
+		<-b.release
+	}
+	return b.buf.Write(p)
+}
+
+// TestWritesGoOnDuringABackup holds a backup's copy open while the store
+// grows many times over: the writes must not wait for the backup, and the
+// backup is the store as it was when the copy began.
+func TestWritesGoOnDuringABackup(t *testing.T) {
+	w := newWorld(t)
+	bw := &blockingWriter{started: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.db.Backup(t.Context(), func(int64) io.Writer { return bw })
+		done <- err
+	}()
+	<-bw.started
+
+	wrote := make(chan error, 1)
+	go func() {
+		big := strings.Repeat("x", 8<<10)
+		for i := range 400 { // about 3 MB: the file's mapping must grow
+			c := &fieldsync.Customer{ID: "grow-" + strconv.Itoa(i), Name: big, Phone: "1", CreatedAt: w.now}
+			if err := w.db.CreateCustomer(t.Context(), c, fieldsync.Actor{UserID: "admin"}); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	select {
+	case err := <-wrote:
+		must(t, err)
+	case <-time.After(60 * time.Second):
+		close(bw.release)
+		t.Fatal("writes waited for a backup in progress")
+	}
+	close(bw.release)
+	must(t, <-done)
+
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	must(t, os.WriteFile(backup, bw.buf.Bytes(), 0o600))
+	path := filepath.Join(t.TempDir(), "fieldsync.db")
+	if _, err := bolt.Restore(path, backup); err != nil {
+		t.Fatal(err)
+	}
+	back := dbOpen(t, path)
+	if c, err := back.Customer(t.Context(), "grow-0"); err == nil || c != nil {
+		t.Fatalf("the backup holds a write made after it began: %v %v", c, err)
+	}
+	if _, err := back.Customer(t.Context(), w.cus); err != nil {
+		t.Fatalf("the backup lacks what was there before it: %v", err)
 	}
 }
