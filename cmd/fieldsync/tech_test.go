@@ -44,6 +44,8 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// stop stops the server with SIGTERM, and its proxy with it, so that a
+// client finds nothing at the address it knows, as when the server is down.
 func stop(t *testing.T, p *process) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
@@ -51,6 +53,9 @@ func stop(t *testing.T, p *process) {
 		t.Fatalf("serve did not stop cleanly: %v", err)
 	}
 	p.done <- nil
+	if p.front != nil {
+		p.front.Close()
+	}
 }
 
 // TestTechnicianOfflineDayWithTheCLI is the offline flow as a script: log
