@@ -84,7 +84,7 @@ func TestBackupUnderPushLoad(t *testing.T) {
 		close(stop)
 		wg.Wait()
 	}()
-	waitFor(t, "every tablet to have pushed 5 times", func() bool { return minOf(ackedNow()) >= 5 })
+	waitFor(t, "every tablet to have pushed 20 times", func() bool { return minOf(ackedNow()) >= 20 })
 
 	before := ackedNow() // answered before the backup is asked for
 	req, _ := http.NewRequest("GET", p.url("/v1/admin/backup"), nil)
@@ -104,6 +104,7 @@ func TestBackupUnderPushLoad(t *testing.T) {
 	}
 	// The pushes went on while the backup was taken.
 	waitFor(t, "pushes after the backup", func() bool { return minOf(ackedNow()) > maxOf(before)+2 })
+	t.Logf("backup of %d bytes; pushes acknowledged per tablet before it %v, by now %v", len(body), before, ackedNow())
 
 	file := filepath.Join(t.TempDir(), "backup.db")
 	if err := os.WriteFile(file, body, 0o600); err != nil {
