@@ -69,7 +69,9 @@ func TestBackupUnderPushLoad(t *testing.T) {
 					"seq": seq, "entity": "report", "id": fmt.Sprintf("rep-load-%d", w), "op": "upsert", "fields": fields,
 					"hlc": fmt.Sprintf("%d:%d:%s", time.Now().UnixMilli(), seq, device),
 				}}}
-				var resp struct{ Results []struct{ Status, Code, Detail string } }
+				var resp struct {
+					Results []struct{ Status, Code, Detail string }
+				}
 				if status, err := pushHTTP(p, tokens[w], push, &resp); err != nil || status != 200 || len(resp.Results) != 1 || resp.Results[0].Status != "applied" {
 					t.Errorf("push %d of %s: %d %v %+v", seq, device, status, err, resp.Results)
 					return
