@@ -57,6 +57,7 @@ func (s *Server) routes() {
 	e.GET("/v1/templates", s.handleListTemplates(), authn)
 	e.GET("/v1/templates/:id", s.handleGetTemplate(), authn)
 	e.GET("/v1/audit", s.handleAudit(), authn, admin)
+	e.GET(backupPath, s.handleBackup(), authn, admin)
 
 	// Sync: technicians push their offline work; they and staff pull.
 	e.POST(pushPath, s.handlePush(), middleware.BodyLimit(byteSize(PushBodyLimit)), authn, require(roleTechnician))

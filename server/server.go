@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -59,6 +60,11 @@ type Store interface {
 	Report(ctx context.Context, id string) (*fieldsync.Report, error)
 	ReportPhotos(ctx context.Context, reportID string) ([]fieldsync.Photo, error)
 	PhotoReports(ctx context.Context, sha string) ([]string, error)
+
+	// Backup writes a consistent copy of the store, taken while writes go
+	// on, to the writer open returns for its size in bytes; it returns the
+	// bytes written.
+	Backup(ctx context.Context, open func(size int64) io.Writer) (int64, error)
 }
 
 // Deps are everything the server needs; New takes them explicitly.
@@ -163,10 +169,10 @@ func New(d Deps) *Server {
 		s.requestID,
 		s.observe, // logs and metrics see the final status of every request
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
-		// Photo bytes take as long as a weak network needs (the server's read
+		// Photo and backup bytes take as long as a weak network needs (the server's read
 		// timeout still bounds them), and are not compressed again.
-		middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Timeout, Skipper: isMedia}),
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Skipper: isMedia}),
+		middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Timeout, Skipper: isBulk}),
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Skipper: isBulk}),
 		middleware.Decompress(),
 		// After Decompress, so the limit counts the bytes a handler reads.
 		// A push has a limit of its own (routes.go).
@@ -188,6 +194,10 @@ func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 // isMedia reports whether a request is for photo bytes, which the media
 // service bounds itself (Upload-Length, its size limit).
 func isMedia(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/v1/media/") }
+
+// isBulk reports whether a request streams bytes that take as long as
+// they take and keep their exact length: photos, and backups.
+func isBulk(c echo.Context) bool { return isMedia(c) || c.Path() == backupPath }
 
 // byteSize writes n in the form BodyLimit parses ("1048576B").
 func byteSize(n int64) string { return strconv.FormatInt(n, 10) + "B" }

@@ -22,6 +22,9 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: admin needs a subcommand", errUsage)
 	}
+	if args[0] == "backup" {
+		return adminBackup(ctx, args[1:], getenv, stdin, stdout, stderr)
+	}
 	// Changes made here are audited as the admin command's.
 	host, _ := os.Hostname()
 	ctx = fieldsync.WithActor(ctx, fieldsync.Actor{UserID: "admin-command", DeviceID: host})
@@ -40,11 +43,10 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 		if !*fromStdin {
 			return fmt.Errorf("%w: add-user needs --password-stdin (passwords are never taken as arguments)", errUsage)
 		}
-		password, err := bufio.NewReader(io.LimitReader(stdin, fieldsync.MaxPasswordLen+2)).ReadString('\n')
-		if err != nil && err != io.EOF {
+		password, err := readPassword(stdin)
+		if err != nil {
 			return err
 		}
-		password = strings.TrimRight(password, "\r\n")
 		return withStore(*data, func(store *bolt.DB) error {
 			svc := auth.NewService(store, nil, nil)
 			u, err := svc.CreateUser(ctx, *login, *name, password, fieldsync.Role(*role))
@@ -118,9 +120,23 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 		}
 		fmt.Fprintf(stdout, "removed key %s; restart the server to stop accepting its tokens\n", fs.Arg(0))
 		return nil
+	case "restore":
+		if err := parseFlags(fs, args[1:], getenv); err != nil {
+			return err
+		}
+		return adminRestore(*data, fs.Args(), stdout)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("%w: unknown admin command %q", errUsage, args[0])
+}
+
+// readPassword reads a password from the first line of stdin.
+func readPassword(stdin io.Reader) (string, error) {
+	password, err := bufio.NewReader(io.LimitReader(stdin, fieldsync.MaxPasswordLen+2)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return strings.TrimRight(password, "\r\n"), nil
 }
 
 func withStore(data string, fn func(*bolt.DB) error) error {

@@ -47,6 +47,8 @@ Commands:
   admin add-key              add a signing key (signs from the next start)
   admin list-keys            list signing keys, newest (signing) first
   admin remove-key KID       remove a signing key: its tokens stop verifying
+  admin backup               save a running server's store (--server URL --out FILE; password on stdin)
+  admin restore FILE         put a backup in place of the store (server stopped)
   tech                       a technician's tablet on the command line (fieldsync tech -h)
   version                    print the version
 `

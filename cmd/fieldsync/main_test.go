@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/store/bolt"
 )
 
@@ -55,8 +57,11 @@ func binary(t testing.TB) string {
 
 // process is a running `fieldsync serve`.
 type process struct {
-	cmd    *exec.Cmd
-	addr   string
+	cmd  *exec.Cmd
+	addr string // where the server listens
+	// front is the proxy that holds every exchange to openapi.json, in
+	// front of the server; nil when the test talks to it unchecked.
+	front  *httptest.Server
 	mu     sync.Mutex
 	stderr bytes.Buffer
 	done   chan error
@@ -75,9 +80,29 @@ func serveProcess(t testing.TB, dir string) *process {
 	return serveProcessAt(t, dir, "127.0.0.1:0")
 }
 
-// serveProcessAt starts `fieldsync serve` on addr; env adds variables
-// (FIELDSYNC_S3_…) to the test's environment.
+// serveProcessAt starts `fieldsync serve` on a free port behind a proxy on
+// addr that holds every exchange to openapi.json: clients use the proxy
+// (p.url), so what the real binary answers is checked against its
+// document. env adds variables (FIELDSYNC_S3_…) to the test's
+// environment.
 func serveProcessAt(t testing.TB, dir, addr string, env ...string) *process {
+	t.Helper()
+	p := startServe(t, dir, "127.0.0.1:0", env...)
+	p.front = testenv.OpenAPIProxyAt(t, openAPISpec(t), "http://"+p.addr, addr)
+	return p
+}
+
+func openAPISpec(t testing.TB) []byte {
+	t.Helper()
+	spec, err := os.ReadFile(filepath.Join("..", "..", "server", "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// startServe starts `fieldsync serve` on addr, reached directly.
+func startServe(t testing.TB, dir, addr string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--addr", addr, "--data", dir)
 	cmd.Env = append(os.Environ(), env...)
@@ -130,7 +155,26 @@ func listeningAt(line []byte) (string, bool) {
 	return rec.Addr, true
 }
 
-func (p *process) url(path string) string { return "http://" + p.addr + path }
+func (p *process) url(path string) string {
+	if p.front != nil {
+		return p.front.URL + path
+	}
+	return p.direct(path)
+}
+
+// direct is the server's own URL, past the proxy, for a test about a dead
+// server: the proxy would answer 502 in its place.
+func (p *process) direct(path string) string { return "http://" + p.addr + path }
+
+// kill stops the server with SIGKILL, and its proxy with it.
+func (p *process) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+	p.done <- nil // for the cleanup
+	if p.front != nil {
+		p.front.Close()
+	}
+}
 
 func postJSON(url string, body any) (int, []byte, error) {
 	raw, _ := json.Marshal(body)
@@ -235,7 +279,9 @@ func TestKilledServerKeepsAcknowledgedWrites(t *testing.T) {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
 				dev := "tab-" + string(rune('a'+w)) + "-" + time.Now().Format("150405.000000000")
-				status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": "crash.tech", "password": "a-long-password", "device_id": dev})
+				// Straight to the server: past the kill, the proxy would
+				// answer 502, which this loop would take for a refusal.
+				status, body, err := postJSON(p.direct("/v1/auth/login"), map[string]string{"login": "crash.tech", "password": "a-long-password", "device_id": dev})
 				if err != nil {
 					return // the server is gone
 				}
@@ -261,11 +307,7 @@ func TestKilledServerKeepsAcknowledgedWrites(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-p.done
-	p.done <- nil // for the cleanup
+	p.kill()
 	cancel()
 	wg.Wait()
 	if len(acked) < 40 {
@@ -453,9 +495,15 @@ func TestPushSurvivesAKilledServer(t *testing.T) {
 	var s session
 	json.Unmarshal(body, &s)
 	authed := func(p *process, method, path string, in, out any) (int, error) {
-		raw, _ := json.Marshal(in)
-		req, _ := http.NewRequest(method, p.url(path), bytes.NewReader(raw))
-		req.Header.Set("Content-Type", "application/json")
+		var body io.Reader
+		if in != nil {
+			raw, _ := json.Marshal(in)
+			body = bytes.NewReader(raw)
+		}
+		req, _ := http.NewRequest(method, p.url(path), body)
+		if in != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		req.Header.Set("Authorization", "Bearer "+s.AccessToken)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -480,9 +528,7 @@ func TestPushSurvivesAKilledServer(t *testing.T) {
 
 	go authed(p, "POST", "/v1/sync/push", push, nil)
 	time.Sleep(5 * time.Millisecond) // let the request leave; the kill may land before or after it applies
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-	p.done <- nil
+	p.kill()
 
 	p2 := serveProcess(t, dir)
 	var resp struct {

@@ -44,6 +44,8 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// stop stops the server with SIGTERM, and its proxy with it, so that a
+// client finds nothing at the address it knows, as when the server is down.
 func stop(t *testing.T, p *process) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
@@ -51,6 +53,9 @@ func stop(t *testing.T, p *process) {
 		t.Fatalf("serve did not stop cleanly: %v", err)
 	}
 	p.done <- nil
+	if p.front != nil {
+		p.front.Close()
+	}
 }
 
 // TestTechnicianOfflineDayWithTheCLI is the offline flow as a script: log
@@ -127,17 +132,10 @@ func TestTechnicianOfflineDayWithTheCLI(t *testing.T) {
 	// The first push again, by hand, from the same device.
 	tab := loginHTTP(t, p, "tech.li", pw["tech.li"], "tab-li")
 	push := map[string]any{"device_id": "tab-li", "mutations": []map[string]any{{"seq": 1, "entity": "visit", "id": visit, "op": "action", "action": "depart", "hlc": fmt.Sprintf("%d:0:tab-li", time.Now().UnixMilli())}}}
-	raw, _ := json.Marshal(push)
-	req, _ := http.NewRequest("POST", p.url("/v1/sync/push"), bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tab)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
+	var resp struct{ Results []struct{ Status string } }
+	if _, err := pushHTTP(p, tab, push, &resp); err != nil {
 		t.Fatal(err)
 	}
-	var resp struct{ Results []struct{ Status string } }
-	json.NewDecoder(res.Body).Decode(&resp)
-	res.Body.Close()
 	if len(resp.Results) != 1 || resp.Results[0].Status != "duplicate" {
 		t.Fatalf("a replayed push answered %+v", resp.Results)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -79,16 +80,33 @@ func OpenAPIValidator(t testing.TB, spec []byte, next http.RoundTripper) http.Ro
 // stops when the test ends.
 func OpenAPIProxy(t testing.TB, spec []byte, target string) string {
 	t.Helper()
+	return OpenAPIProxyAt(t, spec, target, "127.0.0.1:0").URL
+}
+
+// OpenAPIProxyAt is OpenAPIProxy listening on addr, for a client that
+// keeps its server's URL (a tablet) while the test stops the target: a
+// test closes the proxy with the target, so the client finds nothing
+// there (not a 502), and starts one again at addr in front of the new
+// target. The proxy also stops when the test ends.
+func OpenAPIProxyAt(t testing.TB, spec []byte, target, addr string) *httptest.Server {
+	t.Helper()
 	to, err := url.Parse(target)
 	if err != nil {
 		t.Fatalf("testenv: openapi proxy: %v", err)
 	}
-	proxy := httptest.NewServer(&httputil.ReverseProxy{
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("testenv: openapi proxy: %v", err)
+	}
+	proxy := httptest.NewUnstartedServer(&httputil.ReverseProxy{
 		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(to) },
 		Transport: OpenAPIValidator(t, spec, nil),
 	})
+	proxy.Listener.Close()
+	proxy.Listener = ln
+	proxy.Start()
 	t.Cleanup(proxy.Close)
-	return proxy.URL
+	return proxy
 }
 
 type validator struct {

@@ -16,6 +16,8 @@ import (
 	"github.com/fieldsync/fieldsync"
 )
 
+const initialMmapSize = 1 << 30
+
 // DB is the store. It is safe for concurrent use.
 type DB struct {
 	db    *bbolt.DB
@@ -32,7 +34,11 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	// A read transaction blocks a write that must grow the file's mapping
+	// until it ends; mapping ahead of the file keeps a long one (a
+	// backup) from stalling pushes. The mapping is address space, not
+	// memory.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: initialMmapSize})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: the file is in use by another process (is `fieldsync serve` running on this data directory?)", path)
 	}

@@ -8,6 +8,6 @@
 // visits.go, reports.go, media.go). They share one way to write a record
 // (records.go), the audit trail (audit.go), index keys (keys.go) and paged
 // listings (page.go). feed.go keeps the sync feed that pulls read,
-// push.go is a push batch's transaction, and load.go writes many records
-// in one.
+// push.go is a push batch's transaction, load.go writes many records
+// in one, and backup.go copies the file out while writes go on.
 package bolt
