@@ -25,7 +25,7 @@ import (
 
 // Store is what the handlers need of persistence beyond the auth service.
 type Store interface {
-	auth.DeviceStore
+	auth.SessionStore
 	Ping(ctx context.Context) error
 	User(ctx context.Context, id string) (*fieldsync.User, error)
 	Users(ctx context.Context, role fieldsync.Role) ([]fieldsync.User, error)
