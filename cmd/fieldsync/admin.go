@@ -40,11 +40,10 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 		if !*fromStdin {
 			return fmt.Errorf("%w: add-user needs --password-stdin (passwords are never taken as arguments)", errUsage)
 		}
-		password, err := bufio.NewReader(io.LimitReader(stdin, fieldsync.MaxPasswordLen+2)).ReadString('\n')
-		if err != nil && err != io.EOF {
+		password, err := readPassword(stdin)
+		if err != nil {
 			return err
 		}
-		password = strings.TrimRight(password, "\r\n")
 		return withStore(*data, func(store *bolt.DB) error {
 			svc := auth.NewService(store, nil, nil)
 			u, err := svc.CreateUser(ctx, *login, *name, password, fieldsync.Role(*role))
@@ -54,6 +53,8 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 			fmt.Fprintf(stdout, "created %s %s (id %s)\n", u.Role, u.Login, u.ID)
 			return nil
 		})
+	case "disable-user", "enable-user", "reset-password":
+		return adminAccount(ctx, args[0], fs, data, args[1:], getenv, stdin, stdout)
 	case "revoke-device":
 		if err := parseFlags(fs, args[1:], getenv); err != nil {
 			return err
@@ -121,6 +122,15 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("%w: unknown admin command %q", errUsage, args[0])
+}
+
+// readPassword reads a password from the first line of stdin.
+func readPassword(stdin io.Reader) (string, error) {
+	password, err := bufio.NewReader(io.LimitReader(stdin, fieldsync.MaxPasswordLen+2)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return strings.TrimRight(password, "\r\n"), nil
 }
 
 func withStore(data string, fn func(*bolt.DB) error) error {
