@@ -2,23 +2,26 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fieldsync/fieldsync/auth"
-	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/store/bolt"
 )
 
+// cli runs the program with args and stdin, and no environment.
+func cli(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(t.Context(), args, func(string) string { return "" }, strings.NewReader(stdin), &out, io.Discard)
+	return out.String(), err
+}
+
 func TestAdminAccountCommands(t *testing.T) {
 	dir := t.TempDir()
-	env := func(string) string { return "" }
 	addUser(t, dir, "technician", "zhao", "first-password")
 	tests := []struct {
 		name    string
@@ -37,16 +40,14 @@ func TestAdminAccountCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			err := run(t.Context(), tt.args, env, strings.NewReader(tt.stdin), &out, &errb)
-			if tt.wantErr == "" && err != nil {
-				t.Fatalf("error %v; stderr %s", err, errb.String())
-			}
-			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			out, err := cli(t, tt.stdin, tt.args...)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("error %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-			}
-			if !strings.Contains(out.String(), tt.wantOut) {
-				t.Fatalf("output %q, want %q", out.String(), tt.wantOut)
+			case !strings.Contains(out, tt.wantOut):
+				t.Fatalf("output %q, want %q", out, tt.wantOut)
 			}
 		})
 	}
@@ -71,9 +72,8 @@ func TestAdminAccountCommands(t *testing.T) {
 	if disabled, pw := user(); !disabled || pw != "second-password" {
 		t.Fatalf("after disable-user and reset-password: disabled %v, password %q", disabled, pw)
 	}
-	var out bytes.Buffer
-	if err := run(t.Context(), []string{"admin", "enable-user", "--data", dir, "--login", "zhao"}, env, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "enabled zhao") {
-		t.Fatalf("enable-user: %v %q", err, out.String())
+	if out, err := cli(t, "", "admin", "enable-user", "--data", dir, "--login", "zhao"); err != nil || !strings.Contains(out, "enabled zhao") {
+		t.Fatalf("enable-user: %v %q", err, out)
 	}
 	if disabled, _ := user(); disabled {
 		t.Fatal("enable-user left the account disabled")
@@ -84,38 +84,13 @@ func TestAdminAccountCommands(t *testing.T) {
 // this process: the API listener answers 404 for /metrics, the metrics
 // listener serves them, and both stop with the server.
 func TestMetricsOnlyOnTheirListener(t *testing.T) {
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var logs testenv.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, func(name string) string {
-			if name == "FIELDSYNC_METRICS_ADDR" {
-				return "127.0.0.1:0"
-			}
-			return ""
-		}, nil, nil, &logs)
-	}()
-	var at struct{ Msg, Addr, Metrics string }
-	deadline := time.Now().Add(30 * time.Second)
-	for at.Addr == "" {
-		for _, line := range strings.Split(logs.String(), "\n") {
-			if json.Unmarshal([]byte(line), &at) == nil && at.Msg == "listening" {
-				break
-			}
-			at.Addr = ""
+	p := serveInProcess(t, t.TempDir(), func(name string) string {
+		if name == "FIELDSYNC_METRICS_ADDR" {
+			return "127.0.0.1:0"
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve returned %v before listening:\n%s", err, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve is not listening after 30s:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ""
+	})
+	at := struct{ Addr, Metrics string }{p.addr, p.metrics}
 	if at.Metrics == "" || at.Metrics == at.Addr {
 		t.Fatalf("the log names no metrics listener of its own: %+v", at)
 	}
@@ -139,9 +114,9 @@ func TestMetricsOnlyOnTheirListener(t *testing.T) {
 	if want := `fieldsync_http_requests_total{method="GET",route="/healthz",status="200"} 1`; status != 200 || !strings.Contains(body, want) {
 		t.Fatalf("metrics listener: %d, lacks %s", status, want)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve returned %v:\n%s", err, logs.String())
+	p.stop()
+	if err := <-p.done; err != nil {
+		t.Fatalf("serve returned %v:\n%s", err, p.logs.String())
 	}
 	if _, err := http.Get("http://" + at.Metrics + "/metrics"); err == nil {
 		t.Fatal("the metrics listener outlived the server")
