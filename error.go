@@ -30,6 +30,12 @@ const (
 	EUnavailable    = "unavailable"     // a dependency (the store) does not answer
 )
 
+// Accounts and sessions an admin or the user ended.
+const (
+	EAccountDisabled = "account_disabled" // an admin disabled the account
+	ESessionEnded    = "session_ended"    // this sign-in was ended: logout, password change or a reused refresh token
+)
+
 // Error is the application error. Code is one of the constants above;
 // Detail is safe to show to the caller. Anything that is not an *Error
 // reaching the edge is reported as EInternal with a generic message.

@@ -40,7 +40,13 @@ type User struct {
 	Role         Role      `json:"role"`
 	PasswordHash string    `json:"password_hash,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
+	// DisabledAt, when set, is when an admin disabled the account: it may
+	// not sign in, refresh or make requests until enabled again.
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
 }
+
+// Disabled reports whether an admin has disabled the account.
+func (u *User) Disabled() bool { return u.DisabledAt != nil }
 
 // Limits on account fields; the API refuses anything longer.
 const (
@@ -74,11 +80,17 @@ func ValidateNewUser(login, name, password string, role Role) error {
 	if name = strings.TrimSpace(name); len(name) > MaxNameLen || !utf8.ValidString(name) {
 		return Errorf(EInvalid, "name must be valid UTF-8 of at most %d bytes", MaxNameLen)
 	}
+	return ValidatePassword("password", password)
+}
+
+// ValidatePassword checks a password about to be set; field names it in
+// the error.
+func ValidatePassword(field, password string) error {
 	if utf8.RuneCountInString(password) < MinPasswordLen {
-		return Errorf(EInvalid, "password must be at least %d characters", MinPasswordLen)
+		return Errorf(EInvalid, "%s must be at least %d characters", field, MinPasswordLen)
 	}
 	if len(password) > MaxPasswordLen {
-		return Errorf(EInvalid, "password is longer than %d bytes", MaxPasswordLen)
+		return Errorf(EInvalid, "%s is longer than %d bytes", field, MaxPasswordLen)
 	}
 	return nil
 }

@@ -10,10 +10,36 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 )
 
-// devices is a DeviceStore over a map; err, when set, is every lookup's.
+// devices is a SessionStore over maps; err, when set, is every lookup's.
+// Without families or users it holds sign-in "fam-1" of user-1 on tab-1
+// and an enabled user-1.
 type devices struct {
-	byID map[string]fieldsync.Device
-	err  error
+	byID     map[string]fieldsync.Device
+	err      error
+	families map[string]fieldsync.TokenFamily
+	users    map[string]fieldsync.User
+}
+
+func (d devices) Family(_ context.Context, id string) (*fieldsync.TokenFamily, error) {
+	if d.families == nil {
+		d.families = map[string]fieldsync.TokenFamily{"fam-1": {ID: "fam-1", UserID: "user-1", DeviceID: "tab-1"}}
+	}
+	f, ok := d.families[id]
+	if !ok {
+		return nil, fieldsync.Errorf(fieldsync.ENotFound, "no family %s", id)
+	}
+	return &f, nil
+}
+
+func (d devices) User(_ context.Context, id string) (*fieldsync.User, error) {
+	if d.users == nil {
+		d.users = map[string]fieldsync.User{"user-1": *technician()}
+	}
+	u, ok := d.users[id]
+	if !ok {
+		return nil, fieldsync.Errorf(fieldsync.ENotFound, "no user %s", id)
+	}
+	return &u, nil
 }
 
 func (d devices) Device(_ context.Context, id string) (*fieldsync.Device, error) {
@@ -32,6 +58,7 @@ func TestAuthenticate(t *testing.T) {
 	token := issue(t, is) // technician() on "tab-1"
 	revokedAt := tokenEpoch.Add(-time.Minute)
 	broken := errors.New("disk on fire")
+	tab1 := map[string]fieldsync.Device{"tab-1": {ID: "tab-1", UserID: "user-1"}}
 
 	tests := []struct {
 		name     string
@@ -52,6 +79,14 @@ func TestAuthenticate(t *testing.T) {
 			devices{byID: map[string]fieldsync.Device{"tab-1": {ID: "tab-1", UserID: "user-2"}}}, fieldsync.EDeviceRevoked, nil},
 		{"a failing device lookup is passed through", token,
 			devices{err: broken}, fieldsync.EInternal, broken},
+		{"a sign-in that was ended (logout, reuse) is refused", token,
+			devices{byID: tab1, families: map[string]fieldsync.TokenFamily{"fam-1": {ID: "fam-1", UserID: "user-1", DeviceID: "tab-1", RevokedAt: &revokedAt}}}, fieldsync.ESessionEnded, nil},
+		{"a sign-in that is gone (pruned) is refused", token,
+			devices{byID: tab1, families: map[string]fieldsync.TokenFamily{}}, fieldsync.ESessionEnded, nil},
+		{"a sign-in of another device is refused", token,
+			devices{byID: tab1, families: map[string]fieldsync.TokenFamily{"fam-1": {ID: "fam-1", UserID: "user-1", DeviceID: "tab-2"}}}, fieldsync.ESessionEnded, nil},
+		{"a disabled user is refused", token,
+			devices{byID: tab1, users: map[string]fieldsync.User{"user-1": {ID: "user-1", Login: "tech", Role: fieldsync.RoleTechnician, DisabledAt: &revokedAt}}}, fieldsync.EAccountDisabled, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +95,7 @@ func TestAuthenticate(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Authenticate: %v", err)
 				}
-				want := auth.Principal{UserID: "user-1", Role: fieldsync.RoleTechnician, Device: "tab-1"}
+				want := auth.Principal{UserID: "user-1", Role: fieldsync.RoleTechnician, Device: "tab-1", Family: "fam-1"}
 				if p == nil || *p != want {
 					t.Fatalf("principal = %+v, want %+v", p, want)
 				}

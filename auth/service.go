@@ -26,6 +26,7 @@ type Store interface {
 	StartSession(ctx context.Context, dev fieldsync.Device, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Device, error)
 	RotateRefresh(ctx context.Context, oldHash string, next fieldsync.RefreshToken) (*fieldsync.RefreshToken, error)
 	EndFamily(ctx context.Context, hash string, now time.Time) error
+	AccountStore
 }
 
 // Service signs users in and keeps their sessions.
@@ -87,7 +88,8 @@ func (s *Service) CreateUser(ctx context.Context, login, name, password string, 
 
 // Login checks the credentials, registers the device and starts a session.
 // Failures: EInvalid (missing fields), EThrottled (with RetryAfter),
-// EBadCredentials, EDeviceRevoked, EConflict (device of another user).
+// EBadCredentials, EAccountDisabled (after a right password only),
+// EDeviceRevoked, EConflict (device of another user).
 func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, error) {
 	login := fieldsync.NormalizeLogin(c.Login)
 	if login == "" || c.Password == "" {
@@ -118,6 +120,9 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 		return nil, fieldsync.Errorf(fieldsync.EBadCredentials, "wrong login or password")
 	}
 	s.throttle.Succeed(login)
+	if err := usable(user); err != nil {
+		return nil, err
+	}
 
 	now := s.now().UTC()
 	refresh, tok := s.newRefresh(now)
@@ -127,12 +132,12 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 	if _, err := s.store.StartSession(ctx, dev, fam, tok); err != nil {
 		return nil, err
 	}
-	return s.session(user, c.DeviceID, refresh)
+	return s.session(user, c.DeviceID, fam.ID, refresh)
 }
 
 // Refresh rotates a refresh token and issues a new access token.
 // Failures: ERefreshInvalid, ERefreshReused (family now revoked),
-// EDeviceRevoked.
+// EDeviceRevoked, EAccountDisabled.
 func (s *Service) Refresh(ctx context.Context, refresh string) (*authproto.Tokens, error) {
 	if refresh == "" || len(refresh) > 256 {
 		return nil, fieldsync.Errorf(fieldsync.ERefreshInvalid, "refresh token is unknown or expired")
@@ -147,7 +152,10 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (*authproto.Token
 	if err != nil {
 		return nil, err
 	}
-	return s.session(user, stored.DeviceID, next)
+	if err := usable(user); err != nil {
+		return nil, err
+	}
+	return s.session(user, stored.DeviceID, stored.Family, next)
 }
 
 // Logout ends the session family of the refresh token. It succeeds for
@@ -159,8 +167,8 @@ func (s *Service) Logout(ctx context.Context, refresh string) error {
 	return s.store.EndFamily(ctx, hashToken(refresh), s.now().UTC())
 }
 
-func (s *Service) session(user *fieldsync.User, device, refresh string) (*authproto.Tokens, error) {
-	access, err := s.issuer.Issue(user, device)
+func (s *Service) session(user *fieldsync.User, device, family, refresh string) (*authproto.Tokens, error) {
+	access, err := s.issuer.Issue(user, device, family)
 	if err != nil {
 		return nil, err
 	}

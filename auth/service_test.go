@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -239,8 +240,31 @@ func TestServiceLogin(t *testing.T) {
 			if e, ok := err.(*fieldsync.Error); !ok || e.RetryAfter <= 0 {
 				t.Errorf("error %#v has no positive RetryAfter", err)
 			}
-			// The lock ends: the right password works again.
+			// The delay ends: the right password works again.
 			*fx.clock = serviceEpoch.Add(time.Minute)
+			fx.login(t, fx.creds("alice", "tab-1"))
+		}},
+		{"however long others guess, the right password gets in after a short delay", func(t *testing.T, fx *serviceFixture) {
+			fx.seedUser(t, "alice", fieldsync.RoleTechnician)
+			// Guesses from many addresses, each as soon as the login may
+			// try again, so that no address lock stops them.
+			bad := fx.creds("alice", "tab-1")
+			bad.Password = "wrong password"
+			for i := range 60 {
+				bad.ClientAddr = fmt.Sprintf("198.51.100.%d", i%20)
+				_, err := fx.svc.Login(ctx, bad)
+				if e, ok := err.(*fieldsync.Error); ok && e.Code == fieldsync.EThrottled {
+					*fx.clock = fx.clock.Add(time.Duration(e.RetryAfter) * time.Second)
+					_, err = fx.svc.Login(ctx, bad)
+				}
+				wantCode(t, err, fieldsync.EBadCredentials)
+			}
+			_, err := fx.svc.Login(ctx, fx.creds("alice", "tab-1"))
+			e, ok := err.(*fieldsync.Error)
+			if !ok || e.Code != fieldsync.EThrottled || e.RetryAfter > 30 {
+				t.Fatalf("the owner right after a guess: %v, want login_throttled with Retry-After at most 30 s", err)
+			}
+			*fx.clock = fx.clock.Add(time.Duration(e.RetryAfter) * time.Second)
 			fx.login(t, fx.creds("alice", "tab-1"))
 		}},
 		{"a device registered to another user is a conflict", func(t *testing.T, fx *serviceFixture) {

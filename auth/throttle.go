@@ -6,20 +6,33 @@ import (
 )
 
 // Throttle slows password guessing. It counts failed logins per login
-// name and per client address; past a limit within the window, the key is
-// locked for a time that doubles with each further failure. While locked,
-// every attempt is refused, the right password included, so a guesser
-// cannot learn whether a guess was right.
+// name and per client address, and treats the two differently:
+//
+//   - A login past LoginLimit failures within the window gets a delay: the
+//     next attempt, from anywhere, must wait LoginDelay after the last
+//     failure, doubling with each further failure up to MaxLoginDelay. An
+//     attempt within the delay is refused, the right password included, so
+//     a guesser cannot learn whether a guess was right; an attempt after it
+//     is checked, so the owner of the login, who knows the password, gets
+//     in after at most MaxLoginDelay however many guesses others made.
+//   - An address past AddrLimit failures is locked for BaseLock, doubling
+//     per further failure up to MaxLock: one address guessing at many
+//     logins is an attacker, and the lock stops only that address.
+//
+// Guessing at one login is thus bounded to one try per MaxLoginDelay, and
+// at all logins to AddrLimit tries per address and window.
 //
 // State is in memory: a restart forgets it, which costs an attacker a
 // restart of our server, not of theirs.
 type Throttle struct {
-	LoginLimit int           // failures per login before locking
-	AddrLimit  int           // failures per client address before locking
-	Window     time.Duration // failures older than this are forgotten
-	BaseLock   time.Duration // first lock; doubles per further failure
-	MaxLock    time.Duration
-	MaxKeys    int // bound on tracked keys; expired ones are pruned first
+	LoginLimit    int           // failures per login before the delay
+	AddrLimit     int           // failures per client address before locking
+	Window        time.Duration // failures older than this are forgotten
+	LoginDelay    time.Duration // first delay of a login; doubles per further failure
+	MaxLoginDelay time.Duration
+	BaseLock      time.Duration // first lock of an address; doubles per further failure
+	MaxLock       time.Duration
+	MaxKeys       int // bound on tracked keys; expired ones are pruned first
 
 	mu   sync.Mutex
 	keys map[string]*strikes
@@ -31,10 +44,15 @@ type strikes struct {
 	lockedUntil time.Time
 }
 
-// NewThrottle returns a throttle with defaults: 5 failures per login and
-// 20 per address within 15 minutes, then a lock from 1 minute to 1 hour.
+// NewThrottle returns a throttle with defaults: past 5 failures of a login
+// within 15 minutes, a delay from 1 second to 30 seconds; past 20 failures
+// from an address, a lock from 1 minute to 1 hour.
 func NewThrottle() *Throttle {
-	return &Throttle{LoginLimit: 5, AddrLimit: 20, Window: 15 * time.Minute, BaseLock: time.Minute, MaxLock: time.Hour, MaxKeys: 100_000}
+	return &Throttle{
+		LoginLimit: 5, AddrLimit: 20, Window: 15 * time.Minute,
+		LoginDelay: time.Second, MaxLoginDelay: 30 * time.Second,
+		BaseLock: time.Minute, MaxLock: time.Hour, MaxKeys: 100_000,
+	}
 }
 
 func loginKey(login string) string { return "l\x00" + login }
@@ -64,11 +82,11 @@ func (t *Throttle) Fail(login, addr string, now time.Time) {
 	if len(t.keys) >= t.MaxKeys {
 		t.prune(now)
 	}
-	t.strike(loginKey(login), t.LoginLimit, now)
-	t.strike(addrKey(addr), t.AddrLimit, now)
+	t.strike(loginKey(login), t.LoginLimit, t.LoginDelay, t.MaxLoginDelay, now)
+	t.strike(addrKey(addr), t.AddrLimit, t.BaseLock, t.MaxLock, now)
 }
 
-func (t *Throttle) strike(key string, limit int, now time.Time) {
+func (t *Throttle) strike(key string, limit int, base, most time.Duration, now time.Time) {
 	s := t.keys[key]
 	if s == nil || (now.Sub(s.first) > t.Window && !now.Before(s.lockedUntil)) {
 		s = &strikes{first: now}
@@ -76,9 +94,9 @@ func (t *Throttle) strike(key string, limit int, now time.Time) {
 	}
 	s.failures++
 	if over := s.failures - limit; over >= 0 {
-		lock := t.BaseLock << min(over, 20)
-		if lock > t.MaxLock || lock <= 0 {
-			lock = t.MaxLock
+		lock := base << min(over, 20)
+		if lock > most || lock <= 0 {
+			lock = most
 		}
 		s.lockedUntil = now.Add(lock)
 	}

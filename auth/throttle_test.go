@@ -11,7 +11,8 @@ var throttleEpoch = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 // testThrottle returns a throttle with small limits the rows adjust.
 func testThrottle(t *testing.T, adjust func(*Throttle)) *Throttle {
 	t.Helper()
-	th := &Throttle{LoginLimit: 3, AddrLimit: 10, Window: 15 * time.Minute, BaseLock: time.Minute, MaxLock: time.Hour, MaxKeys: 1000}
+	th := &Throttle{LoginLimit: 3, AddrLimit: 10, Window: 15 * time.Minute, LoginDelay: time.Minute, MaxLoginDelay: time.Hour,
+		BaseLock: time.Minute, MaxLock: time.Hour, MaxKeys: 1000}
 	if adjust != nil {
 		adjust(th)
 	}
@@ -85,7 +86,7 @@ func TestThrottle(t *testing.T) {
 			fails(3, 0, "alice", "10.0.0.1"),
 			wait(0, "bob", "10.0.0.1", 0),
 		)},
-		{"the lock ends after BaseLock", nil, steps(
+		{"the delay ends after LoginDelay", nil, steps(
 			fails(3, 0, "alice", "10.0.0.1"),
 			wait(m-time.Nanosecond, "alice", "10.0.0.1", time.Nanosecond),
 			wait(m, "alice", "10.0.0.1", 0),
@@ -112,7 +113,7 @@ func TestThrottle(t *testing.T) {
 			fail(3*m, "alice", "10.0.0.1"),
 			wait(3*m, "alice", "10.0.0.1", 4*m),
 		)},
-		{"the lock is capped at MaxLock", func(th *Throttle) { th.LoginLimit, th.MaxLock = 1, 5*m }, steps(
+		{"the login's delay is capped at MaxLoginDelay", func(th *Throttle) { th.LoginLimit, th.MaxLoginDelay = 1, 5*m }, steps(
 			fail(0, "alice", "10.0.0.1"),
 			wait(0, "alice", "10.0.0.1", m),
 			fail(m, "alice", "10.0.0.1"),
@@ -122,7 +123,7 @@ func TestThrottle(t *testing.T) {
 			fail(7*m, "alice", "10.0.0.1"), // 8m, capped
 			wait(7*m, "alice", "10.0.0.1", 5*m),
 		)},
-		{"many failures never overflow the lock past MaxLock", func(th *Throttle) { th.LoginLimit, th.Window = 1, 1000*time.Hour }, steps(
+		{"many failures never overflow the delay past MaxLoginDelay", func(th *Throttle) { th.LoginLimit, th.Window = 1, 1000*time.Hour }, steps(
 			fails(100, 0, "alice", "10.0.0.1"),
 			wait(0, "alice", "10.0.0.1", time.Hour),
 		)},
@@ -159,7 +160,20 @@ func TestThrottle(t *testing.T) {
 			fail(11*m, "carol", "10.0.0.1"),
 			wait(11*m, "dave", "10.0.0.1", 0),
 		)},
-		{"a lock longer than Window is not cut short", func(th *Throttle) { th.LoginLimit, th.Window, th.BaseLock = 1, m, 10*m }, steps(
+		{"the address lock is capped at MaxLock", func(th *Throttle) { th.LoginLimit, th.AddrLimit, th.MaxLock = 100, 1, 3*m }, steps(
+			fail(0, "alice", "10.0.0.1"),
+			wait(0, "bob", "10.0.0.1", m),
+			fail(m, "bob", "10.0.0.1"),
+			wait(m, "carol", "10.0.0.1", 2*m),
+			fail(3*m, "carol", "10.0.0.1"), // 4m, capped
+			wait(3*m, "dave", "10.0.0.1", 3*m),
+		)},
+		{"the delay and the lock each have their own base", func(th *Throttle) { th.LoginLimit, th.AddrLimit, th.LoginDelay, th.BaseLock = 1, 1, time.Second, m }, steps(
+			fail(0, "alice", "10.0.0.1"),
+			wait(0, "alice", "10.0.0.2", time.Second),
+			wait(0, "bob", "10.0.0.1", m),
+		)},
+		{"a delay longer than Window is not cut short", func(th *Throttle) { th.LoginLimit, th.Window, th.LoginDelay = 1, m, 10*m }, steps(
 			fail(0, "alice", "10.0.0.1"),
 			wait(5*m, "alice", "10.0.0.1", 5*m),
 			wait(10*m, "alice", "10.0.0.1", 0),
@@ -252,7 +266,8 @@ func TestThrottleMaxKeys(t *testing.T) {
 
 func TestNewThrottleDefaults(t *testing.T) {
 	th := NewThrottle()
-	if th.LoginLimit != 5 || th.AddrLimit != 20 || th.Window != 15*time.Minute || th.BaseLock != time.Minute || th.MaxLock != time.Hour || th.MaxKeys <= 0 {
+	if th.LoginLimit != 5 || th.AddrLimit != 20 || th.Window != 15*time.Minute || th.LoginDelay != time.Second || th.MaxLoginDelay != 30*time.Second ||
+		th.BaseLock != time.Minute || th.MaxLock != time.Hour || th.MaxKeys <= 0 {
 		t.Errorf("NewThrottle() = %+v, want the documented defaults", th)
 	}
 }

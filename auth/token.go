@@ -25,6 +25,9 @@ const (
 type Claims struct {
 	Role   fieldsync.Role `json:"role"`
 	Device string         `json:"device"`
+	// Family is the sign-in (refresh token family) the token was issued
+	// to; a request is refused once that sign-in has ended.
+	Family string `json:"fam"`
 	jwt.RegisteredClaims
 }
 
@@ -42,13 +45,14 @@ func NewIssuer(keys *KeySet) *Issuer {
 	return &Issuer{Keys: keys, Issuer: DefaultIssuer, Audience: DefaultAudience, TTL: AccessTTL, Now: time.Now}
 }
 
-// Issue signs an access token for user on device.
-func (is *Issuer) Issue(user *fieldsync.User, device string) (string, error) {
+// Issue signs an access token for user on device, in the sign-in family.
+func (is *Issuer) Issue(user *fieldsync.User, device, family string) (string, error) {
 	now := is.Now()
 	k := is.Keys.Signing()
 	claims := Claims{
 		Role:   user.Role,
 		Device: device,
+		Family: family,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    is.Issuer,
 			Subject:   user.ID,
@@ -87,8 +91,8 @@ func (is *Issuer) Verify(raw string) (*Claims, error) {
 	if err != nil {
 		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token rejected: %v", err)
 	}
-	if claims.Subject == "" || claims.Device == "" {
-		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token lacks sub or device")
+	if claims.Subject == "" || claims.Device == "" || claims.Family == "" {
+		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token lacks sub, device or fam")
 	}
 	if _, err := fieldsync.ParseRole(string(claims.Role)); err != nil {
 		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token has an unknown role")

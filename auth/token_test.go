@@ -53,10 +53,10 @@ func technician() *fieldsync.User {
 	return &fieldsync.User{ID: "user-1", Login: "tech", Role: fieldsync.RoleTechnician}
 }
 
-// issue signs a token for technician() on device "tab-1".
+// issue signs a token for technician() on device "tab-1" in family "fam-1".
 func issue(t *testing.T, is *auth.Issuer) string {
 	t.Helper()
-	tok, err := is.Issue(technician(), "tab-1")
+	tok, err := is.Issue(technician(), "tab-1", "fam-1")
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -135,6 +135,7 @@ func goodClaims(now time.Time) map[string]any {
 		"sub":    "user-1",
 		"role":   "technician",
 		"device": "tab-1",
+		"fam":    "fam-1",
 		"iat":    now.Unix(),
 		"exp":    now.Add(auth.AccessTTL).Unix(),
 		"jti":    "jti-1",
@@ -309,6 +310,7 @@ func TestVerify(t *testing.T) {
 		{"missing issuer is refused", signed(hdr, with(good, "iss", nil)), false},
 		{"missing device is refused", signed(hdr, with(good, "device", nil)), false},
 		{"empty device is refused", signed(hdr, with(good, "device", "")), false},
+		{"missing fam is refused", signed(hdr, with(good, "fam", nil)), false},
 		{"missing sub is refused", signed(hdr, with(good, "sub", nil)), false},
 		{"unknown role is refused", signed(hdr, with(good, "role", "superuser")), false},
 		{"role in the wrong case is refused", signed(hdr, with(good, "role", "Admin")), false},

@@ -78,7 +78,8 @@ var (
 	ErrDeviceRevoked = &fieldsync.Error{Code: fieldsync.EDeviceRevoked,
 		Detail: "this device was revoked by an administrator; syncing stopped, local work is kept"}
 	// ErrSignedOut: no session (never logged in), or the server ended it
-	// (refresh token reused or expired). Login again to resume.
+	// (refresh token reused or expired, logout, a password change or
+	// reset, the account disabled). Login again to resume.
 	ErrSignedOut = &fieldsync.Error{Code: fieldsync.EUnauthorized,
 		Detail: "signed out; log in again to sync, local work is kept"}
 	// ErrClosed is returned by every method after Close.

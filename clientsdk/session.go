@@ -208,7 +208,7 @@ func (s *session) ended(err error) error {
 	switch code(err) {
 	case fieldsync.EDeviceRevoked:
 		reason = ErrDeviceRevoked
-	case fieldsync.ERefreshReused, fieldsync.ERefreshInvalid:
+	case fieldsync.ERefreshReused, fieldsync.ERefreshInvalid, fieldsync.ESessionEnded, fieldsync.EAccountDisabled:
 		reason = ErrSignedOut
 	default:
 		return err

@@ -14,7 +14,7 @@ const principalKey = "fieldsync.principal"
 // authenticate admits requests with a bearer access token that
 // auth.Authenticate accepts, and stores their Principal for handlers and
 // their Actor in the request's context for the store.
-func authenticate(is *auth.Issuer, devices auth.DeviceStore) echo.MiddlewareFunc {
+func authenticate(is *auth.Issuer, devices auth.SessionStore) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Request().Header.Get(echo.HeaderAuthorization)

@@ -13,8 +13,23 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 )
 
-// oneDevice is a DeviceStore that holds one device.
+// oneDevice is a SessionStore that holds one device, its user (enabled)
+// and its one live sign-in, "fam-1".
 type oneDevice fieldsync.Device
+
+func (d oneDevice) Family(_ context.Context, id string) (*fieldsync.TokenFamily, error) {
+	if id != "fam-1" {
+		return nil, fieldsync.Errorf(fieldsync.ENotFound, "no family %s", id)
+	}
+	return &fieldsync.TokenFamily{ID: id, UserID: d.UserID, DeviceID: d.ID}, nil
+}
+
+func (d oneDevice) User(_ context.Context, id string) (*fieldsync.User, error) {
+	if id != d.UserID {
+		return nil, fieldsync.Errorf(fieldsync.ENotFound, "no user %s", id)
+	}
+	return &fieldsync.User{ID: id, Role: fieldsync.RoleTechnician}, nil
+}
 
 func (d oneDevice) Device(_ context.Context, id string) (*fieldsync.Device, error) {
 	if id != d.ID {
@@ -59,7 +74,7 @@ func TestAuthenticateMiddleware(t *testing.T) {
 	}
 	keys, _ := auth.NewKeySet(k)
 	is := auth.NewIssuer(keys)
-	tok, err := is.Issue(&fieldsync.User{ID: "u1", Role: fieldsync.RoleTechnician}, "tab-1")
+	tok, err := is.Issue(&fieldsync.User{ID: "u1", Role: fieldsync.RoleTechnician}, "tab-1", "fam-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +106,7 @@ func TestAuthenticateMiddleware(t *testing.T) {
 				}
 				return
 			}
-			want := auth.Principal{UserID: "u1", Role: fieldsync.RoleTechnician, Device: "tab-1"}
+			want := auth.Principal{UserID: "u1", Role: fieldsync.RoleTechnician, Device: "tab-1", Family: "fam-1"}
 			if got.principal == nil || *got.principal != want {
 				t.Errorf("principal = %+v, want %+v", got.principal, want)
 			}

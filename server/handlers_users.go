@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,10 +15,12 @@ type userView struct {
 	Login string         `json:"login"`
 	Role  fieldsync.Role `json:"role"`
 	Name  string         `json:"name"`
+	// DisabledAt is set while an admin has the account disabled.
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
 }
 
 func viewUser(u *fieldsync.User) userView {
-	return userView{ID: u.ID, Login: u.Login, Role: u.Role, Name: u.Name}
+	return userView{ID: u.ID, Login: u.Login, Role: u.Role, Name: u.Name, DisabledAt: u.DisabledAt}
 }
 
 func (s *Server) handleMe() echo.HandlerFunc {

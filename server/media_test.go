@@ -329,11 +329,11 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 		t.Fatal("technician B's device received another visit's photo")
 	}
 
-	res, body = w.do(t, "GET", "/metrics", "", nil)
+	metrics := w.metrics(t)
 	for _, want := range []string{"fieldsync_media_uploads_completed_total 2", "fieldsync_media_bytes_received_total " + strconv.FormatFloat(float64(2*len(photo)), 'g', -1, 64),
 		"fieldsync_media_thumbnails_made_total 1"} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("metrics lack %q in\n%s", want, grepLines(string(body), "fieldsync_media"))
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q in\n%s", want, grepLines(metrics, "fieldsync_media"))
 		}
 	}
 

@@ -1,10 +1,10 @@
 package server
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,7 +38,9 @@ func (m *httpMetrics) observe(method, route string, status int, d time.Duration)
 	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
-func (s *Server) handleMetrics() echo.HandlerFunc {
-	// The gzip middleware compresses responses; promhttp must not do it again.
-	return echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{DisableCompression: true}))
+// Metrics serves the Prometheus exposition of the server's registry. It is
+// not a route of the API: the operator serves it on a listener of its own
+// (fieldsync serve --metrics-addr), out of the clients' reach.
+func (s *Server) Metrics() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
 }

@@ -40,6 +40,8 @@ var statusOf = map[string]int{
 	fieldsync.ERefreshInvalid:      http.StatusUnauthorized,
 	fieldsync.ERefreshReused:       http.StatusUnauthorized,
 	fieldsync.EDeviceRevoked:       http.StatusUnauthorized,
+	fieldsync.ESessionEnded:        http.StatusUnauthorized,
+	fieldsync.EAccountDisabled:     http.StatusForbidden,
 	fieldsync.EForbidden:           http.StatusForbidden,
 	fieldsync.ETooLarge:            http.StatusRequestEntityTooLarge,
 	fieldsync.EUnsupported:         http.StatusUnsupportedMediaType,

@@ -17,10 +17,9 @@ func (s *Server) routes() {
 	admin := require(roleAdmin)
 	staff := require(roleAdmin, roleDispatcher)
 
-	// Operations and discovery: public.
+	// Operations and discovery: public. Metrics are not here: see Metrics.
 	e.GET("/healthz", s.handleHealth())
 	e.GET("/readyz", s.handleReady())
-	e.GET("/metrics", s.handleMetrics())
 	e.GET("/openapi.json", s.handleOpenAPI())
 	e.GET("/.well-known/jwks.json", s.handleJWKS())
 
@@ -34,6 +33,10 @@ func (s *Server) routes() {
 	e.GET("/v1/me", s.handleMe(), authn)
 	e.GET("/v1/users", s.handleListUsers(), authn, staff)
 	e.POST("/v1/users", s.handleCreateUser(), authn, admin)
+	e.POST("/v1/me/password", s.handleChangePassword(), authn)
+	e.POST("/v1/users/:id/password", s.handleResetPassword(), authn, admin)
+	e.POST("/v1/users/:id/disable", s.handleDisableUser(), authn, admin)
+	e.POST("/v1/users/:id/enable", s.handleEnableUser(), authn, admin)
 	e.GET("/v1/devices", s.handleListDevices(), authn, admin)
 	e.POST("/v1/devices/:id/revoke", s.handleRevokeDevice(), authn, admin)
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ import (
 
 // Store is what the handlers need of persistence beyond the auth service.
 type Store interface {
-	auth.DeviceStore
+	auth.SessionStore
 	Ping(ctx context.Context) error
 	User(ctx context.Context, id string) (*fieldsync.User, error)
 	Users(ctx context.Context, role fieldsync.Role) ([]fieldsync.User, error)
@@ -88,6 +89,10 @@ type Deps struct {
 	// rule (the technician of the report's visit). Without it the photo
 	// routes answer 503.
 	Media *media.Service
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For is believed for the client address (login throttling
+	// and logs). Empty: only the TCP peer counts.
+	TrustedProxies []*net.IPNet
 	// Registry receives the HTTP metrics; nil makes a new one.
 	Registry *prometheus.Registry
 	Now      func() time.Time
@@ -145,9 +150,7 @@ func New(d Deps) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Only the TCP peer is trusted for the client address: a header such
-	// as X-Forwarded-For would let anyone dodge the login throttle.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientAddr(d.TrustedProxies)
 	s := &Server{echo: e, deps: d, log: d.Logger, registry: d.Registry, metrics: newHTTPMetrics(d.Registry)}
 	e.HTTPErrorHandler = s.handleError
 	if s.media = d.Media; s.media != nil {
@@ -183,6 +186,23 @@ func New(d Deps) *Server {
 	)
 	s.routes()
 	return s
+}
+
+// clientAddr returns how the client address is found. X-Forwarded-For is
+// believed only when the TCP peer is a trusted proxy, and then only back
+// to the first address that is not one (the nearest hop a proxy vouches
+// for): anyone else could set it to dodge the login throttle. Echo's own
+// defaults also trust loopback and private networks; here nothing is
+// trusted unless configured.
+func clientAddr(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // ServeHTTP serves a request.

@@ -56,6 +56,8 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 			fmt.Fprintf(stdout, "created %s %s (id %s)\n", u.Role, u.Login, u.ID)
 			return nil
 		})
+	case "disable-user", "enable-user", "reset-password":
+		return adminAccount(ctx, args[0], fs, data, args[1:], getenv, stdin, stdout)
 	case "revoke-device":
 		if err := parseFlags(fs, args[1:], getenv); err != nil {
 			return err

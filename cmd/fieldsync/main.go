@@ -43,6 +43,9 @@ Commands:
   serve                      run the server (see: fieldsync serve -h)
   demo --data DIR            fill a fresh data directory with a living demo dataset
   admin add-user             create an account (password on stdin)
+  admin disable-user         disable an account (--login): refused everywhere, sessions end
+  admin enable-user          enable a disabled account again (--login)
+  admin reset-password       set an account's password (--login, on stdin): sessions end
   admin revoke-device ID     revoke a tablet: its sessions end at once
   admin add-key              add a signing key (signs from the next start)
   admin list-keys            list signing keys, newest (signing) first

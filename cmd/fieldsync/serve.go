@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,6 +58,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	bodyLimit := fs.Int64("body-limit", server.DefaultBodyLimit, "largest request body in bytes, after decompression")
 	shutdownGrace := fs.Duration("shutdown-grace", 30*time.Second, "time requests in flight get to finish on SIGTERM")
+	metricsAddr := fs.String("metrics-addr", "", "address of a separate listener for Prometheus metrics (host:port); empty serves no metrics")
+	trustedProxy := fs.String("trusted-proxy", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; empty trusts none")
 	var s3 s3store.Config
 	fs.StringVar(&s3.Endpoint, "s3-endpoint", "", "S3-compatible endpoint (host:port) for photos; empty keeps them in DATA/media")
 	fs.StringVar(&s3.Bucket, "s3-bucket", "fieldsync", "S3 bucket for photos (created if missing)")
@@ -70,6 +73,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	proxies, err := parseCIDRs(*trustedProxy)
+	if err != nil {
+		return fmt.Errorf("%w: --trusted-proxy: %v", errUsage, err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
@@ -103,6 +110,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Logger:    log,
 		Version:   buildVersion(),
 		BodyLimit: *bodyLimit,
+		// The client address of login throttling and the logs.
+		TrustedProxies: proxies,
 	})
 
 	ln, err := net.Listen("tcp", *addr)
@@ -118,9 +127,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "data", string(dir), "photos", where, "version", buildVersion(), "signing_kid", keys.Signing().Kid)
-
-	err = serveUntil(ctx, hs, ln, *shutdownGrace, log,
+	loops := []func(context.Context){
 		func(ctx context.Context) { pruneLoop(ctx, store, log) },
 		func(ctx context.Context) {
 			if err := photos.Run(ctx, 10*time.Minute); err != nil {
@@ -129,7 +136,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		},
 		// Thumbnails are made off the upload path.
 		func(ctx context.Context) { photos.RunThumbnails(ctx, time.Minute) },
-	)
+	}
+	metricsAt := ""
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		metricsAt = mln.Addr().String()
+		loops = append(loops, func(ctx context.Context) { serveMetrics(ctx, srv.Metrics(), mln, log) })
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "metrics", metricsAt, "data", string(dir), "photos", where, "version", buildVersion(), "signing_kid", keys.Signing().Kid)
+
+	err = serveUntil(ctx, hs, ln, *shutdownGrace, log, loops...)
 	if err != nil {
 		return err
 	}
@@ -170,6 +190,39 @@ func serveUntil(ctx context.Context, hs *http.Server, ln net.Listener, grace tim
 		return err
 	}
 	return nil
+}
+
+// serveMetrics serves the metrics on ln until ctx is done, then closes it
+// at once: a scrape in flight needs no grace. A listener that fails is
+// logged; the API goes on without metrics.
+func serveMetrics(ctx context.Context, h http.Handler, ln net.Listener, log *slog.Logger) {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	var serving sync.WaitGroup
+	serving.Go(func() {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener stopped", "error", err.Error())
+		}
+	})
+	<-ctx.Done()
+	hs.Close()
+	serving.Wait()
+}
+
+// parseCIDRs parses a comma-separated list of CIDRs ("" is none).
+func parseCIDRs(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, c := range strings.Split(list, ",") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or 2001:db8::/32", c)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // pruneLoop deletes expired refresh tokens and sync tombstones past their

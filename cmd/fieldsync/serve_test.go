@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -88,37 +89,53 @@ func TestServeUntilReturnsAfterItsLoops(t *testing.T) {
 	}
 }
 
+// inProcess is `fieldsync serve` running in this process.
+type inProcess struct {
+	logs          testenv.Buffer
+	done          chan error // run's result
+	stop          context.CancelFunc
+	addr, metrics string // as the "listening" log line says
+}
+
+// serveInProcess runs `fieldsync serve` on a free port over dir, with
+// getenv as its environment, and waits until it listens.
+func serveInProcess(t *testing.T, dir string, getenv func(string) string) *inProcess {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	p := &inProcess{done: make(chan error, 1), stop: cancel}
+	go func() {
+		p.done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, getenv, nil, nil, &p.logs)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for p.addr == "" {
+		for _, line := range strings.Split(p.logs.String(), "\n") {
+			var rec struct{ Msg, Addr, Metrics string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
+				p.addr, p.metrics = rec.Addr, rec.Metrics
+			}
+		}
+		select {
+		case err := <-p.done:
+			t.Fatalf("serve returned %v before listening:\n%s", err, p.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve is not listening after 30s:\n%s", p.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return p
+}
+
 // TestServeStopsCleanlyInProcess runs `fieldsync serve` in this process,
 // under the race detector when the tests have it, asks it something and
 // cancels it: run returns nil once the server and its loops have stopped,
 // and the data file is free at once.
 func TestServeStopsCleanlyInProcess(t *testing.T) {
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var logs testenv.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, nil, nil, &logs)
-	}()
-	var addr string
-	deadline := time.Now().Add(30 * time.Second)
-	for addr == "" {
-		for _, line := range strings.Split(logs.String(), "\n") {
-			if a, ok := listeningAt([]byte(line)); ok {
-				addr = a
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve returned %v before listening:\n%s", err, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve is not listening after 30s:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p := serveInProcess(t, dir, func(string) string { return "" })
+	logs, done, cancel, addr := &p.logs, p.done, p.stop, p.addr
 	res, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
 		t.Fatal(err)

@@ -55,8 +55,9 @@ func (s *DB) StartSession(ctx context.Context, dev fieldsync.Device, fam fieldsy
 //   - EDeviceRevoked: the device was revoked.
 func (s *DB) RotateRefresh(ctx context.Context, oldHash string, next fieldsync.RefreshToken) (*fieldsync.RefreshToken, error) {
 	var (
-		out    *fieldsync.RefreshToken
-		reused bool
+		out      *fieldsync.RefreshToken
+		reused   bool
+		reusedOn string
 	)
 	now := next.CreatedAt
 	err := s.db.Update(func(tx *bbolt.Tx) error {
@@ -77,7 +78,7 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, next fieldsync.R
 		}
 		if old.RotatedAt != nil {
 			// Return nil so the revocation commits; the error follows below.
-			reused = true
+			reused, reusedOn = true, fam.DeviceID
 			fam.RevokedAt = &now
 			return put(families, fam.ID, fam)
 		}
@@ -101,7 +102,7 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, next fieldsync.R
 		return put(tokens, next.Hash, next)
 	})
 	if err == nil && reused {
-		err = fieldsync.Errorf(fieldsync.ERefreshReused, "refresh token was already used; every session of this login is revoked")
+		err = reusedError(reusedOn)
 	}
 	return out, err
 }
