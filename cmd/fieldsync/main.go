@@ -48,6 +48,7 @@ Commands:
   admin list-keys            list signing keys, newest (signing) first
   admin remove-key KID       remove a signing key: its tokens stop verifying
   tech                       a technician's tablet on the command line (fieldsync tech -h)
+  chaos                      a fault run: real server, SDK fleet, cut connections, kills (fieldsync chaos -h)
   version                    print the version
 `
 
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return tech(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "demo":
 		return demo(ctx, args[1:], getenv, stdout, stderr)
+	case "chaos":
+		return chaosRun(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "fieldsync", buildVersion())
 		return nil
