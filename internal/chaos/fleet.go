@@ -254,7 +254,7 @@ func (f *fleet) work(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := f.photo(d, reports); err != nil {
+			if err := f.photo(d, reports, false); err != nil {
 				return err
 			}
 			if err := f.mutate(d, reports); err != nil {
@@ -267,7 +267,13 @@ func (f *fleet) work(ctx context.Context) error {
 				cancel()
 			}
 		}
-		return nil
+		// The last devices to finish hand out what photos are left.
+		for {
+			before := f.photoNext.Load()
+			if err := f.photo(d, reports, true); err != nil || f.photoNext.Load() == before {
+				return err
+			}
+		}
 	})
 }
 
@@ -339,14 +345,15 @@ func (f *fleet) step(d *device) (bool, error) {
 }
 
 // photo attaches the next photo once the run has made its share of
-// mutations for it, so photos spread over the run.
-func (f *fleet) photo(d *device, reports []string) error {
+// mutations for it (or at once, with force), so photos spread over the
+// run.
+func (f *fleet) photo(d *device, reports []string, force bool) error {
 	if f.cfg.Photos == 0 {
 		return nil
 	}
 	due := f.done.Load() * int64(f.cfg.Photos) / int64(max(1, f.cfg.Mutations))
 	n := f.photoNext.Load()
-	if n >= int64(f.cfg.Photos) || n > due || !f.photoNext.CompareAndSwap(n, n+1) {
+	if n >= int64(f.cfg.Photos) || (n > due && !force) || !f.photoNext.CompareAndSwap(n, n+1) {
 		return nil
 	}
 	path := filepath.Join(f.photoDir, fmt.Sprintf("photo-%05d.jpg", n))
