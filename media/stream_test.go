@@ -170,3 +170,28 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// A server killed after the blob store finished an upload's object but
+// before the upload was recorded as done leaves the upload open with its
+// parts gone: the device's retry of the last chunk publishes the photo.
+func TestWriteAfterACrashBetweenFinishAndRecord(t *testing.T) {
+	w := newThumbWorld(t)
+	ctx := t.Context()
+	data := testJPEG(t, 320, 240)
+	sha := hexSHA(data)
+	u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": sha, "report_id": "r1", "slot": "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the killed process did: the object is stored, the record not.
+	if err := w.svc.Blobs.Finish(ctx, u.ID, u.Blob, bytes.NewReader(data), sha); err != nil {
+		t.Fatal(err)
+	}
+	got, p, err := w.svc.Write(ctx, tech, u.ID, 0, bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil || p == nil || got.Offset() != int64(len(data)) {
+		t.Fatalf("Write: %+v, %v; want the photo published", p, err)
+	}
+	if _, err := w.store.Upload(ctx, u.ID); err == nil {
+		t.Error("the upload is still open after its photo was published")
+	}
+}

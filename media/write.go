@@ -187,10 +187,22 @@ func (s *Service) publish(ctx context.Context, done *tus.Upload, in *incoming) (
 		return p, nil
 	}
 	last := io.NewSectionReader(in.spool, 0, in.n)
-	if err := s.Blobs.Finish(ctx, done.ID, done.Blob, last, done.SHA256); err != nil && !errors.Is(err, ErrExists) {
+	if err := s.Blobs.Finish(ctx, done.ID, done.Blob, last, done.SHA256); err != nil && !errors.Is(err, ErrExists) && !s.finishedBefore(ctx, done, err) {
 		return nil, err // ErrExists: stored once, whoever sent it first
 	}
 	return p, nil
+}
+
+// finishedBefore says whether an upload whose parts the blob store no
+// longer has (ErrNotFound) was finished by a process that died before
+// recording it: its object is then stored under its hash, whole. Objects
+// are stored only once verified, and done's bytes hash to the same name.
+func (s *Service) finishedBefore(ctx context.Context, done *tus.Upload, err error) bool {
+	if !errors.Is(err, ErrNotFound) {
+		return false
+	}
+	size, serr := s.Blobs.Stat(ctx, EvidenceKey(done.SHA256))
+	return serr == nil && size == done.Length
 }
 
 // absorb folds the first kept bytes of spool into the upload's hash and
