@@ -36,22 +36,40 @@ type Store struct {
 
 var _ media.BlobStore = (*Store)(nil)
 
+// Photos are evidence with customers' homes in them: only the server's
+// user reads them, as only it reads the database.
 const (
-	dirPerm  = 0o755
-	filePerm = 0o644
+	dirPerm  = 0o700
+	filePerm = 0o600
 	// copyBuf bounds what an Append or Put holds of its reader at once.
 	copyBuf = 64 << 10
 )
 
-// New opens (creating as needed) a store in dir.
+// New opens (creating as needed) a store in dir. Its directories are made
+// private (dirPerm) if they were not.
 func New(dir string) (*Store, error) {
 	s := &Store{
 		uploads: filepath.Join(dir, "uploads"),
 		objects: filepath.Join(dir, "objects"),
 		tmp:     filepath.Join(dir, "tmp"),
 	}
-	for _, d := range []string{s.uploads, s.objects, s.tmp} {
+	dirs := []string{dir, s.uploads, s.objects, s.tmp}
+	for _, d := range dirs[1:] {
 		if err := os.MkdirAll(d, dirPerm); err != nil {
+			return nil, fmt.Errorf("localstore: %w", err)
+		}
+	}
+	kinds, err := os.ReadDir(s.objects) // photos/, thumbs/
+	if err != nil {
+		return nil, fmt.Errorf("localstore: %w", err)
+	}
+	for _, k := range kinds {
+		if k.IsDir() {
+			dirs = append(dirs, filepath.Join(s.objects, k.Name()))
+		}
+	}
+	for _, d := range dirs {
+		if err := os.Chmod(d, dirPerm); err != nil {
 			return nil, fmt.Errorf("localstore: %w", err)
 		}
 	}
