@@ -8,7 +8,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/fieldsync/fieldsync"
@@ -39,9 +38,7 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 		s.lastWrite.Store(int64(time.Since(s.started)))
 		s.writes.Add(-1)
 	}()
-	mu, _ := s.locks.LoadOrStore(id, &sync.Mutex{}) // loaded or stored, it is the upload's lock
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	defer s.locks.lock(id)()
 
 	u, err := s.Get(ctx, a, id)
 	if err != nil {
@@ -153,7 +150,6 @@ func (s *Service) complete(ctx context.Context, u *tus.Upload, in *incoming, str
 	}
 	*u = done
 	u.Blob.Offset = u.Length
-	s.locks.Delete(u.ID)
 	s.Metrics.Completed.Inc()
 	select {
 	case s.thumbWake <- struct{}{}:

@@ -311,6 +311,48 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	return nil
 }
 
+var _ media.Sweeper = (*Store)(nil)
+
+// Sweep removes what a killed process left: every file in tmp/ (a Put
+// cut short) and each file in uploads/ whose upload live reports false
+// (begun but never recorded, or forgotten while its file was being
+// removed). It returns how many files it removed; the store must not be
+// in use meanwhile.
+func (s *Store) Sweep(ctx context.Context, live func(uploadID string) (bool, error)) (int, error) {
+	n := 0
+	tmp, err := os.ReadDir(s.tmp)
+	if err != nil {
+		return 0, fmt.Errorf("localstore: %w", err)
+	}
+	for _, e := range tmp {
+		if err := os.RemoveAll(filepath.Join(s.tmp, e.Name())); err != nil {
+			return n, fmt.Errorf("localstore: %w", err)
+		}
+		n++
+	}
+	uploads, err := os.ReadDir(s.uploads)
+	if err != nil {
+		return n, fmt.Errorf("localstore: %w", err)
+	}
+	for _, e := range uploads {
+		if !e.Type().IsRegular() || !media.ValidUploadID(e.Name()) {
+			continue // not a file this store made
+		}
+		ok, err := live(e.Name())
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.uploads, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("localstore: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 func (s *Store) uploadPath(id string) (string, error) {
 	if !media.ValidUploadID(id) {
 		return "", fmt.Errorf("localstore: invalid upload id %q", id)

@@ -17,11 +17,18 @@ func expiryKey(u *tus.Upload) []byte {
 	return append(binary.BigEndian.AppendUint64(nil, uint64(u.ExpiresAt.UnixNano())), append([]byte{0}, u.ID...)...)
 }
 
-// CreateUpload stores a new upload in progress with its indexes.
-func (s *DB) CreateUpload(ctx context.Context, u *tus.Upload) error {
+// CreateUpload stores a new upload in progress with its indexes, unless
+// its user has maxOpen uploads open already (ETooMany): counted in this
+// transaction, so concurrent creates never pass the limit together.
+func (s *DB) CreateUpload(ctx context.Context, u *tus.Upload, maxOpen int) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketUploads).Get([]byte(u.ID)) != nil {
 			return fieldsync.Errorf(fieldsync.EConflict, "upload %q exists", u.ID)
+		}
+		if n, err := countUploads(tx, u.UserID, maxOpen); err != nil {
+			return err
+		} else if n >= maxOpen {
+			return fieldsync.Errorf(fieldsync.ETooMany, "at most %d uploads may be open at once; finish or delete some", maxOpen)
 		}
 		if err := tx.Bucket(indexUploadsByUser).Put(key(u.UserID, u.ID), nil); err != nil {
 			return err
@@ -97,11 +104,20 @@ func deleteUpload(tx *bbolt.Tx, id string) error {
 // CountUploads counts a user's uploads in progress.
 func (s *DB) CountUploads(ctx context.Context, userID string) (int, error) {
 	n := 0
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		return scanPrefix(tx.Bucket(indexUploadsByUser), key(userID, ""), "", func(string) (bool, error) {
-			n++
-			return true, nil
-		})
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
+		n, err = countUploads(tx, userID, -1)
+		return err
+	})
+	return n, err
+}
+
+// countUploads counts a user's uploads in progress, stopping at limit
+// (none if negative).
+func countUploads(tx *bbolt.Tx, userID string, limit int) (int, error) {
+	n := 0
+	err := scanPrefix(tx.Bucket(indexUploadsByUser), key(userID, ""), "", func(string) (bool, error) {
+		n++
+		return limit < 0 || n < limit, nil
 	})
 	return n, err
 }

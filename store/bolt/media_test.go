@@ -216,7 +216,7 @@ func TestFinishUploadRecordsThePhotoAndForgetsTheUpload(t *testing.T) {
 	w := photoWorld(t)
 	u := &tus.Upload{ID: "up-1", UserID: w.techA, Length: 100, SHA256: shaA, ReportID: "r1", Slot: "plate",
 		Head: []byte{0xff, 0xd8}, CreatedAt: w.now, ExpiresAt: w.now.Add(time.Hour)}
-	must(t, w.db.CreateUpload(ctx, u))
+	must(t, w.db.CreateUpload(ctx, u, 10))
 	must(t, w.db.FinishUpload(ctx, u.ID, w.photoOn(shaA, "r1", "plate", false)))
 
 	if _, err := w.db.Upload(ctx, u.ID); fieldsync.ErrorCode(err) != fieldsync.ENotFound {
