@@ -3,9 +3,9 @@ package media
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/fieldsync/fieldsync"
