@@ -25,9 +25,14 @@ type Store interface {
 	SaveUpload(ctx context.Context, u *tus.Upload) error
 	DeleteUpload(ctx context.Context, id string) error
 	ExpiredUploads(ctx context.Context, before time.Time, limit int) ([]tus.Upload, error)
+	// Attachable returns ENotFound for a report not stored, EReportSealed
+	// for one that is not a draft, EInvalid for a slot its template does
+	// not have: only a draft's own slots take photos.
+	Attachable(ctx context.Context, reportID, slot string) error
 	// AddPhoto records a verified photo on its report, in one transaction
-	// with what the report needs to show it. A new photo without a
-	// thumbnail joins PendingThumbnails.
+	// with what the report needs to show it, refusing what Attachable
+	// refuses, as of that transaction. A new photo without a thumbnail
+	// joins PendingThumbnails.
 	AddPhoto(ctx context.Context, p *fieldsync.Photo) error
 	// FinishUpload is AddPhoto and DeleteUpload of the upload the photo
 	// came from, in one transaction.
@@ -130,6 +135,9 @@ func (s *Service) Attach(ctx context.Context, a fieldsync.Actor, sha, reportID, 
 	if err := s.CanAttach(ctx, a.UserID, reportID); err != nil {
 		return nil, err
 	}
+	if err := s.Store.Attachable(ctx, reportID, slot); err != nil {
+		return nil, err
+	}
 	att := *p
 	att.ReportID, att.Slot, att.UploadedBy, att.DeviceID, att.CreatedAt = reportID, slot, a.UserID, a.DeviceID, s.Now().UTC()
 	if err := s.Store.AddPhoto(ctx, &att); err != nil {
@@ -157,6 +165,9 @@ func (s *Service) Create(ctx context.Context, a fieldsync.Actor, length int64, m
 	}
 	if err := s.CanAttach(ctx, a.UserID, reportID); err != nil {
 		return nil, s.refuse("forbidden", err)
+	}
+	if err := s.Store.Attachable(ctx, reportID, slot); err != nil {
+		return nil, s.refuse("report", err)
 	}
 	now := s.Now().UTC()
 	id := uuid.Must(uuid.NewV7()).String()

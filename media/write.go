@@ -131,6 +131,11 @@ func (s *Service) keep(ctx context.Context, u *tus.Upload, in *incoming) error {
 // after any other failure than a refusal it is as it was, so the same
 // request may be sent again.
 func (s *Service) complete(ctx context.Context, u *tus.Upload, in *incoming, streamed *fieldsync.Photo) (*fieldsync.Photo, error) {
+	// A report signed since the upload began takes no photo: the upload
+	// ends, and FinishUpload checks again as it records the photo.
+	if err := s.Store.Attachable(ctx, u.ReportID, u.Slot); err != nil {
+		return nil, s.notAttachable(ctx, u, err)
+	}
 	done, p := *u, streamed
 	var err error
 	if p == nil {
@@ -146,7 +151,7 @@ func (s *Service) complete(ctx context.Context, u *tus.Upload, in *incoming, str
 	// a photo costs more than all of receiving it.
 	p.Thumbnail = false
 	if err := s.Store.FinishUpload(ctx, u.ID, p); err != nil {
-		return nil, err
+		return nil, s.notAttachable(ctx, u, err)
 	}
 	*u = done
 	u.Blob.Offset = u.Length
@@ -156,6 +161,16 @@ func (s *Service) complete(ctx context.Context, u *tus.Upload, in *incoming, str
 	default: // the worker is woken already
 	}
 	return p, nil
+}
+
+// notAttachable ends the upload u when err says its report takes no
+// photo on its slot (Store.Attachable), and returns err.
+func (s *Service) notAttachable(ctx context.Context, u *tus.Upload, err error) error {
+	switch fieldsync.ErrorCode(err) {
+	case fieldsync.EReportSealed, fieldsync.EInvalid, fieldsync.ENotFound:
+		return s.reject(ctx, u, "report", err)
+	}
+	return err
 }
 
 // publish checks that done, an upload with its last bytes (in the spool
