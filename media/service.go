@@ -305,7 +305,14 @@ func (s *Service) Exists(ctx context.Context, sha string) (*fieldsync.Photo, err
 
 // stored reports whether the photo sha is stored already, whoever sent it.
 func (s *Service) stored(ctx context.Context, sha string) (bool, error) {
-	switch _, err := s.Store.Photo(ctx, sha); {
+	_, err := s.Store.Photo(ctx, sha)
+	return found(err)
+}
+
+// found turns a lookup's error into whether the record exists: ENotFound
+// is false, any other error is returned.
+func found(err error) (bool, error) {
+	switch {
 	case err == nil:
 		return true, nil
 	case fieldsync.ErrorCode(err) == fieldsync.ENotFound:

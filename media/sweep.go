@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/fieldsync/fieldsync"
 )
 
 // A PATCH body waits in the spool as spoolPrefix<upload id>-<random>: a
@@ -66,14 +64,8 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 // live reports whether the upload id is recorded.
 func (s *Service) live(ctx context.Context, id string) (bool, error) {
-	switch _, err := s.Store.Upload(ctx, id); {
-	case err == nil:
-		return true, nil
-	case fieldsync.ErrorCode(err) == fieldsync.ENotFound:
-		return false, nil
-	default:
-		return false, err
-	}
+	_, err := s.Store.Upload(ctx, id)
+	return found(err)
 }
 
 // spoolUpload returns the upload a spool file's name is of.

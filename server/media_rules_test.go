@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +45,24 @@ func (w *mediaWorld) reportSlots(t *testing.T) []string {
 	return slots
 }
 
+// uploadWhole uploads a photo to the world's report's serial_plate slot
+// in one PATCH and returns its hash.
+func (w *mediaWorld) uploadWhole(t *testing.T, data []byte) string {
+	t.Helper()
+	sha := hexSHA(data)
+	if res, body := w.patch(t, w.techA, w.create(t, w.techA, data, sha), 0, data, ""); res.StatusCode != 204 {
+		t.Fatalf("upload: %d %s", res.StatusCode, body)
+	}
+	return sha
+}
+
+// createOn starts an upload of data onto a report's slot.
+func (w *mediaWorld) createOn(t *testing.T, token, report, slot string, data []byte) (*http.Response, []byte) {
+	t.Helper()
+	return w.tus(t, token, "POST", "/v1/media/uploads", map[string]string{
+		"Upload-Length": strconv.Itoa(len(data)), "Upload-Metadata": meta("sha256", hexSHA(data), "report_id", report, "slot", slot)}, nil)
+}
+
 func problemDetail(t *testing.T, body []byte) string {
 	t.Helper()
 	var p Problem
@@ -58,13 +77,9 @@ func problemDetail(t *testing.T, body []byte) string {
 func TestPhotoSlotsAreTheTemplates(t *testing.T) {
 	w := newMediaWorld(t, "local")
 	photo := testJPEG(t, 64, 48, 1)
-	sha := hexSHA(photo)
-	if res, body := w.patch(t, w.techA, w.create(t, w.techA, photo, sha), 0, photo, ""); res.StatusCode != 204 {
-		t.Fatalf("upload: %d %s", res.StatusCode, body)
-	}
+	sha := w.uploadWhole(t, photo)
 	for _, slot := range []string{"overview", "\x00\r\n", "Serial_Plate"} {
-		res, body := w.tus(t, w.techA, "POST", "/v1/media/uploads", map[string]string{
-			"Upload-Length": "100", "Upload-Metadata": meta("sha256", hexSHA([]byte(slot)), "report_id", w.report, "slot", slot)}, nil)
+		res, body := w.createOn(t, w.techA, w.report, slot, []byte(slot))
 		wantProblem(t, res, body, 400, fieldsync.EInvalid)
 		if d := problemDetail(t, body); !strings.Contains(d, strconv.Quote(slot)) || !strings.Contains(d, "serial_plate, fault, packaging") {
 			t.Errorf("create on slot %q: detail %q names not the slot and the allowed ones", slot, d)
@@ -81,10 +96,7 @@ func TestPhotoSlotsAreTheTemplates(t *testing.T) {
 // begun while it was a draft and completed after, not by attaching.
 func TestSignedReportTakesNoPhotos(t *testing.T) {
 	w := newMediaWorld(t, "local")
-	before := testJPEG(t, 64, 48, 1)
-	if res, body := w.patch(t, w.techA, w.create(t, w.techA, before, hexSHA(before)), 0, before, ""); res.StatusCode != 204 {
-		t.Fatalf("upload while a draft: %d %s", res.StatusCode, body)
-	}
+	before := w.uploadWhole(t, testJPEG(t, 64, 48, 1))
 	late := testJPEG(t, 640, 480, 2)
 	loc := w.create(t, w.techA, late, hexSHA(late))
 	if res, body := w.patch(t, w.techA, loc, 0, late[:len(late)/2], ""); res.StatusCode != 204 {
@@ -102,10 +114,9 @@ func TestSignedReportTakesNoPhotos(t *testing.T) {
 		t.Fatalf("the refused photo is published: HEAD %d", res.StatusCode)
 	}
 	fresh := testJPEG(t, 64, 48, 3)
-	res, body = w.tus(t, w.techA, "POST", "/v1/media/uploads", map[string]string{
-		"Upload-Length": strconv.Itoa(len(fresh)), "Upload-Metadata": meta("sha256", hexSHA(fresh), "report_id", w.report, "slot", "fault")}, nil)
+	res, body = w.createOn(t, w.techA, w.report, "fault", fresh)
 	wantProblem(t, res, body, 409, fieldsync.EReportSealed)
-	res, body = w.do(t, "POST", "/v1/media/"+hexSHA(before)+"/attach", w.techA, map[string]string{"report_id": w.report, "slot": "fault"})
+	res, body = w.do(t, "POST", "/v1/media/"+before+"/attach", w.techA, map[string]string{"report_id": w.report, "slot": "fault"})
 	wantProblem(t, res, body, 409, fieldsync.EReportSealed)
 
 	if got := w.reportSlots(t); len(got) != 1 || got[0] != "serial_plate" {
@@ -119,10 +130,7 @@ func TestSignedReportTakesNoPhotos(t *testing.T) {
 func TestPhotoHeadIsNotFoundToThoseWhoMayNotSeeIt(t *testing.T) {
 	w := newMediaWorld(t, "local")
 	photo := testJPEG(t, 64, 48, 1)
-	sha := hexSHA(photo)
-	if res, body := w.patch(t, w.techA, w.create(t, w.techA, photo, sha), 0, photo, ""); res.StatusCode != 204 {
-		t.Fatalf("upload: %d %s", res.StatusCode, body)
-	}
+	sha := w.uploadWhole(t, photo)
 	for who, token := range map[string]string{"the technician of its report": w.techA, "a dispatcher": w.disp} {
 		if res, _ := w.tus(t, token, "HEAD", "/v1/media/"+sha, nil, nil); res.StatusCode != 200 || res.Header.Get("Content-Length") != strconv.Itoa(len(photo)) {
 			t.Errorf("HEAD by %s: %d %v", who, res.StatusCode, res.Header)
@@ -140,8 +148,7 @@ func TestPhotoHeadIsNotFoundToThoseWhoMayNotSeeIt(t *testing.T) {
 	if rs := tab.push(t, tab.mutation("report", report, "upsert", "", map[string]any{"visit_id": v.ID, "template_id": "tv-v1"})); rs[0].Status != syncproto.Applied {
 		t.Fatalf("report: %+v", rs)
 	}
-	res, body := w.tus(t, w.techB, "POST", "/v1/media/uploads", map[string]string{
-		"Upload-Length": strconv.Itoa(len(photo)), "Upload-Metadata": meta("sha256", sha, "report_id", report, "slot", "fault")}, nil)
+	res, body := w.createOn(t, w.techB, report, "fault", photo)
 	if res.StatusCode != 201 {
 		t.Fatalf("create by B: %d %s", res.StatusCode, body)
 	}
