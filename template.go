@@ -98,6 +98,20 @@ func (t *Template) Validate() error {
 	return nil
 }
 
+// CheckSlot returns EInvalid, naming the slot and the template's slots,
+// unless slot is one of t's photo slot ids: a report's photos go only
+// where its template has a place for them.
+func (t *Template) CheckSlot(slot string) error {
+	ids := make([]string, len(t.PhotoSlots))
+	for i, s := range t.PhotoSlots {
+		if s.ID == slot {
+			return nil
+		}
+		ids[i] = s.ID
+	}
+	return Errorf(EInvalid, "slot %q is not a photo slot of template %s; use one of %s", slot, t.ID, strings.Join(ids, ", "))
+}
+
 // RequiredSlots returns the ids of the photo slots that must be filled.
 func (t *Template) RequiredSlots() []string {
 	var out []string

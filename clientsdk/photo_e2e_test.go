@@ -381,7 +381,7 @@ func TestE2EPhotosTakenOfflineUploadOnReconnect(t *testing.T) {
 	plate, damage := testPhoto(t, 1), testPhoto(t, 2)
 	platePath, damagePath := writeTestFile(t, "plate.jpg", plate), writeTestFile(t, "damage.jpg", damage)
 	p1 := attach(t, tab.c, report, "serial_plate", platePath)
-	p2 := attach(t, tab.c, report, "damage", damagePath)
+	p2 := attach(t, tab.c, report, "fault", damagePath)
 	if p1.SHA256 != hexSHA(plate) || p1.Size != int64(len(plate)) || p2.SHA256 != hexSHA(damage) || p1.ID == p2.ID {
 		t.Fatalf("refs %+v %+v", p1, p2)
 	}
@@ -400,7 +400,7 @@ func TestE2EPhotosTakenOfflineUploadOnReconnect(t *testing.T) {
 	must(t, err)
 	var local []LocalPhoto
 	must(t, json.Unmarshal(r.Extra[LocalPhotosKey], &local))
-	if len(local) != 2 || local[0].Slot != "damage" || local[1].SHA256 != p1.SHA256 || local[1].Status != PhotoQueued {
+	if len(local) != 2 || local[0].Slot != "fault" || local[1].SHA256 != p1.SHA256 || local[1].Status != PhotoQueued {
 		t.Fatalf("the report lists %+v", local)
 	}
 	b, err := tab.c.Bundle(w.visit)
@@ -458,7 +458,7 @@ func TestE2EPhotosTakenOfflineUploadOnReconnect(t *testing.T) {
 		return p.Thumbnail
 	}
 	tab.sync(t)
-	if a, b := thumbnailOnTablet(p1, "serial_plate"), thumbnailOnTablet(p2, "damage"); a || b {
+	if a, b := thumbnailOnTablet(p1, "serial_plate"), thumbnailOnTablet(p2, "fault"); a || b {
 		t.Fatalf("before the thumbnails are stored, the tablet's records say thumbnail %v and %v", a, b)
 	}
 	var v e2eReportPhotos
@@ -476,7 +476,7 @@ func TestE2EPhotosTakenOfflineUploadOnReconnect(t *testing.T) {
 		w.call(w.disp, "GET", "/v1/visits/"+w.visit, nil, 200, &v)
 	}
 	for _, p := range v.Reports[0].Photos {
-		want := map[string][]byte{"serial_plate": plate, "damage": damage}[p.Slot]
+		want := map[string][]byte{"serial_plate": plate, "fault": damage}[p.Slot]
 		if want == nil || p.SHA256 != hexSHA(want) || p.Size != int64(len(want)) || p.Type != "image/jpeg" || p.ThumbURL == "" ||
 			p.Filename == "" || p.DeviceID != "tab-a" || p.CapturedAt == nil {
 			t.Errorf("photo on the report %+v", p)
@@ -494,7 +494,7 @@ func TestE2EPhotosTakenOfflineUploadOnReconnect(t *testing.T) {
 	if again := pn.snapshot(); again.patches != net.patches || again.creates != net.creates {
 		t.Errorf("a second sync sent photos again: %+v", again)
 	}
-	if a, b := thumbnailOnTablet(p1, "serial_plate"), thumbnailOnTablet(p2, "damage"); !a || !b {
+	if a, b := thumbnailOnTablet(p1, "serial_plate"), thumbnailOnTablet(p2, "fault"); !a || !b {
 		t.Errorf("after the thumbnails were made, the tablet's records say thumbnail %v and %v", a, b)
 	}
 }
@@ -624,6 +624,45 @@ func TestE2EPhotoTheServerHasIsNotSentAgain(t *testing.T) {
 	}
 }
 
+// A photo the server has on a report another technician's tablet may not
+// see: HEAD says 404 to that tablet, as GET does, so it sends the bytes;
+// the server stores them once and attaches them to its report.
+func TestE2EPhotoTheServerHasButTheTabletMayNotSeeIsSent(t *testing.T) {
+	w := newPhotoWorld(t, 0)
+	one, _, reportA := photoTablet(t, w, "tab-a", 1<<20)
+	photo := smallPhoto(t, 6)
+	path := writeTestFile(t, "plate.jpg", photo)
+	attach(t, one.c, reportA, "serial_plate", path)
+	one.sync(t)
+
+	visitB := w.newVisit(w.intake(), w.techB)
+	pn := &photoNet{}
+	two := w.tablet(t, "tab-b", func(o *Options) { pn.next, o.Transport = o.Transport, pn })
+	two.login(t, e2eTechB)
+	two.sync(t)
+	reportB, err := two.c.CreateReport(visitB, "tv-v1")
+	must(t, err)
+	ref := attach(t, two.c, reportB, "fault", path)
+	two.sync(t)
+	if p := photoOf(t, two.c, ref.ID); p.Status != PhotoVerified || p.Sent != p.Size {
+		t.Fatalf("technician B's photo: %+v", p)
+	}
+	if net := pn.snapshot(); net.creates != 1 || net.patches == 0 || net.attaches != 0 {
+		t.Fatalf("technician B's tablet made %d uploads, %d chunks, %d attaches; want the bytes sent in one upload", net.creates, net.patches, net.attaches)
+	}
+	var v e2eReportPhotos
+	w.call(w.disp, "GET", "/v1/visits/"+visitB, nil, 200, &v)
+	found := false
+	for _, r := range v.Reports {
+		for _, p := range r.Photos {
+			found = found || p.SHA256 == hexSHA(photo) && p.Slot == "fault"
+		}
+	}
+	if !found {
+		t.Fatalf("technician B's report does not show the photo: %+v", v.Reports)
+	}
+}
+
 // A file that is not an image, and a photo larger than the server takes,
 // fail with the server's reasons and keep their files; they hold up
 // neither the good photo queued after them nor the text records.
@@ -633,7 +672,7 @@ func TestE2EPhotoNotAnImageFailsWithoutBlockingOthers(t *testing.T) {
 	tab.sync(t)
 	text := bytes.Repeat([]byte("this is the invoice as text, not a picture\n"), 20000)
 	bad := attach(t, tab.c, report, "invoice", writeTestFile(t, "invoice.txt", text))
-	huge := attach(t, tab.c, report, "damage", writeTestFile(t, "damage.jpg", testPhoto(t, 12)))
+	huge := attach(t, tab.c, report, "fault", writeTestFile(t, "damage.jpg", testPhoto(t, 12)))
 	photo := smallPhoto(t, 6)
 	good := attach(t, tab.c, report, "serial_plate", writeTestFile(t, "plate.jpg", photo))
 	must(t, tab.c.SetAnswer(report, "power_on", false))
@@ -704,7 +743,7 @@ func TestE2EPhotoCorruptChunksAreSentAgainThenFail(t *testing.T) {
 		t.Fatalf("the corrupt chunk: %d bytes sent, offsets %v", net.patchBytes, net.offsets)
 	}
 
-	broken := attach(t, tab.c, report, "damage", writeTestFile(t, "damage.jpg", smallPhoto(t, 8)))
+	broken := attach(t, tab.c, report, "fault", writeTestFile(t, "damage.jpg", smallPhoto(t, 8)))
 	next := attach(t, tab.c, report, "packaging", writeTestFile(t, "packaging.jpg", smallPhoto(t, 9)))
 	pn.set(func(n *photoNet) { n.corrupt = maxPhotoAttempts })
 	tab.sync(t)

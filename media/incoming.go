@@ -2,8 +2,10 @@ package media
 
 import (
 	"bytes"
+	"errors"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/fieldsync/fieldsync"
@@ -34,7 +36,7 @@ func (s *Service) receive(u *tus.Upload, body io.Reader, sum *tus.Checksum) (*in
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(s.SpoolDir, "patch-*")
+	f, err := os.CreateTemp(s.SpoolDir, spoolPrefix+u.ID+"-*")
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +101,8 @@ func (in *incoming) chunkOK() bool {
 // discard removes the spool.
 func (s *Service) discard(in *incoming) {
 	_ = in.spool.Close() // only read from now, and removed next
-	if err := os.Remove(in.spool.Name()); err != nil {
+	// Gone already when a refusal dropped the upload with its spool files.
+	if err := os.Remove(in.spool.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.Logger.Warn("removing a spool file failed", "file", in.spool.Name(), "error", err.Error())
 	}
 }

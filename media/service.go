@@ -18,15 +18,21 @@ import (
 
 // Store is what the media service needs of the server's store.
 type Store interface {
-	CreateUpload(ctx context.Context, u *tus.Upload) error
+	// CreateUpload records a new upload unless its user has maxOpen
+	// uploads open already (ETooMany), counted in the same transaction.
+	CreateUpload(ctx context.Context, u *tus.Upload, maxOpen int) error
 	Upload(ctx context.Context, id string) (*tus.Upload, error) // ENotFound
 	SaveUpload(ctx context.Context, u *tus.Upload) error
 	DeleteUpload(ctx context.Context, id string) error
-	CountUploads(ctx context.Context, userID string) (int, error)
 	ExpiredUploads(ctx context.Context, before time.Time, limit int) ([]tus.Upload, error)
+	// Attachable returns ENotFound for a report not stored, EReportSealed
+	// for one that is not a draft, EInvalid for a slot its template does
+	// not have: only a draft's own slots take photos.
+	Attachable(ctx context.Context, reportID, slot string) error
 	// AddPhoto records a verified photo on its report, in one transaction
-	// with what the report needs to show it. A new photo without a
-	// thumbnail joins PendingThumbnails.
+	// with what the report needs to show it, refusing what Attachable
+	// refuses, as of that transaction. A new photo without a thumbnail
+	// joins PendingThumbnails.
 	AddPhoto(ctx context.Context, p *fieldsync.Photo) error
 	// FinishUpload is AddPhoto and DeleteUpload of the upload the photo
 	// came from, in one transaction.
@@ -80,7 +86,7 @@ const (
 // upload's record, works, and writes it back.
 type Service struct {
 	Config
-	locks     sync.Map      // upload id -> *sync.Mutex: one writer per upload
+	locks     uploadLocks   // one writer per upload: Write, Terminate, Expire
 	thumbWake chan struct{} // a photo joined the thumbnail queue
 	thumbMu   sync.Mutex    // one thumbnailer at a time: uploads keep the other cores
 	writes    atomic.Int64  // Writes in progress
@@ -129,6 +135,9 @@ func (s *Service) Attach(ctx context.Context, a fieldsync.Actor, sha, reportID, 
 	if err := s.CanAttach(ctx, a.UserID, reportID); err != nil {
 		return nil, err
 	}
+	if err := s.Store.Attachable(ctx, reportID, slot); err != nil {
+		return nil, err
+	}
 	att := *p
 	att.ReportID, att.Slot, att.UploadedBy, att.DeviceID, att.CreatedAt = reportID, slot, a.UserID, a.DeviceID, s.Now().UTC()
 	if err := s.Store.AddPhoto(ctx, &att); err != nil {
@@ -157,10 +166,8 @@ func (s *Service) Create(ctx context.Context, a fieldsync.Actor, length int64, m
 	if err := s.CanAttach(ctx, a.UserID, reportID); err != nil {
 		return nil, s.refuse("forbidden", err)
 	}
-	if n, err := s.Store.CountUploads(ctx, a.UserID); err != nil {
-		return nil, err
-	} else if n >= s.MaxPerUser {
-		return nil, s.refuse("too_many", fieldsync.Errorf(fieldsync.ETooMany, "at most %d uploads may be open at once; finish or delete some", s.MaxPerUser))
+	if err := s.Store.Attachable(ctx, reportID, slot); err != nil {
+		return nil, s.refuse("report", err)
 	}
 	now := s.Now().UTC()
 	id := uuid.Must(uuid.NewV7()).String()
@@ -174,10 +181,13 @@ func (s *Service) Create(ctx context.Context, a fieldsync.Actor, length int64, m
 	}
 	u := &tus.Upload{ID: id, UserID: a.UserID, DeviceID: a.DeviceID, Length: length, Metadata: meta, SHA256: sha,
 		ReportID: reportID, Slot: slot, Blob: st, HashState: hs, CreatedAt: now, ExpiresAt: now.Add(s.Expiry)}
-	if err := s.Store.CreateUpload(ctx, u); err != nil {
+	if err := s.Store.CreateUpload(ctx, u, s.MaxPerUser); err != nil {
 		if aerr := s.Blobs.Abort(ctx, id, st); aerr != nil {
 			// No record names these parts, so Expire never finds them.
 			s.Logger.Warn("discarding the parts of an upload not recorded failed", "upload", id, "error", aerr.Error())
+		}
+		if fieldsync.ErrorCode(err) == fieldsync.ETooMany {
+			return nil, s.refuse("too_many", err)
 		}
 		return nil, err
 	}
@@ -199,8 +209,10 @@ func (s *Service) Get(ctx context.Context, a fieldsync.Actor, id string) (*tus.U
 	return u, nil
 }
 
-// Terminate deletes the caller's upload and every part of it.
+// Terminate deletes the caller's upload and every part of it, once no
+// write to it is in progress.
 func (s *Service) Terminate(ctx context.Context, a fieldsync.Actor, id string) error {
+	defer s.locks.lock(id)()
 	u, err := s.Store.Upload(ctx, id)
 	if err != nil {
 		return err
@@ -211,17 +223,22 @@ func (s *Service) Terminate(ctx context.Context, a fieldsync.Actor, id string) e
 	return s.drop(ctx, u)
 }
 
-// drop discards an upload: its parts, then its record.
+// drop discards an upload: its parts, then its record, then what a
+// crashed write left of it in the spool. The caller holds its lock.
 func (s *Service) drop(ctx context.Context, u *tus.Upload) error {
 	if err := s.Blobs.Abort(ctx, u.ID, u.Blob); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	s.locks.Delete(u.ID)
-	return s.Store.DeleteUpload(ctx, u.ID)
+	if err := s.Store.DeleteUpload(ctx, u.ID); err != nil {
+		return err
+	}
+	s.removeSpools(u.ID)
+	return nil
 }
 
-// Expire drops uploads past their expiry, parts included. It returns how
-// many it dropped.
+// Expire drops uploads past their expiry, parts included, each under its
+// lock, so a write in progress finishes first. It returns how many it
+// dropped.
 func (s *Service) Expire(ctx context.Context) (int, error) {
 	n := 0
 	for {
@@ -229,13 +246,37 @@ func (s *Service) Expire(ctx context.Context) (int, error) {
 		if err != nil || len(old) == 0 {
 			return n, err
 		}
+		before := n
 		for i := range old {
-			if err := s.drop(ctx, &old[i]); err != nil {
+			dropped, err := s.expire(ctx, old[i].ID)
+			if err != nil {
 				return n, err
 			}
-			n++
+			if dropped {
+				n++
+			}
+		}
+		if n == before {
+			return n, nil // none of these is left to drop: no loop on them
 		}
 	}
+}
+
+// expire drops the upload id if, under its lock, it is still there and
+// expired: a write that held the lock may have finished it.
+func (s *Service) expire(ctx context.Context, id string) (bool, error) {
+	defer s.locks.lock(id)()
+	u, err := s.Store.Upload(ctx, id)
+	if fieldsync.ErrorCode(err) == fieldsync.ENotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if s.Now().Before(u.ExpiresAt) {
+		return false, nil
+	}
+	return true, s.drop(ctx, u)
 }
 
 // Run expires uploads every interval until ctx ends.
@@ -264,7 +305,14 @@ func (s *Service) Exists(ctx context.Context, sha string) (*fieldsync.Photo, err
 
 // stored reports whether the photo sha is stored already, whoever sent it.
 func (s *Service) stored(ctx context.Context, sha string) (bool, error) {
-	switch _, err := s.Store.Photo(ctx, sha); {
+	_, err := s.Store.Photo(ctx, sha)
+	return found(err)
+}
+
+// found turns a lookup's error into whether the record exists: ENotFound
+// is false, any other error is returned.
+func found(err error) (bool, error) {
+	switch {
 	case err == nil:
 		return true, nil
 	case fieldsync.ErrorCode(err) == fieldsync.ENotFound:

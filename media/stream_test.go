@@ -69,12 +69,12 @@ func TestWriteStreamsAWholePhoto(t *testing.T) {
 			w := newThumbWorld(t)
 			data := testJPEG(t, 640+i, 480)
 			if tt.stored {
-				w.upload(t, data, "first")
+				w.upload(t, data, "serial_plate")
 			}
 			spy := &finishSpy{BlobStore: w.svc.Blobs, failStream: tt.failStream}
 			w.configure(func(c *media.Config) { c.Blobs = spy })
 			ctx := t.Context()
-			u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": hexSHA(data), "report_id": "r1", "slot": "s"})
+			u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": hexSHA(data), "report_id": "r1", "slot": "fault"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func TestWriteStreamRefusals(t *testing.T) {
 		{"a chunk that fails its Upload-Checksum", hexSHA(data), &tus.Checksum{Algorithm: "sha256", Sum: make([]byte, 32)}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": tt.sha, "report_id": "r1", "slot": "s"})
+			u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": tt.sha, "report_id": "r1", "slot": "fault"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +146,7 @@ func TestWriteStreamExistsIsNoProof(t *testing.T) {
 	w.configure(func(c *media.Config) { c.Blobs = spy })
 	data := testJPEG(t, 320, 240)
 	claimed := hexSHA(testJPEG(t, 321, 240)) // another photo's hash
-	u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": claimed, "report_id": "r1", "slot": "s"})
+	u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": claimed, "report_id": "r1", "slot": "fault"})
 	if err != nil {
 		t.Fatal(err)
 	}

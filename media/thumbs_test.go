@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/localstore"
 	"github.com/fieldsync/fieldsync/store/bolt"
+	"github.com/fieldsync/fieldsync/templates"
 )
 
 // thumbWorld is a media service over a bbolt store and a directory, as
@@ -44,7 +44,37 @@ func newThumbWorld(t *testing.T) *thumbWorld {
 	dir := t.TempDir()
 	w := &thumbWorld{dbPath: filepath.Join(dir, "fieldsync.db"), blobDir: filepath.Join(dir, "media")}
 	w.open(t)
+	w.draft(t, "r1")
 	return w
+}
+
+// draft stores a draft report of the TV template (slots serial_plate,
+// fault, packaging…) on a visit of tech's, the rest of what it needs
+// with it.
+func (w *thumbWorld) draft(t *testing.T, id string) {
+	t.Helper()
+	ctx, admin, now := t.Context(), fieldsync.Actor{UserID: "admin"}, time.Now().UTC()
+	steps := []error{
+		w.store.PublishTemplates(ctx, templates.All()),
+		w.store.CreateUser(ctx, fieldsync.User{ID: tech.UserID, Login: tech.UserID, Role: fieldsync.RoleTechnician, CreatedAt: now}),
+		w.store.CreateCustomer(ctx, &fieldsync.Customer{ID: "c1", Name: "n", Phone: "1", CreatedAt: now}, admin),
+		w.store.CreateSite(ctx, &fieldsync.Site{ID: "s1", CustomerID: "c1", Address: "a", Zone: fieldsync.ZoneCity, CreatedAt: now}, admin),
+		w.store.CreateAsset(ctx, &fieldsync.Asset{ID: "a1", CustomerID: "c1", Category: fieldsync.CategoryTV, Model: "m", Serial: "s", CreatedAt: now}, admin),
+		w.store.CreateTicket(ctx, &fieldsync.Ticket{ID: "t1", CustomerID: "c1", SiteID: "s1", AssetID: "a1", Channel: fieldsync.ChannelWeb, Kind: fieldsync.KindRepair, Description: "d", CreatedAt: now}, admin),
+	}
+	for _, err := range steps {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.store.CreateVisit(ctx, "t1", admin, func(*fieldsync.Ticket, *fieldsync.Site, []fieldsync.Visit) (*fieldsync.Visit, error) {
+		return &fieldsync.Visit{ID: "v1", TicketID: "t1", TechnicianID: tech.UserID, Status: fieldsync.VisitScheduled, CreatedAt: now}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.CreateReport(ctx, &fieldsync.Report{ID: id, VisitID: "v1", TemplateID: "tv-v1", Status: fieldsync.ReportDraft, CreatedAt: now}, admin); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // open starts the service, as a server process does, on the world's files.
@@ -108,7 +138,7 @@ func (w *thumbWorld) stored(t *testing.T, sha string, data []byte, typ string) {
 			t.Fatal(err)
 		}
 	}
-	p := &fieldsync.Photo{SHA256: sha, Size: int64(len(data)), Type: typ, ReportID: "r1", Slot: "s-" + sha[:8], UploadedBy: tech.UserID, CreatedAt: time.Now()}
+	p := &fieldsync.Photo{SHA256: sha, Size: int64(len(data)), Type: typ, ReportID: "r1", Slot: "fault", UploadedBy: tech.UserID, CreatedAt: time.Now()}
 	if err := w.store.AddPhoto(ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -172,10 +202,10 @@ func TestMakeThumbnails(t *testing.T) {
 		wantPut    int
 	}{
 		{"an uploaded JPEG gets its thumbnail", func(t *testing.T, w *thumbWorld) string {
-			return w.upload(t, jpg, "plate")
+			return w.upload(t, jpg, "serial_plate")
 		}, 1, true, 1, 1},
 		{"an uploaded HEIC is marked without one, its bytes unread", func(t *testing.T, w *thumbWorld) string {
-			return w.upload(t, heic, "plate")
+			return w.upload(t, heic, "serial_plate")
 		}, 0, false, 0, 0},
 		{"a thumbnail stored already is taken as it is", func(t *testing.T, w *thumbWorld) string {
 			sha := hexSHA(jpg)
@@ -183,7 +213,7 @@ func TestMakeThumbnails(t *testing.T) {
 			if err := w.blobs.BlobStore.Put(t.Context(), media.ThumbKey(sha), bytes.NewReader(thumb), int64(len(thumb))); err != nil {
 				t.Fatal(err)
 			}
-			return w.upload(t, jpg, "plate")
+			return w.upload(t, jpg, "serial_plate")
 		}, 1, true, 0, 0},
 		{"a photo whose evidence is missing is given up", func(t *testing.T, w *thumbWorld) string {
 			sha := strings.Repeat("c", 64)
@@ -232,7 +262,7 @@ func TestMakeThumbnails(t *testing.T) {
 func TestMakeThumbnailsLeavesATransientFailureQueued(t *testing.T) {
 	w := newThumbWorld(t)
 	plate := readPhotoTestdata(t, "exif.jpg") // has a GPS position
-	first, second := w.upload(t, plate, "plate"), w.upload(t, testJPEG(t, 400, 300), "overview")
+	first, second := w.upload(t, plate, "serial_plate"), w.upload(t, testJPEG(t, 400, 300), "fault")
 	failing := min(first, second) // the queue is in hash order
 	w.blobs.failPuts(1)
 
@@ -265,7 +295,7 @@ func TestMakeThumbnailsLeavesATransientFailureQueued(t *testing.T) {
 func TestMakeThumbnailsEndsWhileTheBlobStoreIsDown(t *testing.T) {
 	w := newThumbWorld(t)
 	for i := range 3 {
-		w.upload(t, testJPEG(t, 64+i, 48), "slot-"+strconv.Itoa(i))
+		w.upload(t, testJPEG(t, 64+i, 48), "fault")
 	}
 	w.blobs.failPuts(1000)
 	done := make(chan struct{})
@@ -296,13 +326,13 @@ func TestRunThumbnailsAfterAnUploadAndARestart(t *testing.T) {
 	defer cancel()
 	// The interval is long: only the upload's wake-up can make it.
 	wg.Go(func() { w.svc.RunThumbnails(ctx, time.Hour) })
-	woken := w.upload(t, testJPEG(t, 640, 480), "plate")
+	woken := w.upload(t, testJPEG(t, 640, 480), "serial_plate")
 	waitFor(t, "the worker to make the thumbnail of a new upload", func() bool { return w.hasThumbnail(t, woken) })
 	cancel()
 	wg.Wait()
 
 	// Queued while no worker runs, then the process stops.
-	left := w.upload(t, testJPEG(t, 480, 640), "overview")
+	left := w.upload(t, testJPEG(t, 480, 640), "fault")
 	w.store.Close()
 
 	w.open(t)
@@ -415,11 +445,11 @@ func TestThumbnailsYieldToUploads(t *testing.T) {
 			w := newThumbWorld(t)
 			w.configure(func(c *media.Config) { c.ThumbQuiet, c.ThumbPatience = tt.quiet, tt.patience })
 			ctx := t.Context()
-			first := w.upload(t, testJPEG(t, 400, 300), "first")
+			first := w.upload(t, testJPEG(t, 400, 300), "serial_plate")
 
 			// A second upload, its body half sent.
 			data := testJPEG(t, 300, 400)
-			u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": hexSHA(data), "report_id": "r1", "slot": "second"})
+			u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": hexSHA(data), "report_id": "r1", "slot": "packaging"})
 			if err != nil {
 				t.Fatal(err)
 			}

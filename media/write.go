@@ -8,7 +8,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/fieldsync/fieldsync"
@@ -39,9 +38,7 @@ func (s *Service) Write(ctx context.Context, a fieldsync.Actor, id string, offse
 		s.lastWrite.Store(int64(time.Since(s.started)))
 		s.writes.Add(-1)
 	}()
-	mu, _ := s.locks.LoadOrStore(id, &sync.Mutex{}) // loaded or stored, it is the upload's lock
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	defer s.locks.lock(id)()
 
 	u, err := s.Get(ctx, a, id)
 	if err != nil {
@@ -134,6 +131,11 @@ func (s *Service) keep(ctx context.Context, u *tus.Upload, in *incoming) error {
 // after any other failure than a refusal it is as it was, so the same
 // request may be sent again.
 func (s *Service) complete(ctx context.Context, u *tus.Upload, in *incoming, streamed *fieldsync.Photo) (*fieldsync.Photo, error) {
+	// A report signed since the upload began takes no photo: the upload
+	// ends, and FinishUpload checks again as it records the photo.
+	if err := s.Store.Attachable(ctx, u.ReportID, u.Slot); err != nil {
+		return nil, s.notAttachable(ctx, u, err)
+	}
 	done, p := *u, streamed
 	var err error
 	if p == nil {
@@ -149,17 +151,26 @@ func (s *Service) complete(ctx context.Context, u *tus.Upload, in *incoming, str
 	// a photo costs more than all of receiving it.
 	p.Thumbnail = false
 	if err := s.Store.FinishUpload(ctx, u.ID, p); err != nil {
-		return nil, err
+		return nil, s.notAttachable(ctx, u, err)
 	}
 	*u = done
 	u.Blob.Offset = u.Length
-	s.locks.Delete(u.ID)
 	s.Metrics.Completed.Inc()
 	select {
 	case s.thumbWake <- struct{}{}:
 	default: // the worker is woken already
 	}
 	return p, nil
+}
+
+// notAttachable ends the upload u when err says its report takes no
+// photo on its slot (Store.Attachable), and returns err.
+func (s *Service) notAttachable(ctx context.Context, u *tus.Upload, err error) error {
+	switch fieldsync.ErrorCode(err) {
+	case fieldsync.EReportSealed, fieldsync.EInvalid, fieldsync.ENotFound:
+		return s.reject(ctx, u, "report", err)
+	}
+	return err
 }
 
 // publish checks that done, an upload with its last bytes (in the spool

@@ -166,12 +166,16 @@ func (s *Server) handleTusDelete() echo.HandlerFunc {
 	}
 }
 
-// handlePhotoHead says whether a photo is stored, so a device never sends
-// one the server has.
+// handlePhotoHead says whether a photo the caller may see is stored, so a
+// device never sends one it may attach (POST .../attach). To others, as to
+// GET, the photo does not exist: its size and type are its report's.
 func (s *Server) handlePhotoHead() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, err := s.media.Exists(c.Request().Context(), c.Param("sha"))
 		if err != nil {
+			return err
+		}
+		if err := s.maySeePhoto(c, p.SHA256); err != nil {
 			return err
 		}
 		c.Response().Header().Set(echo.HeaderContentLength, strconv.FormatInt(p.Size, 10))

@@ -292,8 +292,11 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 	if res.StatusCode != 404 {
 		t.Fatalf("another technician reads the photo: %d", res.StatusCode)
 	}
-	if res, _ = w.tus(t, w.techB, "HEAD", "/v1/media/"+sha, nil, nil); res.StatusCode != 200 {
-		t.Fatalf("HEAD of a stored photo: %d", res.StatusCode)
+	if res, _ = w.tus(t, w.techA, "HEAD", "/v1/media/"+sha, nil, nil); res.StatusCode != 200 || res.Header.Get("Content-Length") != strconv.Itoa(len(photo)) {
+		t.Fatalf("HEAD of a stored photo: %d %v", res.StatusCode, res.Header)
+	}
+	if res, _ = w.tus(t, w.techB, "HEAD", "/v1/media/"+sha, nil, nil); res.StatusCode != 404 || res.Header.Get("Content-Type") == "image/jpeg" {
+		t.Fatalf("HEAD of a photo technician B may not see: %d %v; want 404 telling nothing", res.StatusCode, res.Header)
 	}
 	if res, _ = w.tus(t, w.techB, "HEAD", "/v1/media/"+strings.Repeat("0", 64), nil, nil); res.StatusCode != 404 {
 		t.Fatalf("HEAD of an unknown photo: %d", res.StatusCode)
@@ -338,13 +341,13 @@ func testTusUploadInChunksBecomesEvidence(t *testing.T, w *mediaWorld) {
 	}
 
 	// A device that learns the server has the photo attaches it, bytes unsent.
-	res, body = w.do(t, "POST", "/v1/media/"+sha+"/attach", w.techA, map[string]string{"report_id": w.report, "slot": "overview"})
-	if res.StatusCode != 200 || !strings.Contains(string(body), `"slot":"overview"`) {
+	res, body = w.do(t, "POST", "/v1/media/"+sha+"/attach", w.techA, map[string]string{"report_id": w.report, "slot": "fault"})
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"slot":"fault"`) {
 		t.Fatalf("attach: %d %s", res.StatusCode, body)
 	}
 	// Knowing a hash is not holding the photo: one who may not see it must
 	// send the bytes.
-	res, body = w.do(t, "POST", "/v1/media/"+sha+"/attach", w.techB, map[string]string{"report_id": w.report, "slot": "overview"})
+	res, body = w.do(t, "POST", "/v1/media/"+sha+"/attach", w.techB, map[string]string{"report_id": w.report, "slot": "fault"})
 	wantProblem(t, res, body, 404, fieldsync.ENotFound)
 	w.call(t, w.disp, "GET", "/v1/visits/"+w.visit, nil, 200, &detail)
 	if n := len(detail.Reports[0].Photos); n != 2 {

@@ -101,6 +101,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("photo storage: %w", err)
 	}
 	photos := media.New(media.Config{Blobs: blobs, Store: store, SpoolDir: dir.spool(), Logger: log})
+	// What a killed process left (spool files, half-written files) goes
+	// before any request can make more.
+	if n, err := photos.Sweep(ctx); err != nil {
+		return fmt.Errorf("photo storage: sweeping leftovers: %w", err)
+	} else if n > 0 {
+		log.Info("removed files a stopped server left", "files", n)
+	}
 	issuer := auth.NewIssuer(keys)
 	srv := server.New(server.Deps{
 		Media:     photos,

@@ -36,22 +36,40 @@ type Store struct {
 
 var _ media.BlobStore = (*Store)(nil)
 
+// Photos are evidence with customers' homes in them: only the server's
+// user reads them, as only it reads the database.
 const (
-	dirPerm  = 0o755
-	filePerm = 0o644
+	dirPerm  = 0o700
+	filePerm = 0o600
 	// copyBuf bounds what an Append or Put holds of its reader at once.
 	copyBuf = 64 << 10
 )
 
-// New opens (creating as needed) a store in dir.
+// New opens (creating as needed) a store in dir. Its directories are made
+// private (dirPerm) if they were not.
 func New(dir string) (*Store, error) {
 	s := &Store{
 		uploads: filepath.Join(dir, "uploads"),
 		objects: filepath.Join(dir, "objects"),
 		tmp:     filepath.Join(dir, "tmp"),
 	}
-	for _, d := range []string{s.uploads, s.objects, s.tmp} {
+	dirs := []string{dir, s.uploads, s.objects, s.tmp}
+	for _, d := range dirs[1:] {
 		if err := os.MkdirAll(d, dirPerm); err != nil {
+			return nil, fmt.Errorf("localstore: %w", err)
+		}
+	}
+	kinds, err := os.ReadDir(s.objects) // photos/, thumbs/
+	if err != nil {
+		return nil, fmt.Errorf("localstore: %w", err)
+	}
+	for _, k := range kinds {
+		if k.IsDir() {
+			dirs = append(dirs, filepath.Join(s.objects, k.Name()))
+		}
+	}
+	for _, d := range dirs {
+		if err := os.Chmod(d, dirPerm); err != nil {
 			return nil, fmt.Errorf("localstore: %w", err)
 		}
 	}
@@ -291,6 +309,48 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		return fmt.Errorf("localstore: put %s: %w", key, err)
 	}
 	return nil
+}
+
+var _ media.Sweeper = (*Store)(nil)
+
+// Sweep removes what a killed process left: every file in tmp/ (a Put
+// cut short) and each file in uploads/ whose upload live reports false
+// (begun but never recorded, or forgotten while its file was being
+// removed). It returns how many files it removed; the store must not be
+// in use meanwhile.
+func (s *Store) Sweep(ctx context.Context, live func(uploadID string) (bool, error)) (int, error) {
+	n := 0
+	tmp, err := os.ReadDir(s.tmp)
+	if err != nil {
+		return 0, fmt.Errorf("localstore: %w", err)
+	}
+	for _, e := range tmp {
+		if err := os.RemoveAll(filepath.Join(s.tmp, e.Name())); err != nil {
+			return n, fmt.Errorf("localstore: %w", err)
+		}
+		n++
+	}
+	uploads, err := os.ReadDir(s.uploads)
+	if err != nil {
+		return n, fmt.Errorf("localstore: %w", err)
+	}
+	for _, e := range uploads {
+		if !e.Type().IsRegular() || !media.ValidUploadID(e.Name()) {
+			continue // not a file this store made
+		}
+		ok, err := live(e.Name())
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.uploads, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("localstore: %w", err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 func (s *Store) uploadPath(id string) (string, error) {

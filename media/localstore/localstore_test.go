@@ -108,3 +108,66 @@ func TestCrashTail(t *testing.T) {
 		t.Errorf("upload file after Finish: %v, want it gone", err)
 	}
 }
+
+// Photos show customers' homes and papers: like the database, they are
+// the server user's alone.
+func TestFilesAndDirectoriesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "media")
+	// A store made by an older version, its directories open to all.
+	for _, d := range []string{"uploads", "objects/photos", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := localstore.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	data := []byte("evidence bytes")
+	sum := sha256.Sum256(data)
+	st, err := s.Begin(ctx, "up-1", int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err = s.Append(ctx, "up-1", st, strings.NewReader(string(data[:5]))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Begin(ctx, "up-2", 10); err != nil { // left in progress
+		t.Fatal(err)
+	}
+	if err := s.Finish(ctx, "up-1", st, strings.NewReader(string(data[5:])), hex.EncodeToString(sum[:])); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, media.ThumbKey(hex.EncodeToString(sum[:])), strings.NewReader("thumb"), 5); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := fs.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s has mode %v, want %v", path, got, want)
+		}
+		seen++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 9 { // media, uploads, up-2, objects, photos, the photo, thumbs, the thumbnail, tmp
+		t.Fatalf("saw %d entries; the store wrote less than expected", seen)
+	}
+}

@@ -24,13 +24,31 @@ var exifHeader = []byte("Exif\x00\x00")
 
 // jpegExif returns the TIFF bytes of the first APP1 Exif segment, looked
 // for among the segments before the image data.
-func jpegExif(r io.ReaderAt, size int64) []byte {
+func jpegExif(r io.ReaderAt, size int64) (tiff []byte) {
+	jpegSegments(r, size, func(marker byte, off, n int64) bool {
+		if marker != 0xE1 || n < 2+int64(len(exifHeader)) {
+			return true
+		}
+		var id [6]byte
+		if readFull(r, id[:], off+4, size) && bytes.Equal(id[:], exifHeader) {
+			tiff = readExif(r, off+4+6, n-2-6, size)
+			return false
+		}
+		return true
+	})
+	return tiff
+}
+
+// jpegSegments calls fn with the marker, offset and length (its two
+// length bytes included, the marker not) of each segment before the
+// image data, until fn returns false.
+func jpegSegments(r io.ReaderAt, size int64, fn func(marker byte, off, n int64) bool) {
 	const maxSegments = 256
 	off := int64(2) // past SOI
 	for range maxSegments {
 		var h [4]byte
 		if !readFull(r, h[:], off, size) || h[0] != 0xFF {
-			return nil
+			return
 		}
 		switch m := h[1]; {
 		case m == 0xFF: // fill byte before a marker
@@ -39,22 +57,15 @@ func jpegExif(r io.ReaderAt, size int64) []byte {
 		case m == 0x01 || m >= 0xD0 && m <= 0xD8: // TEM, RSTn, SOI: no length
 			off += 2
 			continue
-		case m == 0xD9 || m == 0xDA: // EOI, SOS: no EXIF past here
-			return nil
+		case m == 0xD9 || m == 0xDA: // EOI, SOS: the image data
+			return
 		}
 		n := int64(binary.BigEndian.Uint16(h[2:])) // counts itself, not the marker
-		if n < 2 {
-			return nil
-		}
-		if h[1] == 0xE1 && n >= 2+int64(len(exifHeader)) {
-			var id [6]byte
-			if readFull(r, id[:], off+4, size) && bytes.Equal(id[:], exifHeader) {
-				return readExif(r, off+4+6, n-2-6, size)
-			}
+		if n < 2 || !fn(h[1], off, n) {
+			return
 		}
 		off += 2 + n
 	}
-	return nil
 }
 
 // pngExif returns the payload of the eXIf chunk if it precedes the image

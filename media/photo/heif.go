@@ -13,7 +13,8 @@ import (
 // reads; the meta box, where both are described, is read whole if it is at
 // most maxMeta bytes (a phone's is a few KiB) and parsed from memory.
 // A box whose size runs past its parent is where the walk of that level
-// stops. Nothing here returns an error: what cannot be read is left out.
+// stops. Nothing here returns an error: what cannot be read is left out,
+// and a file without a meta box holding a non-empty ispe is no HEIF image.
 
 const (
 	maxMeta     = 1 << 20 // bytes of the meta box read into memory
@@ -26,8 +27,15 @@ type heifInfo struct {
 	exif          []byte // TIFF bytes of the Exif item, nil if none
 }
 
-// inspectHEIF finds the meta box and reads it.
-func inspectHEIF(r io.ReaderAt, size int64) heifInfo {
+// inspectHEIF finds the meta box and reads it. It reports false unless
+// the meta box gives the image a size: an ispe of non-zero sides.
+func inspectHEIF(r io.ReaderAt, size int64) (heifInfo, bool) {
+	hi := findMeta(r, size)
+	return hi, hi.width > 0 && hi.height > 0
+}
+
+// findMeta walks the top-level boxes to the meta box and reads it.
+func findMeta(r io.ReaderAt, size int64) heifInfo {
 	off := int64(0)
 	for range maxTopBoxes {
 		var h [16]byte

@@ -48,8 +48,8 @@ var (
 // Info is what Inspect learns about a photo without decoding its pixels.
 type Info struct {
 	Type Type
-	// Width and Height are as stored, before Orientation is applied. For
-	// a HEIC whose ispe property is missing or out of reach they are 0.
+	// Width and Height are as stored, before Orientation is applied;
+	// never 0.
 	Width, Height int
 	// CapturedAt is the EXIF DateTimeOriginal, in UTC; nil if absent or
 	// unreadable. With OffsetTimeOriginal it is exact. Without it the
@@ -129,8 +129,9 @@ func heifBrands(head []byte) bool {
 // and the EXIF block up to maxExif bytes. size may be less than the file's
 // (its first bytes only): what lies beyond is not seen.
 //
-// Errors: ErrNotImage (not one of our types, or a header too broken for
-// its dimensions), ErrTooLarge (more than MaxPixels), or an error of r.
+// Errors: ErrNotImage (not one of our types, a header too broken for its
+// dimensions, a width or height of 0, a HEIF without a meta box holding
+// an ispe property within size), ErrTooLarge (more than MaxPixels), or an error of r.
 // EXIF that cannot be read is no error: its fields are left out.
 func Inspect(r io.ReaderAt, size int64) (Info, error) {
 	if size < 0 {
@@ -149,7 +150,14 @@ func Inspect(r io.ReaderAt, size int64) (Info, error) {
 	info := Info{Type: typ}
 	var tiff []byte
 	if typ == HEIC {
-		hi := inspectHEIF(rec, size)
+		hi, ok := inspectHEIF(rec, size)
+		if rec.err != nil {
+			return Info{}, fmt.Errorf("photo: read: %w", rec.err)
+		}
+		if !ok {
+			// An ftyp box alone says nothing of what follows it.
+			return Info{}, fmt.Errorf("%w: HEIF without a meta box holding an ispe property in reach", ErrNotImage)
+		}
 		info.Width, info.Height, tiff = hi.width, hi.height, hi.exif
 	} else {
 		cfg, err := decodeConfig(typ, io.NewSectionReader(rec, 0, size))
@@ -180,9 +188,9 @@ func Inspect(r io.ReaderAt, size int64) (Info, error) {
 	return info, nil
 }
 
-// checkPixels refuses dimensions past MaxPixels, or negative ones.
+// checkPixels refuses dimensions past MaxPixels, or an empty image.
 func checkPixels(w, h int) error {
-	if w < 0 || h < 0 {
+	if w <= 0 || h <= 0 {
 		return fmt.Errorf("%w: %d×%d", ErrNotImage, w, h)
 	}
 	if int64(w)*int64(h) > MaxPixels {

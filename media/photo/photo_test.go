@@ -84,7 +84,6 @@ func TestInspectDimensions(t *testing.T) {
 		{"a real HEIC's primary is its grid, not its 64×64 tile", readTestdata(t, "exif.heic"), HEIC, 40, 30},
 		{"a HEIC of 48 MP is accepted", heicFile(8064, 6048, nil), HEIC, 8064, 6048},
 		{"a HEIC of exactly MaxPixels is accepted", heicFile(10000, 5000, nil), HEIC, 10000, 5000},
-		{"a HEIC without ispe has no dimensions, and is no error", box("ftyp", []byte("heic"), be32(0)), HEIC, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -353,6 +352,18 @@ func TestInspectRefuses(t *testing.T) {
 		{"a WebP of 16384×16384 is a decompression bomb", webpBomb(t), ErrTooLarge},
 		{"a HEIC of 20000×20000 is refused", heicFile(20000, 20000, nil), ErrTooLarge},
 		{"a HEIC one row past MaxPixels is refused", heicFile(10000, 5001, nil), ErrTooLarge},
+		{"an ftyp heic box followed by HTML is not an image",
+			append(box("ftyp", []byte("heic"), be32(0)), "<html><body>not a photo</body></html>"...), ErrNotImage},
+		{"an ftyp heic box alone is not an image", box("ftyp", []byte("heic"), be32(0)), ErrNotImage},
+		{"a HEIF whose meta box has no ispe is not an image", append(box("ftyp", []byte("heic"), be32(0)),
+			fullBoxBytes("meta", 0, 0, fullBoxBytes("pitm", 0, 0, be16(1)), box("iprp", box("ipco")))...), ErrNotImage},
+		{"a HEIF whose only ispe is 0×0 is not an image", append(box("ftyp", []byte("heic"), be32(0)),
+			fullBoxBytes("meta", 0, 0, box("iprp", box("ipco", fullBoxBytes("ispe", 0, 0, be32(0), be32(0)))))...), ErrNotImage},
+		{"a HEIF whose primary ispe is 4032×0 is not an image", heicFile(4032, 0, nil), ErrNotImage},
+		{"a HEIF whose meta box lies past the bytes given is not an image",
+			append(box("ftyp", []byte("heic"), be32(0)), be32(1<<20)...), ErrNotImage},
+		{"a JPEG whose frame has 0 rows is not an image", jpegWithSize(t, 64, 0), ErrNotImage},
+		{"a JPEG whose frame has 0 columns is not an image", jpegWithSize(t, 0, 48), ErrNotImage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -366,15 +377,18 @@ func TestInspectRefuses(t *testing.T) {
 
 // jpegBomb is a small real JPEG whose SOF0 header says 20000×20000:
 // decoding it would allocate some 600 MB for the picture alone.
-func jpegBomb(t testing.TB) []byte {
+func jpegBomb(t testing.TB) []byte { return jpegWithSize(t, 20000, 20000) }
+
+// jpegWithSize is a small real JPEG whose SOF0 header says w×h.
+func jpegWithSize(t testing.TB, w, h uint16) []byte {
 	b := jpegOf(t, 16, 16)
 	i := bytes.Index(b, []byte{0xFF, 0xC0})
 	if i < 0 {
 		t.Fatal("no SOF0 in the encoder's JPEG")
 	}
 	// FF C0, length (2), precision (1), height (2), width (2).
-	binary.BigEndian.PutUint16(b[i+5:], 20000)
-	binary.BigEndian.PutUint16(b[i+7:], 20000)
+	binary.BigEndian.PutUint16(b[i+5:], h)
+	binary.BigEndian.PutUint16(b[i+7:], w)
 	return b
 }
 

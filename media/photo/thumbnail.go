@@ -28,12 +28,14 @@ const maxHeader = 4 << 20
 // that its longer side is maxSide pixels (a smaller photo keeps its size),
 // flattens transparency onto white, and encodes it as JPEG at ThumbQuality.
 //
-// The header is read first: a picture of more than MaxPixels is refused
-// (ErrTooLarge) before any pixel is decoded. Memory is then bounded by the
+// The header is read first: a picture of more than MaxPixels, or one
+// whose decoding would take more than MaxDecodeBytes, is refused
+// (ErrTooLarge) before any pixel is decoded. Memory is bounded by the
 // decoded picture (about 1.5 bytes a pixel for a baseline JPEG, up to 8
 // for a 16-bit PNG) and the scaler's buffer (32 bytes per pixel of a
 // column of the thumbnail's width and the source's height, a quarter or
-// less of that for JPEG); callers bound how many run at once.
+// less of that for JPEG); see MaxDecodeBytes. Callers bound how many run
+// at once.
 //
 // Errors: ErrNoDecoder for HEIC, ErrTooLarge, ErrNotImage for a type
 // other than ours or bytes that do not decode as t, or an error of r.
@@ -59,6 +61,9 @@ func Thumbnail(r io.Reader, t Type, maxSide int) ([]byte, error) {
 	}
 	if err := checkPixels(cfg.Width, cfg.Height); err != nil {
 		return nil, err
+	}
+	if n := decodeCost(t, cfg, head.Bytes(), maxSide); n > MaxDecodeBytes {
+		return nil, fmt.Errorf("%w: decoding %d×%d %s would take about %d MB, more than %d MB", ErrTooLarge, cfg.Width, cfg.Height, t, n>>20, MaxDecodeBytes>>20)
 	}
 	orientation := 0
 	if t == JPEG {

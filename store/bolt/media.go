@@ -17,11 +17,18 @@ func expiryKey(u *tus.Upload) []byte {
 	return append(binary.BigEndian.AppendUint64(nil, uint64(u.ExpiresAt.UnixNano())), append([]byte{0}, u.ID...)...)
 }
 
-// CreateUpload stores a new upload in progress with its indexes.
-func (s *DB) CreateUpload(ctx context.Context, u *tus.Upload) error {
+// CreateUpload stores a new upload in progress with its indexes, unless
+// its user has maxOpen uploads open already (ETooMany): counted in this
+// transaction, so concurrent creates never pass the limit together.
+func (s *DB) CreateUpload(ctx context.Context, u *tus.Upload, maxOpen int) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketUploads).Get([]byte(u.ID)) != nil {
 			return fieldsync.Errorf(fieldsync.EConflict, "upload %q exists", u.ID)
+		}
+		if n, err := countUploads(tx, u.UserID, maxOpen); err != nil {
+			return err
+		} else if n >= maxOpen {
+			return fieldsync.Errorf(fieldsync.ETooMany, "at most %d uploads may be open at once; finish or delete some", maxOpen)
 		}
 		if err := tx.Bucket(indexUploadsByUser).Put(key(u.UserID, u.ID), nil); err != nil {
 			return err
@@ -97,11 +104,20 @@ func deleteUpload(tx *bbolt.Tx, id string) error {
 // CountUploads counts a user's uploads in progress.
 func (s *DB) CountUploads(ctx context.Context, userID string) (int, error) {
 	n := 0
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		return scanPrefix(tx.Bucket(indexUploadsByUser), key(userID, ""), "", func(string) (bool, error) {
-			n++
-			return true, nil
-		})
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
+		n, err = countUploads(tx, userID, -1)
+		return err
+	})
+	return n, err
+}
+
+// countUploads counts a user's uploads in progress, stopping at limit
+// (none if negative).
+func countUploads(tx *bbolt.Tx, userID string, limit int) (int, error) {
+	n := 0
+	err := scanPrefix(tx.Bucket(indexUploadsByUser), key(userID, ""), "", func(string) (bool, error) {
+		n++
+		return limit < 0 || n < limit, nil
 	})
 	return n, err
 }
@@ -131,7 +147,9 @@ func (s *DB) ExpiredUploads(ctx context.Context, before time.Time, limit int) ([
 }
 
 // AddPhoto records verified evidence and attaches it to its report's
-// slot, in one transaction. The same bytes attached again keep their first
+// slot, in one transaction, unless the report is not a draft
+// (EReportSealed) or its template has no such slot (EInvalid); ENotFound
+// for a report not stored. The same bytes attached again keep their first
 // record and gain the new attachment. A photo recorded without a thumbnail
 // joins the thumbnail worker's queue (PendingThumbnails). On return *p is
 // the attachment as stored: the photo's record with p's report, slot,
@@ -152,7 +170,43 @@ func (s *DB) FinishUpload(ctx context.Context, uploadID string, p *fieldsync.Pho
 	})
 }
 
+// Attachable returns what AddPhoto would refuse of a photo on the
+// report's slot: ENotFound for a report not stored, EReportSealed for
+// one that is not a draft, EInvalid for a slot its template lacks.
+func (s *DB) Attachable(ctx context.Context, reportID, slot string) error {
+	return s.db.View(func(tx *bbolt.Tx) error { return attachable(tx, reportID, slot) })
+}
+
+// attachable is the rule of Attachable, read in the transaction that
+// records an attachment: a report signed since an upload began takes no
+// photo from it.
+func attachable(tx *bbolt.Tx, reportID, slot string) error {
+	r, err := must[fieldsync.Report](tx, bucketReports, "report_id", reportID)
+	if err != nil {
+		return err
+	}
+	if err := r.Editable(); err != nil {
+		return err
+	}
+	t, err := get[fieldsync.Template](tx.Bucket(bucketTemplates), r.TemplateID)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return fieldsync.Errorf(fieldsync.EInvalid, "report %s has template %q, which this server does not have", reportID, r.TemplateID)
+	}
+	return t.CheckSlot(slot)
+}
+
 func addPhoto(tx *bbolt.Tx, p *fieldsync.Photo) error {
+	attachments := tx.Bucket(indexReportPhotos)
+	if attachments.Get(key(p.ReportID, p.Slot, p.SHA256)) == nil {
+		// A retry of an attachment made is answered as it was, whatever
+		// became of the report since.
+		if err := attachable(tx, p.ReportID, p.Slot); err != nil {
+			return err
+		}
+	}
 	photos := tx.Bucket(bucketPhotos)
 	stored, err := get[fieldsync.Photo](photos, p.SHA256)
 	if err != nil {
@@ -174,7 +228,6 @@ func addPhoto(tx *bbolt.Tx, p *fieldsync.Photo) error {
 	att := *stored
 	att.ReportID, att.Slot, att.UploadedBy, att.DeviceID, att.CreatedAt, att.Filename = p.ReportID, p.Slot, p.UploadedBy, p.DeviceID, p.CreatedAt, p.Filename
 	*p = att
-	attachments := tx.Bucket(indexReportPhotos)
 	if attachments.Get(key(p.ReportID, p.Slot, p.SHA256)) != nil {
 		return nil // attached before: a retry changes nothing
 	}

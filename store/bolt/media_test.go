@@ -3,6 +3,7 @@ package bolt_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/fieldsync/fieldsync/media/tus"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/templates"
 )
 
 var (
@@ -25,6 +27,7 @@ var (
 func photoWorld(t *testing.T) *world {
 	t.Helper()
 	w := newWorld(t)
+	must(t, w.db.PublishTemplates(t.Context(), templates.All()))
 	for _, id := range []string{"r1", "r2"} {
 		must(t, w.db.CreateReport(t.Context(), &fieldsync.Report{ID: id, VisitID: w.visit, TemplateID: "tv-v1", Status: fieldsync.ReportDraft, CreatedAt: w.now},
 			fieldsync.Actor{UserID: w.techA}))
@@ -80,24 +83,24 @@ func TestAddPhotoQueuesThumbnail(t *testing.T) {
 		want []string
 	}{
 		{"a new photo without a thumbnail is queued", func(t *testing.T, w *world) {
-			w.addPhoto(t, w.photoOn(shaA, "r1", "plate", false))
+			w.addPhoto(t, w.photoOn(shaA, "r1", "serial_plate", false))
 		}, []string{shaA}},
 		{"a new photo with a thumbnail is not queued", func(t *testing.T, w *world) {
-			w.addPhoto(t, w.photoOn(shaA, "r1", "plate", true))
+			w.addPhoto(t, w.photoOn(shaA, "r1", "serial_plate", true))
 		}, nil},
 		{"a photo attached to several slots is queued once", func(t *testing.T, w *world) {
-			w.addPhoto(t, w.photoOn(shaA, "r1", "plate", false))
-			w.addPhoto(t, w.photoOn(shaA, "r1", "overview", false))
-			w.addPhoto(t, w.photoOn(shaA, "r2", "plate", false))
+			w.addPhoto(t, w.photoOn(shaA, "r1", "serial_plate", false))
+			w.addPhoto(t, w.photoOn(shaA, "r1", "fault", false))
+			w.addPhoto(t, w.photoOn(shaA, "r2", "serial_plate", false))
 		}, []string{shaA}},
 		{"a photo attached again after the worker gave up is not queued again", func(t *testing.T, w *world) {
-			w.addPhoto(t, w.photoOn(shaA, "r1", "plate", false))
+			w.addPhoto(t, w.photoOn(shaA, "r1", "serial_plate", false))
 			must(t, w.db.SetThumbnail(t.Context(), shaA, false))
-			w.addPhoto(t, w.photoOn(shaA, "r2", "plate", false))
+			w.addPhoto(t, w.photoOn(shaA, "r2", "serial_plate", false))
 		}, nil},
 		{"photos are listed by hash, whatever the order they came in", func(t *testing.T, w *world) {
-			w.addPhoto(t, w.photoOn(shaB, "r1", "plate", false))
-			w.addPhoto(t, w.photoOn(shaA, "r1", "overview", false))
+			w.addPhoto(t, w.photoOn(shaB, "r1", "serial_plate", false))
+			w.addPhoto(t, w.photoOn(shaA, "r1", "fault", false))
 		}, []string{shaA, shaB}},
 	}
 	for _, tt := range tests {
@@ -111,8 +114,8 @@ func TestAddPhotoQueuesThumbnail(t *testing.T) {
 	}
 	t.Run("the limit keeps the first by hash", func(t *testing.T) {
 		w := photoWorld(t)
-		w.addPhoto(t, w.photoOn(shaB, "r1", "plate", false))
-		w.addPhoto(t, w.photoOn(shaA, "r1", "overview", false))
+		w.addPhoto(t, w.photoOn(shaB, "r1", "serial_plate", false))
+		w.addPhoto(t, w.photoOn(shaA, "r1", "fault", false))
 		ps, err := w.db.PendingThumbnails(t.Context(), 1)
 		must(t, err)
 		if len(ps) != 1 || ps[0].SHA256 != shaA || ps[0].Type != "image/jpeg" || ps[0].Size != 100 {
@@ -124,7 +127,7 @@ func TestAddPhotoQueuesThumbnail(t *testing.T) {
 func TestSetThumbnailReachesEveryAttachment(t *testing.T) {
 	ctx := t.Context()
 	w := photoWorld(t)
-	slots := [][2]string{{"r1", "plate"}, {"r1", "overview"}, {"r2", "plate"}}
+	slots := [][2]string{{"r1", "serial_plate"}, {"r1", "fault"}, {"r2", "serial_plate"}}
 	for _, s := range slots {
 		w.addPhoto(t, w.photoOn(shaA, s[0], s[1], false))
 	}
@@ -167,10 +170,10 @@ func TestSetThumbnailReachesEveryAttachment(t *testing.T) {
 
 	// An attach that read the photo before its thumbnail was made records
 	// the thumbnail all the same.
-	stale := w.photoOn(shaA, "r2", "overview", false)
+	stale := w.photoOn(shaA, "r2", "fault", false)
 	w.addPhoto(t, stale)
 	got, _ = w.pulledPhotos(t, next)
-	if p := got["r2:overview:"+shaA]; !p.Thumbnail || p.Slot != "overview" || p.UploadedBy != w.techA {
+	if p := got["r2:fault:"+shaA]; !p.Thumbnail || p.Slot != "fault" || p.UploadedBy != w.techA {
 		t.Errorf("a stale attach stored %+v", p)
 	}
 	if !stale.Thumbnail {
@@ -191,7 +194,7 @@ func TestSetThumbnailWithoutOne(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := photoWorld(t)
-			w.addPhoto(t, w.photoOn(shaA, "r1", "plate", false))
+			w.addPhoto(t, w.photoOn(shaA, "r1", "serial_plate", false))
 			_, cursor := w.pulledPhotos(t, "")
 			must(t, w.db.SetThumbnail(ctx, tt.sha, tt.made))
 			want := []string{shaA}
@@ -214,10 +217,10 @@ func TestSetThumbnailWithoutOne(t *testing.T) {
 func TestFinishUploadRecordsThePhotoAndForgetsTheUpload(t *testing.T) {
 	ctx := t.Context()
 	w := photoWorld(t)
-	u := &tus.Upload{ID: "up-1", UserID: w.techA, Length: 100, SHA256: shaA, ReportID: "r1", Slot: "plate",
+	u := &tus.Upload{ID: "up-1", UserID: w.techA, Length: 100, SHA256: shaA, ReportID: "r1", Slot: "serial_plate",
 		Head: []byte{0xff, 0xd8}, CreatedAt: w.now, ExpiresAt: w.now.Add(time.Hour)}
-	must(t, w.db.CreateUpload(ctx, u))
-	must(t, w.db.FinishUpload(ctx, u.ID, w.photoOn(shaA, "r1", "plate", false)))
+	must(t, w.db.CreateUpload(ctx, u, 10))
+	must(t, w.db.FinishUpload(ctx, u.ID, w.photoOn(shaA, "r1", "serial_plate", false)))
 
 	if _, err := w.db.Upload(ctx, u.ID); fieldsync.ErrorCode(err) != fieldsync.ENotFound {
 		t.Errorf("the upload after FinishUpload: %v", err)
@@ -241,9 +244,20 @@ func TestOpenMigratesVersion8QueuesThumbnails(t *testing.T) {
 	db, err := bolt.Open(path)
 	must(t, err)
 	db.Close()
-	// The file as version 8 left it: no queue.
+	// The file as version 8 left it: no queue; a draft to put a photo on.
 	dbRaw(t, path, true, func(tx *bbolt.Tx) error {
 		if err := tx.DeleteBucket([]byte("thumbs_pending")); err != nil {
+			return err
+		}
+		tpl, err := json.Marshal(templates.All()[0])
+		if err != nil {
+			return err
+		}
+		r := fmt.Sprintf(`{"id":"r1","visit_id":"v1","template_id":%q,"status":"draft"}`, templates.All()[0].ID)
+		if err := tx.Bucket([]byte("templates")).Put([]byte(templates.All()[0].ID), tpl); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("reports")).Put([]byte("r1"), []byte(r)); err != nil {
 			return err
 		}
 		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), be64(8))
@@ -251,7 +265,7 @@ func TestOpenMigratesVersion8QueuesThumbnails(t *testing.T) {
 
 	db = dbOpen(t, path)
 	w := &world{db: db, techA: "tech-a", now: dbEpoch}
-	if err := db.AddPhoto(context.Background(), w.photoOn(shaA, "r1", "plate", false)); err != nil {
+	if err := db.AddPhoto(context.Background(), w.photoOn(shaA, "r1", "serial_plate", false)); err != nil {
 		t.Fatalf("AddPhoto after the migration: %v", err)
 	}
 	if got := pendingSHAs(t, db, 10); !slices.Equal(got, []string{shaA}) {
@@ -260,5 +274,40 @@ func TestOpenMigratesVersion8QueuesThumbnails(t *testing.T) {
 	db.Close()
 	if v := dbSchemaVersion(t, path); v != 9 || bolt.SchemaVersion() != 9 {
 		t.Errorf("schema_version = %d, SchemaVersion() = %d; want 9", v, bolt.SchemaVersion())
+	}
+}
+
+func TestAddPhotoOnlyOnADraftsOwnSlots(t *testing.T) {
+	w := photoWorld(t)
+	ctx := t.Context()
+	must(t, w.db.CreateReport(ctx, &fieldsync.Report{ID: "signed", VisitID: w.visit, TemplateID: "tv-v1", Status: fieldsync.ReportSigned, CreatedAt: w.now},
+		fieldsync.Actor{UserID: w.techA}))
+	tests := []struct {
+		name, report, slot, code, detail string
+	}{
+		{"a draft's template slot takes a photo", "r1", "serial_plate", "", ""},
+		{"a signed report takes none", "signed", "serial_plate", fieldsync.EReportSealed, "signed"},
+		{"a slot the template lacks is refused, naming the allowed ones", "r1", "overview", fieldsync.EInvalid, `"overview" is not a photo slot of template tv-v1; use one of serial_plate, fault,`},
+		{"a slot of control characters is refused, quoted", "r1", "\x00\r\n", fieldsync.EInvalid, `"\x00\r\n"`},
+		{"a report not stored takes none", "nope", "serial_plate", fieldsync.ENotFound, "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for name, call := range map[string]func() error{
+				"AddPhoto":     func() error { return w.db.AddPhoto(ctx, w.photoOn(shaA, tt.report, tt.slot, false)) },
+				"FinishUpload": func() error { return w.db.FinishUpload(ctx, "up-x", w.photoOn(shaB, tt.report, tt.slot, false)) },
+				"Attachable":   func() error { return w.db.Attachable(ctx, tt.report, tt.slot) },
+			} {
+				err := call()
+				if got := fieldsync.ErrorCode(err); got != tt.code || err != nil && !strings.Contains(err.Error(), tt.detail) {
+					t.Errorf("%s: %v; want code %q naming %q", name, err, tt.code, tt.detail)
+				}
+			}
+		})
+	}
+	photos, err := w.db.ReportPhotos(ctx, "signed")
+	must(t, err)
+	if len(photos) != 0 {
+		t.Fatalf("the signed report shows %d photos", len(photos))
 	}
 }
