@@ -71,8 +71,8 @@ func ValidateNewUser(login, name, password string, role Role) error {
 			return Errorf(EInvalid, "login may hold only letters, digits and . _ - @ +")
 		}
 	}
-	if name = strings.TrimSpace(name); len(name) > MaxNameLen || !utf8.ValidString(name) {
-		return Errorf(EInvalid, "name must be valid UTF-8 of at most %d bytes", MaxNameLen)
+	if err := optionalText("name", strings.TrimSpace(name), MaxNameLen); err != nil {
+		return err
 	}
 	if utf8.RuneCountInString(password) < MinPasswordLen {
 		return Errorf(EInvalid, "password must be at least %d characters", MinPasswordLen)
