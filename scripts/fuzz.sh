@@ -21,17 +21,23 @@ before=$(mktemp)
 trap 'rm -f "$before"' EXIT
 corpus >"$before"
 
+# One listing builds the packages in parallel: each prints its targets,
+# then "ok <package>"; the pairs come out as "<package> <target>".
+pairs=$(go test -list '^Fuzz' "$@" | awk '
+	/^Fuzz/ { names[n++] = $1; next }
+	/^ok/ { for (i = 0; i < n; i++) print $2, names[i]; n = 0 }
+')
+
 failed=()
 targets=0
-for pkg in $(go list "$@"); do
-	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
-		targets=$((targets + 1))
-		echo "== $pkg $target ($fuzztime)"
-		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"; then
-			failed+=("$pkg $target")
-		fi
-	done
-done
+while read -r pkg target; do
+	[[ -n $target ]] || continue
+	targets=$((targets + 1))
+	echo "== $pkg $target ($fuzztime)"
+	if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" </dev/null; then
+		failed+=("$pkg $target")
+	fi
+done <<<"$pairs"
 
 added=$(comm -13 "$before" <(corpus))
 echo "scripts/fuzz.sh: $targets targets, $fuzztime each"

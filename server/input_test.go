@@ -20,20 +20,7 @@ func TestOpenAPIQueryParameters(t *testing.T) {
 	doc := parseOpenAPI(t)
 	documented := map[string][]string{}
 	for _, o := range openAPIOps(t, doc) {
-		var names []string
-		for _, src := range []map[string]any{o.item, o.op} {
-			params, _ := src["parameters"].([]any)
-			for _, p := range params {
-				pm, _ := p.(map[string]any)
-				if r, ok := pm["$ref"].(string); ok {
-					v, _ := resolvePointer(doc, r)
-					pm, _ = v.(map[string]any)
-				}
-				if pm["in"] == "query" {
-					names = append(names, pm["name"].(string))
-				}
-			}
-		}
+		names := opParameters(doc, o, "query")
 		slices.Sort(names)
 		documented[o.String()] = names
 	}
@@ -49,6 +36,26 @@ func TestOpenAPIQueryParameters(t *testing.T) {
 			t.Errorf("queryParams lists %s, which is not a route", route)
 		}
 	}
+}
+
+// opParameters names the parameters of o (and its path item) that are in
+// in: "path", "query" or "header".
+func opParameters(doc map[string]any, o openAPIOp, in string) []string {
+	var names []string
+	for _, src := range []map[string]any{o.item, o.op} {
+		params, _ := src["parameters"].([]any)
+		for _, p := range params {
+			pm, _ := p.(map[string]any)
+			if r, ok := pm["$ref"].(string); ok {
+				v, _ := resolvePointer(doc, r)
+				pm, _ = v.(map[string]any)
+			}
+			if pm["in"] == in {
+				names = append(names, pm["name"].(string))
+			}
+		}
+	}
+	return names
 }
 
 // TestBadInputSaysWhatToFix sends each class of bad input over HTTP and
