@@ -3,6 +3,7 @@ package fieldsync
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -164,6 +165,10 @@ func requireText(field, v string, max int) error {
 	return optionalText(field, v, max)
 }
 
+// optionalText checks free text: at most max bytes of UTF-8 with no
+// control character but tab and line breaks. A NUL or an escape sequence
+// in a name or a note is never meant, and breaks the readers downstream
+// (C strings, terminals, CSV exports).
 func optionalText(field, v string, max int) error {
 	if len(v) > max {
 		return Errorf(EInvalid, "%s is longer than %d bytes", field, max)
@@ -171,5 +176,14 @@ func optionalText(field, v string, max int) error {
 	if !utf8.ValidString(v) {
 		return Errorf(EInvalid, "%s is not valid UTF-8", field)
 	}
+	for _, r := range v {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return Errorf(EInvalid, "%s holds the control character U+%04X; only tab and line breaks are allowed", field, r)
+		}
+	}
 	return nil
 }
+
+// CheckText checks free text of at most max bytes as every text field of
+// the domain is checked. EInvalid names the field.
+func CheckText(field, v string, max int) error { return optionalText(field, v, max) }

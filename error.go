@@ -113,3 +113,7 @@ const (
 	EUploadExpired    = "upload_expired"
 	ETusVersion       = "tus_version" // a tus request without Tus-Resumable: 1.0.0
 )
+
+// EUnsupportedEncoding means a request body's Content-Encoding is neither
+// gzip nor identity: the server cannot read it and will not guess.
+const EUnsupportedEncoding = "unsupported_encoding"

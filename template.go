@@ -165,9 +165,13 @@ func (t *Template) CheckAnswer(id string, raw json.RawMessage) error {
 		}
 	case ItemText:
 		var s string
-		if json.Unmarshal(raw, &s) != nil || len(s) > MaxLongText || !utf8.ValidString(s) {
+		if json.Unmarshal(raw, &s) != nil {
 			return Errorf(EInvalid, "%s takes text up to %d bytes", id, MaxLongText)
 		}
+		if !utf8.Valid(raw) { // json.Unmarshal would make it U+FFFD
+			return Errorf(EInvalid, "%s is not valid UTF-8", id)
+		}
+		return optionalText(id, s, MaxLongText)
 	}
 	return nil
 }

@@ -77,8 +77,8 @@ func ValidateNewUser(login, name, password string, role Role) error {
 			return Errorf(EInvalid, "login may hold only letters, digits and . _ - @ +")
 		}
 	}
-	if name = strings.TrimSpace(name); len(name) > MaxNameLen || !utf8.ValidString(name) {
-		return Errorf(EInvalid, "name must be valid UTF-8 of at most %d bytes", MaxNameLen)
+	if err := optionalText("name", strings.TrimSpace(name), MaxNameLen); err != nil {
+		return err
 	}
 	return ValidatePassword("password", password)
 }

@@ -101,8 +101,8 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 	if err := fieldsync.ValidateDeviceID(c.DeviceID); err != nil {
 		return nil, err
 	}
-	if len(c.DeviceName) > fieldsync.MaxNameLen {
-		return nil, fieldsync.Errorf(fieldsync.EInvalid, "device_name is longer than %d bytes", fieldsync.MaxNameLen)
+	if err := fieldsync.CheckText("device_name", c.DeviceName, fieldsync.MaxNameLen); err != nil {
+		return nil, err
 	}
 	if wait := s.throttle.Wait(login, c.ClientAddr, s.now()); wait > 0 {
 		return nil, throttled(wait)

@@ -132,8 +132,8 @@ func (s *Server) handleContactTicket() echo.HandlerFunc {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
-		if len(req.Note) > fieldsync.MaxLongText {
-			return fieldsync.Errorf(fieldsync.EInvalid, "note is longer than %d bytes", fieldsync.MaxLongText)
+		if err := fieldsync.CheckText("note", req.Note, fieldsync.MaxLongText); err != nil {
+			return err
 		}
 		now := s.deps.Now().UTC()
 		t, err := s.deps.Store.UpdateTicket(c.Request().Context(), c.Param("id"), actor(c), "ticket.contact", now, func(t *fieldsync.Ticket) error {

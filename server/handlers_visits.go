@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -61,8 +60,8 @@ func (s *Server) reportViews(ctx context.Context, reports []fieldsync.Report) ([
 type visitRequest struct {
 	TicketID     string    `json:"ticket_id"`
 	TechnicianID string    `json:"technician_id"`
-	WindowStart  time.Time `json:"window_start"`
-	WindowEnd    time.Time `json:"window_end"`
+	WindowStart  timestamp `json:"window_start"`
+	WindowEnd    timestamp `json:"window_end"`
 }
 
 // handleCreateVisit books a visit by the rules of fieldsync.PlanVisit,
@@ -77,7 +76,7 @@ func (s *Server) handleCreateVisit() echo.HandlerFunc {
 			return fieldsync.Errorf(fieldsync.EInvalid, "ticket_id and technician_id are required")
 		}
 		now := s.deps.Now().UTC()
-		if err := fieldsync.ValidateWindow(req.WindowStart, req.WindowEnd, now); err != nil {
+		if err := fieldsync.ValidateWindow(req.WindowStart.Time, req.WindowEnd.Time, now); err != nil {
 			return err
 		}
 		booking := fieldsync.Visit{

@@ -169,18 +169,8 @@ func TestOpenAPIIsConsistent(t *testing.T) {
 	for _, o := range openAPIOps(t, doc) {
 		// Path parameters.
 		declared := map[string]bool{}
-		for _, src := range []map[string]any{o.item, o.op} {
-			params, _ := src["parameters"].([]any)
-			for _, p := range params {
-				pm, _ := p.(map[string]any)
-				if r, ok := pm["$ref"].(string); ok {
-					v, _ := resolvePointer(doc, r)
-					pm, _ = v.(map[string]any)
-				}
-				if pm["in"] == "path" {
-					declared[pm["name"].(string)] = true
-				}
-			}
+		for _, name := range opParameters(doc, o, "path") {
+			declared[name] = true
 		}
 		for _, m := range bracket.FindAllStringSubmatch(o.path, -1) {
 			if !declared[m[1]] {

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"compress/flate"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -45,6 +43,7 @@ var statusOf = map[string]int{
 	fieldsync.EForbidden:           http.StatusForbidden,
 	fieldsync.ETooLarge:            http.StatusRequestEntityTooLarge,
 	fieldsync.EUnsupported:         http.StatusUnsupportedMediaType,
+	fieldsync.EUnsupportedEncoding: http.StatusUnsupportedMediaType,
 	fieldsync.ETooMany:             http.StatusTooManyRequests,
 	fieldsync.EThrottled:           http.StatusTooManyRequests,
 	fieldsync.EUnavailable:         http.StatusServiceUnavailable,
@@ -92,10 +91,6 @@ func asAppError(err error) (*fieldsync.Error, bool) {
 			}
 			return &fieldsync.Error{Code: code, Detail: detail}, true
 		}
-	}
-	var corrupt flate.CorruptInputError
-	if errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt) {
-		return &fieldsync.Error{Code: fieldsync.EInvalid, Detail: "the request body is not valid gzip"}, true
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return &fieldsync.Error{Code: fieldsync.EInvalid, Detail: "the request body ended early"}, true

@@ -32,7 +32,7 @@ func queryTime(v, name string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, fieldsync.Errorf(fieldsync.EInvalid, "%s must be an RFC 3339 time, not %q", name, v)
+		return time.Time{}, fieldsync.Errorf(fieldsync.EInvalid, "%s: not an RFC 3339 time, such as 2025-03-01T09:00:00Z", name)
 	}
 	return t, nil
 }

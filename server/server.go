@@ -116,6 +116,8 @@ type Server struct {
 	metrics  *httpMetrics
 	engine   *syncproto.Engine
 	media    *media.Service
+	// routeSet holds "METHOD /path" of every route, for checkQuery.
+	routeSet map[string]struct{}
 }
 
 // New wires the middleware and routes.
@@ -172,12 +174,13 @@ func New(d Deps) *Server {
 		s.requestID,
 		s.observe, // logs and metrics see the final status of every request
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
+		s.checkQuery,
 		// Photo and backup bytes take as long as a weak network needs (the server's read
 		// timeout still bounds them), and are not compressed again.
 		middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Timeout, Skipper: isBulk}),
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Skipper: isBulk}),
-		middleware.Decompress(),
-		// After Decompress, so the limit counts the bytes a handler reads.
+		decompress,
+		// After decompress, so the limit counts the bytes a handler reads.
 		// A push has a limit of its own (routes.go).
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 			Limit:   byteSize(d.BodyLimit),
@@ -185,6 +188,10 @@ func New(d Deps) *Server {
 		}),
 	)
 	s.routes()
+	s.routeSet = map[string]struct{}{}
+	for _, r := range e.Routes() {
+		s.routeSet[r.Method+" "+r.Path] = struct{}{}
+	}
 	return s
 }
 
