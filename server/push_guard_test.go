@@ -21,17 +21,17 @@ func (d *device) at(wall int64, entity fieldsync.Entity, id, op, action string, 
 }
 
 type stepView struct {
-	Status     string               `json:"status"`
-	CreatedAt  time.Time            `json:"created_at"`
-	DepartedAt *time.Time           `json:"departed_at"`
-	ArrivedAt  *time.Time           `json:"arrived_at"`
-	Received   map[string]time.Time `json:"received"`
+	Status     string                `json:"status"`
+	CreatedAt  time.Time             `json:"created_at"`
+	DepartedAt *time.Time            `json:"departed_at"`
+	ArrivedAt  *time.Time            `json:"arrived_at"`
+	Received   map[string]time.Time  `json:"received"`
 	ClockSkew  []fieldsync.ClockSkew `json:"clock_skew"`
 	SLA        struct{ State string }
 	Reports    []struct {
-		CreatedAt time.Time            `json:"created_at"`
-		SignedAt  *time.Time           `json:"signed_at"`
-		Received  map[string]time.Time `json:"received"`
+		CreatedAt time.Time             `json:"created_at"`
+		SignedAt  *time.Time            `json:"signed_at"`
+		Received  map[string]time.Time  `json:"received"`
 		ClockSkew []fieldsync.ClockSkew `json:"clock_skew"`
 	}
 	RefusedWork []syncproto.Refusal `json:"refused_work"`
