@@ -2,8 +2,6 @@ package server
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -150,70 +148,6 @@ func TestSyncForeignVisitsAreNotFound(t *testing.T) {
 	w.call(t, w.disp, "GET", "/v1/visits/"+mine.ID, nil, 200, &got)
 	if len(got.RefusedWork) != 1 || got.RefusedWork[0].UserID != w.techAID {
 		t.Fatalf("A's work on the reassigned visit: %+v", got.RefusedWork)
-	}
-}
-
-// storeFile finds the data file of the test's server: newTestServer
-// opens it in a directory of the test's own.
-func storeFile(t *testing.T) string {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(filepath.Dir(t.TempDir()), "*", "fieldsync.db"))
-	if len(files) != 1 {
-		t.Fatalf("data files %v, want one", files)
-	}
-	return files[0]
-}
-
-func fileSize(t *testing.T, path string) int64 {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi.Size()
-}
-
-// Refused work is answered but kept within the device's bounds: pushes
-// of 250 mutations of 60 KB of an unknown entity grow the file to about
-// twice the bound (bbolt reuses the pages a transaction frees only after
-// it, and grows the file 16 MiB at a time), and then no more.
-func TestSyncRefusedWorkIsBounded(t *testing.T) {
-	w := newDispatchWorld(t, date(2026, 3, 10, 9))
-	tab := w.device(t, "tech.a", "tab-a")
-	file := storeFile(t)
-	blob := strings.Repeat("x", 60<<10)
-	push := func() {
-		batch := make([]syncproto.Mutation, 250)
-		for i := range batch {
-			batch[i] = tab.mutation("gadget", fmt.Sprintf("g-%d", tab.seq+1), "upsert", "", map[string]any{"blob": blob})
-		}
-		for _, r := range tab.push(t, batch...) {
-			if r.Status != syncproto.Rejected || r.Code != syncproto.CodeUnknownEntity {
-				t.Fatalf("mutation %d: %+v", r.Seq, r)
-			}
-		}
-	}
-	const sent = 3 * 250 * 60 << 10
-	before := fileSize(t, file)
-	for range 3 {
-		push()
-	}
-	first := fileSize(t, file) - before
-	if limit := int64(2*syncproto.MaxRefusedBytesPerDevice + 24<<20); first > limit {
-		t.Fatalf("three pushes of %d bytes grew the file by %d bytes; want at most %d", sent, first, limit)
-	}
-	mid := fileSize(t, file)
-	for range 3 {
-		push()
-	}
-	if then := fileSize(t, file) - mid; then > 16<<20 {
-		t.Fatalf("three more pushes of %d bytes grew the file by %d bytes more; want it to stay about the same", sent, then)
-	}
-	// The newest refusal is still answered again on a replay.
-	last := tab.seq
-	replay := syncproto.Mutation{Seq: last, Entity: "gadget", ID: fmt.Sprintf("g-%d", last), Op: "upsert", HLC: tab.clock.Now().String()}
-	if rs := tab.push(t, replay); rs[0].Code != syncproto.CodeUnknownEntity {
-		t.Fatalf("replay of the last refusal: %s", statuses(rs))
 	}
 }
 
