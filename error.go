@@ -104,6 +104,10 @@ const EReportIncomplete = "report_incomplete"
 // a name too long to keep for a newer client.
 const EUnknownField = "unknown_field"
 
+// EExtraTooLarge means an edit would keep more unknown fields on a report
+// than MaxExtraFields, or more bytes of them than MaxExtraBytes.
+const EExtraTooLarge = "extra_too_large"
+
 // Media error codes.
 const (
 	EChecksumMismatch = "checksum_mismatch" // the bytes do not hash to what was declared

@@ -51,10 +51,28 @@ type Report struct {
 	// Clocks holds, per field ("findings", "answers.<item>"…), the hybrid
 	// logical clock of the edit that set it: drafts merge field by field.
 	Clocks map[string]string `json:"clocks,omitempty"`
-	// Extra keeps fields this server does not know, sent by newer clients.
-	Extra     map[string]json.RawMessage `json:"extra,omitempty"`
-	CreatedAt time.Time                  `json:"created_at"`
-	UpdatedAt time.Time                  `json:"updated_at"`
+	// Extra keeps fields this server does not know, sent by newer clients:
+	// at most MaxExtraFields of them in MaxExtraBytes.
+	Extra map[string]json.RawMessage `json:"extra,omitempty"`
+	// Received holds, by step field (created_at, signed_at), when the
+	// server received the step; the field holds when the device says it
+	// happened (see StepTime).
+	Received map[string]time.Time `json:"received,omitempty"`
+	// ClockSkew lists the steps whose device time was far from the time
+	// kept (MaxClockSkew), at most one per field.
+	ClockSkew []ClockSkew `json:"clock_skew,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
+}
+
+// NewReport starts a draft of visit v that a device created at deviceAt
+// and the server received at received: created_at is the StepTime, never
+// before the visit's creation.
+func NewReport(id string, v *Visit, deviceAt, received time.Time) Report {
+	at, skewed := StepTime(deviceAt, received, &v.CreatedAt)
+	r := Report{ID: id, VisitID: v.ID, Status: ReportDraft, CreatedAt: at, UpdatedAt: received}
+	r.Received, r.ClockSkew = stepRecord(nil, nil, "created_at", deviceAt, received, at, skewed)
+	return r
 }
 
 // Editable returns EReportSealed unless the report is a draft.
@@ -65,13 +83,39 @@ func (r *Report) Editable() error {
 	return nil
 }
 
-// Sign moves a draft to signed. EReportSealed if it is not a draft.
+// Sign moves a draft to signed at now, never before its creation.
+// EReportSealed if it is not a draft.
 func (r *Report) Sign(now time.Time) error {
-	if err := r.Editable(); err != nil {
+	_, _, err := r.sign(now, now, nil)
+	return err
+}
+
+// SignAt moves a draft to signed as a device logged it: at deviceAt by
+// the device's clock, received by the server at received. signed_at is
+// the StepTime, never before the report's creation nor the arrival of its
+// visit v (nil: unknown); the receipt is kept in Received and a far-off
+// device time in ClockSkew. EReportSealed if it is not a draft. Maps and
+// slices r shares with a copy are replaced, not changed.
+func (r *Report) SignAt(deviceAt, received time.Time, v *Visit) error {
+	at, skewed, err := r.sign(deviceAt, received, v)
+	if err != nil {
 		return err
 	}
-	r.Status, r.SignedAt, r.UpdatedAt = ReportSigned, &now, now
+	r.Received, r.ClockSkew = stepRecord(r.Received, r.ClockSkew, "signed_at", deviceAt, received, at, skewed)
 	return nil
+}
+
+func (r *Report) sign(deviceAt, received time.Time, v *Visit) (at time.Time, skewed bool, err error) {
+	if err := r.Editable(); err != nil {
+		return at, false, err
+	}
+	var arrived *time.Time
+	if v != nil {
+		arrived = v.ArrivedAt
+	}
+	at, skewed = StepTime(deviceAt, received, &r.CreatedAt, arrived)
+	r.Status, r.SignedAt, r.UpdatedAt = ReportSigned, &at, received
+	return at, skewed, nil
 }
 
 // Seal moves a signed report to sealed (the server's seal is on it).
@@ -99,6 +143,8 @@ func (r *Report) Clone() Report {
 	c.Extra = maps.Clone(r.Extra)
 	c.Clocks = maps.Clone(r.Clocks)
 	c.RequiredSlots = slices.Clone(r.RequiredSlots)
+	c.Received = maps.Clone(r.Received)
+	c.ClockSkew = slices.Clone(r.ClockSkew)
 	if r.SignedAt != nil {
 		at := *r.SignedAt
 		c.SignedAt = &at
@@ -108,6 +154,13 @@ func (r *Report) Clone() Report {
 
 // maxExtraName bounds the name of a field kept in Extra.
 const maxExtraName = 64
+
+// Bounds of a report's Extra: a newer client's fields are kept, but not
+// without limit. Bytes count names and values as sent.
+const (
+	MaxExtraFields = 32
+	MaxExtraBytes  = 16 << 10
+)
 
 // CheckReportText checks the text of findings or cause: UTF-8 of at most
 // MaxLongText bytes. EInvalid names the field.
@@ -142,8 +195,9 @@ func CheckReportField(name string, raw json.RawMessage, t *Template) error {
 //
 // Every field is checked (CheckReportField) before any is set, so an error
 // leaves r as it was: EReportSealed unless r is a draft, EInvalid for a bad
-// value or a visit_id or template_id other than the report's, EUnknownField.
-// It returns the values it set, by field as in Clocks (visit_id and
+// value or a visit_id or template_id other than the report's, EUnknownField,
+// EExtraTooLarge when the fields it would keep in Extra pass MaxExtraFields
+// or MaxExtraBytes. It returns the values it set, by field as in Clocks (visit_id and
 // template_id, which are not edits, are never among them).
 func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer func(field string) bool) (map[string]json.RawMessage, error) {
 	if err := r.Editable(); err != nil {
@@ -159,6 +213,9 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 			return nil, Errorf(EInvalid, "%s cannot change", name)
 		}
 		parsed = append(parsed, f)
+	}
+	if err := r.checkExtra(parsed, newer); err != nil {
+		return nil, err
 	}
 	changed := map[string]json.RawMessage{}
 	set := func(field string, v json.RawMessage) bool {
@@ -203,6 +260,43 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 		}
 	}
 	return changed, nil
+}
+
+// checkExtra returns EExtraTooLarge when the unknown fields of an edit
+// that newer lets through would leave Extra over its bounds. An edit that
+// sets no unknown field passes, whatever Extra already holds.
+func (r *Report) checkExtra(parsed []reportField, newer func(field string) bool) error {
+	sizes := make(map[string]int, len(r.Extra))
+	for name, v := range r.Extra {
+		sizes[name] = len(name) + len(v)
+	}
+	grows := false
+	for _, f := range parsed {
+		if f.kept() && newer("extra."+f.name) {
+			sizes[f.name], grows = len(f.name)+len(f.raw), true
+		}
+	}
+	if !grows {
+		return nil
+	}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	if len(sizes) > MaxExtraFields || total > MaxExtraBytes {
+		return Errorf(EExtraTooLarge, "a report keeps at most %d unknown fields of at most %d bytes in all (names and values); this edit would leave %d of %d bytes", MaxExtraFields, MaxExtraBytes, len(sizes), total)
+	}
+	return nil
+}
+
+// kept reports whether f is a field this build does not know, kept in
+// Extra.
+func (f reportField) kept() bool {
+	switch f.name {
+	case "visit_id", "template_id", "answers", "findings", "cause", "responsibility":
+		return false
+	}
+	return true
 }
 
 // identity returns r's field that visit_id or template_id names, nil for

@@ -1,6 +1,7 @@
 package fieldsync
 
 import (
+	"maps"
 	"strings"
 	"time"
 )
@@ -88,9 +89,16 @@ type Visit struct {
 	FinishedAt   *time.Time `json:"finished_at,omitempty"` // completed, needs a second visit, or cancelled
 	CancelReason string     `json:"cancel_reason,omitempty"`
 	// PreviousVisitID links a second visit to the one that asked for it.
-	PreviousVisitID string    `json:"previous_visit_id,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	PreviousVisitID string `json:"previous_visit_id,omitempty"`
+	// Received holds, by step field (departed_at, arrived_at,
+	// finished_at), when the server received the step; the field itself
+	// holds when the device says it happened (see StepTime).
+	Received map[string]time.Time `json:"received,omitempty"`
+	// ClockSkew lists the steps whose device time was far from the time
+	// kept (MaxClockSkew), at most one per field.
+	ClockSkew []ClockSkew `json:"clock_skew,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
 }
 
 // MaxVisitWindow bounds an appointment window.
@@ -115,29 +123,54 @@ func ValidateWindow(start, end, now time.Time) error {
 }
 
 // Apply performs action on the visit at now, recording the time of the
-// step. EInvalidTransition when the state machine forbids it.
+// step, never before the visit's creation or its previous step.
+// EInvalidTransition when the state machine forbids it.
 func (v *Visit) Apply(action VisitAction, now time.Time, reason string) error {
-	to, err := NextVisitStatus(v.Status, action)
+	_, _, _, err := v.apply(action, now, now, reason)
+	return err
+}
+
+// ApplyAt performs action as a device logged it: at deviceAt by the
+// device's clock, received by the server at received. The step is
+// recorded at StepTime: never before the visit's creation or its previous
+// step (departed ≤ arrived ≤ finished), nor more than MaxClockSkew past
+// its receipt; the receipt is kept in Received and a far-off device time
+// in ClockSkew. EInvalidTransition when the state machine forbids it.
+// Maps and slices v shares with a copy are replaced, not changed.
+func (v *Visit) ApplyAt(action VisitAction, deviceAt, received time.Time, reason string) error {
+	field, at, skewed, err := v.apply(action, deviceAt, received, reason)
 	if err != nil {
 		return err
+	}
+	v.Received, v.ClockSkew = stepRecord(v.Received, v.ClockSkew, field, deviceAt, received, at, skewed)
+	return nil
+}
+
+// apply moves v and records the step's time; it returns the step's field
+// and what StepTime made of deviceAt.
+func (v *Visit) apply(action VisitAction, deviceAt, received time.Time, reason string) (field string, now time.Time, skewed bool, err error) {
+	to, err := NextVisitStatus(v.Status, action)
+	if err != nil {
+		return "", now, false, err
 	}
 	if action == ActionCancel {
 		reason = strings.TrimSpace(reason)
 		if err := requireText("reason", reason, MaxShortText*2); err != nil {
-			return err
+			return "", now, false, err
 		}
 		v.CancelReason = reason
 	}
+	now, skewed = StepTime(deviceAt, received, &v.CreatedAt, v.DepartedAt, v.ArrivedAt)
 	switch to {
 	case VisitEnRoute:
-		v.DepartedAt = &now
+		v.DepartedAt, field = &now, "departed_at"
 	case VisitOnSite:
-		v.ArrivedAt = &now
+		v.ArrivedAt, field = &now, "arrived_at"
 	case VisitCompleted, VisitNeedsSecondVisit, VisitCancelled:
-		v.FinishedAt = &now
+		v.FinishedAt, field = &now, "finished_at"
 	}
-	v.Status, v.UpdatedAt = to, now
-	return nil
+	v.Status, v.UpdatedAt = to, received
+	return field, now, skewed, nil
 }
 
 // Assign gives the visit to technician. A visit already under way or
@@ -154,6 +187,11 @@ func (v *Visit) Assign(technician string, now time.Time) error {
 		return nil
 	}
 	v.TechnicianID, v.Status, v.DepartedAt, v.UpdatedAt = technician, VisitScheduled, nil, now
+	if _, ok := v.Received["departed_at"]; ok {
+		v.Received = maps.Clone(v.Received)
+		delete(v.Received, "departed_at")
+	}
+	v.ClockSkew = forgetStep(v.ClockSkew, "departed_at")
 	return nil
 }
 

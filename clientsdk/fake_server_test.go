@@ -115,6 +115,11 @@ func (f *fakeServer) addTemplate(id string) {
 
 // addVisit creates a visit with its ticket, customer, site and asset,
 // assigned to tech, and returns the visit's id.
+// visitsBooked is when the fake's visits were booked: before any
+// harness clock starts, since no step of a visit is recorded before its
+// booking.
+var visitsBooked = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func (f *fakeServer) addVisit(tech, name string, status fieldsync.VisitStatus) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -126,7 +131,7 @@ func (f *fakeServer) addVisit(tech, name string, status fieldsync.VisitStatus) s
 		Channel: fieldsync.ChannelHotline, Kind: fieldsync.KindRepair, Description: "no picture", CreatedAt: now})
 	id := "visit-" + name
 	f.put("visit", id, tech, fieldsync.Visit{ID: id, TicketID: "ticket-" + name, TechnicianID: tech, Status: status,
-		WindowStart: now.Add(time.Hour), WindowEnd: now.Add(3 * time.Hour), CreatedAt: now, UpdatedAt: now})
+		WindowStart: now.Add(time.Hour), WindowEnd: now.Add(3 * time.Hour), CreatedAt: visitsBooked, UpdatedAt: now})
 	return id
 }
 

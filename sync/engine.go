@@ -23,10 +23,21 @@ const (
 )
 
 // MaxSkew is how far ahead of the server's clock a device's stamp may be.
-const MaxSkew = 5 * time.Minute
+const MaxSkew = fieldsync.MaxClockSkew
 
-// Refusal is a mutation the server did not apply, kept for dispatchers:
-// work a technician really did is never dropped.
+// Bounds of the refused work the store keeps per device. Past them the
+// oldest refusals are pruned, as are refusals older than MaxRefusedAge: a
+// refused mutation is always answered, but kept only within these bounds.
+// A mutation refused as mutation_too_large is kept without its fields.
+const (
+	MaxRefusedPerDevice      = 1000
+	MaxRefusedBytesPerDevice = 8 << 20
+	MaxRefusedAge            = 90 * 24 * time.Hour
+)
+
+// Refusal is a mutation the server did not apply, kept for dispatchers
+// (within the bounds above), so work a technician really did is not
+// silently dropped.
 type Refusal struct {
 	DeviceID string    `json:"device_id"`
 	UserID   string    `json:"user_id"`
@@ -53,12 +64,18 @@ type Txn interface {
 	PutReport(r *fieldsync.Report, created bool, visit *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error)
 	DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now time.Time) (int64, error)
 	Rev(entity fieldsync.Entity, id string) (int64, error)
+	// Refuse keeps a refusal, within the bounds of MaxRefusedPerDevice,
+	// MaxRefusedBytesPerDevice and MaxRefusedAge (pruning the device's
+	// oldest refusals to stay within them).
 	Refuse(r Refusal) error
 	// Refusal returns the refusal of a device's seq, or nil.
 	Refusal(device string, seq int64) (*Refusal, error)
 	// RefusedRecord returns the visit of a record some earlier mutation of
 	// the device about it was refused for, or "".
 	RefusedRecord(device string, entity fieldsync.Entity, id string) (string, error)
+	// WasAssigned reports whether the visit was ever assigned to the
+	// technician, now or before.
+	WasAssigned(visitID, technician string) (bool, error)
 }
 
 // Store runs fn in one read-write transaction (one fsync): if fn fails,
@@ -138,11 +155,15 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 				return err
 			}
 			if res.Status == Conflict || res.Status == Rejected {
-				visitID, err := refusedVisit(tx, p, m)
+				visitID, err := e.refusedVisit(tx, p, m)
 				if err != nil {
 					return err
 				}
-				if err := tx.Refuse(Refusal{DeviceID: p.Device, UserID: p.UserID, Mutation: m, Status: res.Status, Code: res.Code, Detail: res.Detail, VisitID: visitID, At: now}); err != nil {
+				kept := m
+				if res.Code == CodeTooLarge {
+					kept.Fields = nil
+				}
+				if err := tx.Refuse(Refusal{DeviceID: p.Device, UserID: p.UserID, Mutation: kept, Status: res.Status, Code: res.Code, Detail: res.Detail, VisitID: visitID, At: now}); err != nil {
 					return err
 				}
 			}
@@ -158,26 +179,43 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 }
 
 // refusedVisit returns the visit a refused mutation's work belongs to, ""
-// when none is known.
-func refusedVisit(tx Txn, p Principal, m Mutation) (string, error) {
-	if m.Entity != fieldsync.EntityReport {
-		return m.ID, nil
+// when none is known or when the pusher may not see it: a refusal is
+// shown on a visit only if the visit exists and is, or was, the pushing
+// technician's (or the pusher is staff), so nobody can hang junk on
+// another technician's visit.
+func (e *Engine) refusedVisit(tx Txn, p Principal, m Mutation) (string, error) {
+	var visitID string
+	switch m.Entity {
+	case fieldsync.EntityVisit:
+		visitID = m.ID
+	case fieldsync.EntityReport:
+		r, err := tx.Report(m.ID)
+		switch {
+		case err != nil:
+			return "", err
+		case r != nil:
+			visitID = r.VisitID
+		case m.Fields["visit_id"] != nil:
+			// A visit_id that is no string leaves the refusal without a
+			// visit; the refusal itself says what was wrong.
+			_ = json.Unmarshal(m.Fields["visit_id"], &visitID)
+		default:
+			if visitID, err = tx.RefusedRecord(p.Device, m.Entity, m.ID); err != nil {
+				return "", err
+			}
+		}
 	}
-	r, err := tx.Report(m.ID)
-	switch {
-	case err != nil:
+	if visitID == "" {
+		return "", nil
+	}
+	v, err := tx.Visit(visitID)
+	if err != nil || v == nil {
 		return "", err
-	case r != nil:
-		return r.VisitID, nil
 	}
-	if raw, ok := m.Fields["visit_id"]; ok {
-		var visitID string
-		// A visit_id that is no string leaves the refusal without a visit;
-		// the refusal itself says what was wrong.
-		_ = json.Unmarshal(raw, &visitID)
-		return visitID, nil
+	if hidden, err := e.hidden(tx, p, v); err != nil || hidden {
+		return "", err
 	}
-	return tx.RefusedRecord(p.Device, m.Entity, m.ID)
+	return visitID, nil
 }
 
 // apply answers one in-order mutation. Its error is a store fault; the
@@ -190,6 +228,9 @@ func (e *Engine) apply(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, n
 	if err != nil {
 		return refuse(Rejected, CodeBadHLC, err.Error())
 	}
+	// The device's own time of the step; the domain bounds it (StepTime).
+	// It is kept beside the step when far off, so it must encode in JSON.
+	deviceAt := time.UnixMilli(min(stamp.Wall, maxWall)).UTC().Truncate(time.Second)
 	stamp = stamp.Clamp(now, MaxSkew)
 	if !validID(m.ID) {
 		return refuse(Rejected, fieldsync.EInvalid, "id is required: at most 128 letters, digits, '-', '_' or '.'")
@@ -204,9 +245,9 @@ func (e *Engine) apply(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, n
 	var res Result
 	switch m.Entity {
 	case fieldsync.EntityVisit:
-		res, err = e.applyVisit(tx, p, actor, m, stamp, now)
+		res, err = e.applyVisit(tx, p, actor, m, deviceAt, now)
 	case fieldsync.EntityReport:
-		res, err = e.applyReport(tx, p, actor, m, stamp, now)
+		res, err = e.applyReport(tx, p, actor, m, stamp, deviceAt, now)
 	default:
 		return refuse(Rejected, CodeUnknownEntity, "unknown entity "+quote(string(m.Entity)))
 	}
@@ -226,7 +267,7 @@ func outcome(err error) Result {
 	return Result{Status: status, Code: code, Detail: fieldsync.ErrorDetail(err)}
 }
 
-func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, stamp HLC, now time.Time) (Result, error) {
+func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, deviceAt, now time.Time) (Result, error) {
 	if m.Op != OpAction {
 		return Result{Status: Rejected, Code: CodeUnknownOp, Detail: "visits take only actions"}, nil
 	}
@@ -241,44 +282,93 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 		return Result{}, err
 	}
 	if v == nil {
-		return Result{Status: Rejected, Code: fieldsync.ENotFound, Detail: "no visit " + quote(m.ID)}, nil
+		return noVisit(m.ID), nil
 	}
-	if err := e.mayWorkOn(tx, p, v); err != nil {
-		return outcome(err), nil
+	if res, err := e.mayWorkOn(tx, p, v); res != nil || err != nil {
+		return *res, err
 	}
 	// The step happened when the device says, not when it synced, so an
-	// arrival logged offline counts for the SLA at its real time.
-	at := time.UnixMilli(stamp.Wall).UTC().Truncate(time.Second)
-	if err := v.Apply(action, at, ""); err != nil {
+	// arrival logged offline counts for the SLA at its real time; the
+	// domain keeps it after the visit's earlier steps.
+	if err := v.ApplyAt(action, deviceAt, now, ""); err != nil {
 		return outcome(err), nil
 	}
 	v.UpdatedAt = now
-	changes := map[string]json.RawMessage{"status": rawJSON(v.Status)}
+	changes := map[string]json.RawMessage{"status": rawJSON(v.Status), "received": rawJSON(v.Received)}
 	switch v.Status {
 	case fieldsync.VisitEnRoute:
-		changes["departed_at"] = rawJSON(at)
+		changes["departed_at"] = rawJSON(v.DepartedAt)
 	case fieldsync.VisitOnSite:
-		changes["arrived_at"] = rawJSON(at)
+		changes["arrived_at"] = rawJSON(v.ArrivedAt)
 	default:
-		changes["finished_at"] = rawJSON(at)
+		changes["finished_at"] = rawJSON(v.FinishedAt)
+	}
+	if len(v.ClockSkew) > 0 {
+		changes["clock_skew"] = rawJSON(v.ClockSkew)
 	}
 	rev, err := tx.PutVisit(v, changes, actor, "visit."+m.Action, now)
 	return Result{Status: Applied, Rev: rev}, err
 }
 
-// mayWorkOn checks that a technician works on their own visit. A visit
-// that was theirs and went to another is a conflict, kept for dispatchers.
-func (e *Engine) mayWorkOn(tx Txn, p Principal, v *fieldsync.Visit) error {
+// mayWorkOn returns nil when the pusher may work on the visit: staff, or
+// the technician it is assigned to. Otherwise the refusal: a visit that
+// was the technician's and went to another is a conflict
+// (visit_reassigned), kept for dispatchers; one that never was theirs is
+// answered exactly as a visit that does not exist (not_found), so pushes
+// cannot probe ids. Its error is a store fault.
+func (e *Engine) mayWorkOn(tx Txn, p Principal, v *fieldsync.Visit) (*Result, error) {
 	if p.Role != fieldsync.RoleTechnician || v.TechnicianID == p.UserID {
-		return nil
+		return nil, nil
 	}
-	return fieldsync.Errorf(CodeVisitReassigned, "visit %s is assigned to another technician now; your work is kept for the dispatcher", v.ID)
+	hidden, err := e.hidden(tx, p, v)
+	if err != nil {
+		return &Result{}, err
+	}
+	if hidden {
+		res := noVisit(v.ID)
+		return &res, nil
+	}
+	res := outcome(fieldsync.Errorf(CodeVisitReassigned, "visit %s is assigned to another technician now; your work is kept for the dispatcher", v.ID))
+	return &res, nil
 }
 
-func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, stamp HLC, now time.Time) (Result, error) {
+// hidden reports whether a visit is one the pusher never could see: a
+// technician's who was never assigned it.
+func (e *Engine) hidden(tx Txn, p Principal, v *fieldsync.Visit) (bool, error) {
+	if p.Role != fieldsync.RoleTechnician || v.TechnicianID == p.UserID {
+		return false, nil
+	}
+	was, err := tx.WasAssigned(v.ID, p.UserID)
+	return !was, err
+}
+
+// noVisit is the answer about a visit id that does not exist, or that
+// the pusher never could see: the two are told apart by nothing.
+func noVisit(id string) Result {
+	return Result{Status: Rejected, Code: fieldsync.ENotFound, Detail: "no visit " + quote(id)}
+}
+
+func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutation, stamp HLC, deviceAt, now time.Time) (Result, error) {
 	before, err := tx.Report(m.ID)
 	if err != nil {
 		return Result{}, err
+	}
+	// A report of a visit the pusher never could see is answered as one
+	// that does not exist.
+	taken := false
+	if before != nil {
+		v, err := tx.Visit(before.VisitID)
+		if err != nil {
+			return Result{}, err
+		}
+		if v != nil {
+			if taken, err = e.hidden(tx, p, v); err != nil {
+				return Result{}, err
+			}
+		}
+		if taken {
+			before = nil
+		}
 	}
 	if before == nil && m.Fields["visit_id"] == nil {
 		// Not on the server: if its creation was refused, so is every later
@@ -293,8 +383,8 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 				return Result{}, err
 			}
 			if v != nil {
-				if err := e.mayWorkOn(tx, p, v); err != nil {
-					return outcome(err), nil
+				if res, err := e.mayWorkOn(tx, p, v); res != nil || err != nil {
+					return *res, err
 				}
 			}
 			return Result{Status: Conflict, Code: fieldsync.EConflict, Detail: "the creation of report " + quote(m.ID) + " was refused; this edit is kept with it"}, nil
@@ -318,10 +408,15 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		return Result{}, err
 	}
 	if v == nil {
-		return Result{Status: Rejected, Code: fieldsync.ENotFound, Detail: "no visit " + quote(visitID)}, nil
+		return noVisit(visitID), nil
 	}
-	if err := e.mayWorkOn(tx, p, v); err != nil {
-		return outcome(err), nil
+	if res, err := e.mayWorkOn(tx, p, v); res != nil || err != nil {
+		return *res, err
+	}
+	if taken {
+		// The id is another's report: not to be overwritten. Report ids
+		// are UUIDs made on devices, so this happens only to a guess.
+		return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "report id " + quote(m.ID) + " is taken; make a new id"}, nil
 	}
 	if before != nil {
 		if err := r.Editable(); err != nil {
@@ -331,7 +426,7 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 	switch m.Op {
 	case OpUpsert:
 		if before == nil {
-			r = fieldsync.Report{ID: m.ID, VisitID: visitID, Status: fieldsync.ReportDraft, CreatedAt: now}
+			r = fieldsync.NewReport(m.ID, v, deviceAt, now)
 			if err := jsonField(m.Fields, "template_id", &r.TemplateID); err != nil || r.TemplateID == "" {
 				return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "a new report needs template_id"}, nil
 			}
@@ -352,6 +447,10 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		if before == nil {
 			action = "report.create"
 			changes["visit_id"], changes["template_id"] = rawJSON(r.VisitID), rawJSON(r.TemplateID)
+			changes["created_at"], changes["received"] = rawJSON(r.CreatedAt), rawJSON(r.Received)
+			if len(r.ClockSkew) > 0 {
+				changes["clock_skew"] = rawJSON(r.ClockSkew)
+			}
 		}
 		rev, err := tx.PutReport(&r, before == nil, v, changes, actor, action, now)
 		return Result{Status: Applied, Rev: rev}, err
@@ -366,11 +465,14 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		if err := r.CheckSignable(tpl); err != nil {
 			return outcome(err), nil
 		}
-		if err := r.Sign(time.UnixMilli(stamp.Wall).UTC().Truncate(time.Second)); err != nil {
+		if err := r.SignAt(deviceAt, now, v); err != nil {
 			return outcome(err), nil
 		}
 		r.SignedBy, r.UpdatedAt = p.UserID, now
-		changes := map[string]json.RawMessage{"status": rawJSON(r.Status), "signed_at": rawJSON(r.SignedAt), "signed_by": rawJSON(r.SignedBy)}
+		changes := map[string]json.RawMessage{"status": rawJSON(r.Status), "signed_at": rawJSON(r.SignedAt), "signed_by": rawJSON(r.SignedBy), "received": rawJSON(r.Received)}
+		if len(r.ClockSkew) > 0 {
+			changes["clock_skew"] = rawJSON(r.ClockSkew)
+		}
 		rev, err := tx.PutReport(&r, false, v, changes, actor, "report.sign", now)
 		return Result{Status: Applied, Rev: rev}, err
 	case OpDelete:
@@ -418,8 +520,13 @@ func quote(s string) string {
 	return `"` + s + `"`
 }
 
+// maxWall is the last millisecond of year 9999, the last a JSON time can
+// hold.
+const maxWall = 253402300799999
+
 // rawJSON encodes the values the engine records: strings, and times from
-// 1970 to a few minutes from now (stamps are clamped), which always encode.
+// 1970 to year 9999 (device times are capped at maxWall), which always
+// encode.
 func rawJSON(v any) json.RawMessage {
 	raw, _ := json.Marshal(v) // cannot fail for these values
 	return raw

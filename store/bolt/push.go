@@ -39,6 +39,9 @@ type pushTx struct {
 	placed  map[recordRef]*placement
 	order   []recordRef // placements in the order of their revisions
 	now     time.Time
+	// refused and assigned are filled on first use (refused.go).
+	refused  map[string]*refusedUsage
+	assigned map[string]bool
 }
 
 type placement struct {
@@ -200,12 +203,22 @@ func (p *pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now ti
 }
 
 // Refuse keeps a mutation the server did not apply, by device and by
-// visit, for dispatchers.
+// visit, for dispatchers, within the device's bounds (makeRoom).
 func (p *pushTx) Refuse(r syncproto.Refusal) error {
-	k := append(key(r.DeviceID, ""), seqKey(uint64(r.Mutation.Seq))...)
-	if err := put(p.tx.Bucket(bucketRefused), string(k), r); err != nil {
+	k := refusedKey(r.DeviceID, r.Mutation.Seq)
+	raw, err := json.Marshal(r)
+	if err != nil {
 		return err
 	}
+	u, err := p.makeRoom(r.DeviceID, len(k)+len(raw), r.At)
+	if err != nil {
+		return err
+	}
+	if err := p.tx.Bucket(bucketRefused).Put(k, raw); err != nil {
+		return err
+	}
+	u.count++
+	u.bytes += len(k) + len(raw)
 	if r.VisitID == "" {
 		return nil
 	}
@@ -223,8 +236,7 @@ func (p *pushTx) RefusedRecord(device string, entity fieldsync.Entity, id string
 }
 
 func (p *pushTx) Refusal(device string, seq int64) (*syncproto.Refusal, error) {
-	k := append(key(device, ""), seqKey(uint64(seq))...)
-	return get[syncproto.Refusal](p.tx.Bucket(bucketRefused), string(k))
+	return get[syncproto.Refusal](p.tx.Bucket(bucketRefused), string(refusedKey(device, seq)))
 }
 
 // RefusedWork lists the refused mutations that belong to a visit.
