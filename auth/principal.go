@@ -9,9 +9,10 @@ import (
 
 // Principal is who a request acts for, taken from its verified token.
 type Principal struct {
-	UserID string
-	Role   fieldsync.Role
-	Device string
+	UserID  string
+	Role    fieldsync.Role
+	Device  string // the user's device id
+	Install string // the install of the app on it (fieldsync.Install)
 }
 
 // Is reports whether the principal has one of roles.
@@ -25,7 +26,8 @@ func (p *Principal) Owns(userID string) bool {
 
 // DeviceStore is what Authenticate needs to refuse revoked devices.
 type DeviceStore interface {
-	Device(ctx context.Context, id string) (*fieldsync.Device, error)
+	// Device returns the device id of user, or ENotFound.
+	Device(ctx context.Context, userID, id string) (*fieldsync.Device, error)
 }
 
 // Authenticate returns who the access token raw acts for. The token must
@@ -38,12 +40,12 @@ func Authenticate(ctx context.Context, is *Issuer, devices DeviceStore, raw stri
 	if err != nil {
 		return nil, err
 	}
-	dev, err := devices.Device(ctx, claims.Device)
+	dev, err := devices.Device(ctx, claims.Subject, claims.Device)
 	if fieldsync.ErrorCode(err) == fieldsync.ENotFound || err == nil && (dev.Revoked() || dev.UserID != claims.Subject) {
 		return nil, fieldsync.Errorf(fieldsync.EDeviceRevoked, "the device of this token was revoked")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{UserID: claims.Subject, Role: claims.Role, Device: claims.Device}, nil
+	return &Principal{UserID: claims.Subject, Role: claims.Role, Device: claims.Device, Install: claims.Install}, nil
 }

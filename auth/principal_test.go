@@ -11,12 +11,14 @@ import (
 )
 
 // devices is a DeviceStore over a map; err, when set, is every lookup's.
+// It finds a device by id whatever its user, so that Authenticate's own
+// check of the user is tested too.
 type devices struct {
 	byID map[string]fieldsync.Device
 	err  error
 }
 
-func (d devices) Device(_ context.Context, id string) (*fieldsync.Device, error) {
+func (d devices) Device(_ context.Context, _, id string) (*fieldsync.Device, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -60,7 +62,7 @@ func TestAuthenticate(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Authenticate: %v", err)
 				}
-				want := auth.Principal{UserID: "user-1", Role: fieldsync.RoleTechnician, Device: "tab-1"}
+				want := auth.Principal{UserID: "user-1", Role: fieldsync.RoleTechnician, Device: "tab-1", Install: "inst-1"}
 				if p == nil || *p != want {
 					t.Fatalf("principal = %+v, want %+v", p, want)
 				}

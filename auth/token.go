@@ -21,10 +21,12 @@ const (
 	leeway = 30 * time.Second
 )
 
-// Claims are the claims of an access token.
+// Claims are the claims of an access token: the user (sub), their device
+// and the install of the app on it the session runs on.
 type Claims struct {
-	Role   fieldsync.Role `json:"role"`
-	Device string         `json:"device"`
+	Role    fieldsync.Role `json:"role"`
+	Device  string         `json:"device"`
+	Install string         `json:"install"`
 	jwt.RegisteredClaims
 }
 
@@ -42,13 +44,14 @@ func NewIssuer(keys *KeySet) *Issuer {
 	return &Issuer{Keys: keys, Issuer: DefaultIssuer, Audience: DefaultAudience, TTL: AccessTTL, Now: time.Now}
 }
 
-// Issue signs an access token for user on device.
-func (is *Issuer) Issue(user *fieldsync.User, device string) (string, error) {
+// Issue signs an access token for user on an install of device.
+func (is *Issuer) Issue(user *fieldsync.User, device, install string) (string, error) {
 	now := is.Now()
 	k := is.Keys.Signing()
 	claims := Claims{
-		Role:   user.Role,
-		Device: device,
+		Role:    user.Role,
+		Device:  device,
+		Install: install,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    is.Issuer,
 			Subject:   user.ID,
@@ -87,8 +90,8 @@ func (is *Issuer) Verify(raw string) (*Claims, error) {
 	if err != nil {
 		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token rejected: %v", err)
 	}
-	if claims.Subject == "" || claims.Device == "" {
-		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token lacks sub or device")
+	if claims.Subject == "" || claims.Device == "" || claims.Install == "" {
+		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token lacks sub, device or install")
 	}
 	if _, err := fieldsync.ParseRole(string(claims.Role)); err != nil {
 		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token has an unknown role")

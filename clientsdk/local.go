@@ -41,6 +41,7 @@ var (
 	keyLastSync    = []byte("last_sync")    // uint64 unix ms of the last successful round
 	keyPulledTotal = []byte("pulled_total") // uint64: changes applied from pulls
 	keyNextPhoto   = []byte("next_photo")   // uint64, from 1: the next photo id
+	keyInstall     = []byte("install_id")   // the install the server issued this file at its first login
 )
 
 // migrations[i] brings a file from schema version i to i+1, all in one
@@ -63,6 +64,15 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return tx.Bucket(bucketMeta).Put(keyNextPhoto, u64(1))
+	},
+	// 2 -> 3: seqs count per install. A file that signed in before has
+	// the install the server gave its device then, named like the device.
+	func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keyUserID) == nil {
+			return nil
+		}
+		return meta.Put(keyInstall, meta.Get(keyDeviceID))
 	},
 }
 

@@ -43,7 +43,7 @@ Commands:
   serve                      run the server (see: fieldsync serve -h)
   demo --data DIR            fill a fresh data directory with a living demo dataset
   admin add-user             create an account (password on stdin)
-  admin revoke-device ID     revoke a tablet: its sessions end at once
+  admin revoke-device ID     revoke a user's tablet (--user LOGIN if several have that id)
   admin add-key              add a signing key (signs from the next start)
   admin list-keys            list signing keys, newest (signing) first
   admin remove-key KID       remove a signing key: its tokens stop verifying
