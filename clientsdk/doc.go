@@ -41,8 +41,8 @@
 // photo round) and tus.go (the requests, in the terms of media/tus).
 // status.go is Status and Events. local.go lists the buckets of the file:
 //
-//	meta     schema version, device id, seq counter, last HLC, cursor, tokens, user, sync stats,
-//	         photo id counter
+//	meta     schema version, device id, install id, seq counter, last HLC, cursor, tokens, user,
+//	         sync stats, photo id counter
 //	records  entity \x00 id -> {rev, data}: the server's last state (plus, after a push, the
 //	         device's own applied changes at the revision the server gave them)
 //	outbox   seq (big-endian) -> syncproto.Mutation not yet answered
