@@ -95,8 +95,10 @@ func ValidatePassword(field, password string) error {
 	return nil
 }
 
-// Device is a registered tablet (or browser). A device belongs to the user
-// who registered it; an admin can revoke it, which ends its sessions.
+// Device is a registered tablet (or browser) of one user. Its id is the
+// client's own and names a device only within that user's devices: two
+// users may sign in with the same device id and hold two devices. An admin
+// can revoke a device, which ends its sessions.
 type Device struct {
 	ID        string     `json:"id"`
 	UserID    string     `json:"user_id"`
@@ -128,6 +130,18 @@ func ValidateDeviceID(id string) error {
 	return nil
 }
 
+// Install is one install of the app on a device: a database that signed
+// in. The server issues its id at the database's first login; the device's
+// exactly-once push seqs are counted per install, so a reinstalled app,
+// whose seqs start at 1 again, never meets the old install's seqs. Installs
+// of devices registered before installs existed have the device's id.
+type Install struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"user_id"`
+	DeviceID  string    `json:"device_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
 // RefreshToken is the stored form of an opaque refresh token: only its
 // hash is kept. Tokens of one login form a family; each refresh rotates
 // the token (the old one gets RotatedAt) and presenting a rotated token
@@ -137,16 +151,18 @@ type RefreshToken struct {
 	Family    string     `json:"family"`
 	UserID    string     `json:"user_id"`
 	DeviceID  string     `json:"device_id"`
+	InstallID string     `json:"install_id,omitempty"` // its family's
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt time.Time  `json:"expires_at"`
 	RotatedAt *time.Time `json:"rotated_at,omitempty"`
 }
 
-// TokenFamily is one login's chain of refresh tokens.
+// TokenFamily is one login's chain of refresh tokens, on one install.
 type TokenFamily struct {
 	ID        string     `json:"id"`
 	UserID    string     `json:"user_id"`
 	DeviceID  string     `json:"device_id"`
+	InstallID string     `json:"install_id"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }

@@ -110,7 +110,7 @@ func TestDisableUser(t *testing.T) {
 	})
 	t.Run("the devices stay registered and unrevoked", func(t *testing.T) {
 		for _, id := range []string{"tab-1", "tab-2"} {
-			if d, err := fx.db.Device(ctx, id); err != nil || d.Revoked() {
+			if d, err := fx.db.Device(ctx, alice.ID, id); err != nil || d.Revoked() {
 				t.Errorf("device %s = %+v, %v", id, d, err)
 			}
 		}

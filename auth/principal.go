@@ -9,10 +9,11 @@ import (
 
 // Principal is who a request acts for, taken from its verified token.
 type Principal struct {
-	UserID string
-	Role   fieldsync.Role
-	Device string
-	Family string // the sign-in (refresh token family) of the token
+	UserID  string
+	Role    fieldsync.Role
+	Device  string // the user's device id
+	Install string // the install of the app on it (fieldsync.Install)
+	Family  string // the sign-in (refresh token family) of the token
 }
 
 // Is reports whether the principal has one of roles.
@@ -26,7 +27,8 @@ func (p *Principal) Owns(userID string) bool {
 
 // DeviceStore is what Authenticate needs to refuse revoked devices.
 type DeviceStore interface {
-	Device(ctx context.Context, id string) (*fieldsync.Device, error)
+	// Device returns the device id of user, or ENotFound.
+	Device(ctx context.Context, userID, id string) (*fieldsync.Device, error)
 }
 
 // SessionStore is what Authenticate needs to refuse ended sign-ins and
@@ -49,7 +51,7 @@ func Authenticate(ctx context.Context, is *Issuer, devices SessionStore, raw str
 	if err != nil {
 		return nil, err
 	}
-	dev, err := devices.Device(ctx, claims.Device)
+	dev, err := devices.Device(ctx, claims.Subject, claims.Device)
 	if fieldsync.ErrorCode(err) == fieldsync.ENotFound || err == nil && (dev.Revoked() || dev.UserID != claims.Subject) {
 		return nil, fieldsync.Errorf(fieldsync.EDeviceRevoked, "the device of this token was revoked")
 	}
@@ -59,7 +61,7 @@ func Authenticate(ctx context.Context, is *Issuer, devices SessionStore, raw str
 	if err := signedIn(ctx, devices, claims); err != nil {
 		return nil, err
 	}
-	return &Principal{UserID: claims.Subject, Role: claims.Role, Device: claims.Device, Family: claims.Family}, nil
+	return &Principal{UserID: claims.Subject, Role: claims.Role, Device: claims.Device, Install: claims.Install, Family: claims.Family}, nil
 }
 
 // signedIn checks that the token's user may act and its sign-in goes on;

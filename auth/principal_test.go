@@ -11,8 +11,9 @@ import (
 )
 
 // devices is a SessionStore over maps; err, when set, is every lookup's.
-// Without families or users it holds sign-in "fam-1" of user-1 on tab-1
-// and an enabled user-1.
+// It finds a device by id whatever its user, so that Authenticate's own
+// check of the user is tested too. Without families or users it holds
+// sign-in "fam-1" of user-1 on tab-1 and an enabled user-1.
 type devices struct {
 	byID     map[string]fieldsync.Device
 	err      error
@@ -42,7 +43,7 @@ func (d devices) User(_ context.Context, id string) (*fieldsync.User, error) {
 	return &u, nil
 }
 
-func (d devices) Device(_ context.Context, id string) (*fieldsync.Device, error) {
+func (d devices) Device(_ context.Context, _, id string) (*fieldsync.Device, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -95,7 +96,7 @@ func TestAuthenticate(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Authenticate: %v", err)
 				}
-				want := auth.Principal{UserID: "user-1", Role: fieldsync.RoleTechnician, Device: "tab-1", Family: "fam-1"}
+				want := auth.Principal{UserID: "user-1", Role: fieldsync.RoleTechnician, Device: "tab-1", Install: "inst-1", Family: "fam-1"}
 				if p == nil || *p != want {
 					t.Fatalf("principal = %+v, want %+v", p, want)
 				}

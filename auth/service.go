@@ -23,7 +23,7 @@ type Store interface {
 	CreateUser(ctx context.Context, u fieldsync.User) error
 	User(ctx context.Context, id string) (*fieldsync.User, error)
 	UserByLogin(ctx context.Context, login string) (*fieldsync.User, error)
-	StartSession(ctx context.Context, dev fieldsync.Device, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Device, error)
+	StartSession(ctx context.Context, dev fieldsync.Device, presented string, fresh fieldsync.Install, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Install, error)
 	RotateRefresh(ctx context.Context, oldHash string, next fieldsync.RefreshToken) (*fieldsync.RefreshToken, error)
 	EndFamily(ctx context.Context, hash string, now time.Time) error
 	AccountStore
@@ -65,6 +65,7 @@ type Credentials struct {
 	Login      string
 	Password   string
 	DeviceID   string
+	InstallID  string // the install the database signing in got at its first login; "" for a fresh one
 	DeviceName string
 	ClientAddr string // for throttling; never logged with the password
 }
@@ -86,10 +87,11 @@ func (s *Service) CreateUser(ctx context.Context, login, name, password string, 
 	return &u, nil
 }
 
-// Login checks the credentials, registers the device and starts a session.
-// Failures: EInvalid (missing fields), EThrottled (with RetryAfter),
-// EBadCredentials, EAccountDisabled (after a right password only),
-// EDeviceRevoked, EConflict (device of another user).
+// Login checks the credentials, registers the user's device and starts a
+// session on an install: the one the credentials name if it is this
+// device's, else a new one (see fieldsync.Install). Failures: EInvalid
+// (missing fields), EThrottled (with RetryAfter), EBadCredentials,
+// EAccountDisabled (after a right password only), EDeviceRevoked.
 func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, error) {
 	login := fieldsync.NormalizeLogin(c.Login)
 	if login == "" || c.Password == "" {
@@ -100,6 +102,9 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 	}
 	if err := fieldsync.ValidateDeviceID(c.DeviceID); err != nil {
 		return nil, err
+	}
+	if len(c.InstallID) > fieldsync.MaxDeviceIDLen {
+		return nil, fieldsync.Errorf(fieldsync.EInvalid, "install_id is longer than %d bytes", fieldsync.MaxDeviceIDLen)
 	}
 	if err := fieldsync.CheckText("device_name", c.DeviceName, fieldsync.MaxNameLen); err != nil {
 		return nil, err
@@ -129,10 +134,12 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 	fam := fieldsync.TokenFamily{ID: newID(), UserID: user.ID, DeviceID: c.DeviceID, CreatedAt: now}
 	tok.Family, tok.UserID, tok.DeviceID = fam.ID, user.ID, c.DeviceID
 	dev := fieldsync.Device{ID: c.DeviceID, UserID: user.ID, Name: c.DeviceName, CreatedAt: now, LastSeen: now}
-	if _, err := s.store.StartSession(ctx, dev, fam, tok); err != nil {
+	fresh := fieldsync.Install{ID: newID(), UserID: user.ID, DeviceID: c.DeviceID, CreatedAt: now}
+	ins, err := s.store.StartSession(ctx, dev, c.InstallID, fresh, fam, tok)
+	if err != nil {
 		return nil, err
 	}
-	return s.session(user, c.DeviceID, fam.ID, refresh)
+	return s.session(user, c.DeviceID, ins.ID, fam.ID, refresh)
 }
 
 // Refresh rotates a refresh token and issues a new access token.
@@ -155,7 +162,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (*authproto.Token
 	if err := usable(user); err != nil {
 		return nil, err
 	}
-	return s.session(user, stored.DeviceID, stored.Family, next)
+	return s.session(user, stored.DeviceID, stored.InstallID, stored.Family, next)
 }
 
 // Logout ends the session family of the refresh token. It succeeds for
@@ -167,12 +174,12 @@ func (s *Service) Logout(ctx context.Context, refresh string) error {
 	return s.store.EndFamily(ctx, hashToken(refresh), s.now().UTC())
 }
 
-func (s *Service) session(user *fieldsync.User, device, family, refresh string) (*authproto.Tokens, error) {
-	access, err := s.issuer.Issue(user, device, family)
+func (s *Service) session(user *fieldsync.User, device, install, family, refresh string) (*authproto.Tokens, error) {
+	access, err := s.issuer.Issue(user, device, install, family)
 	if err != nil {
 		return nil, err
 	}
-	return &authproto.Tokens{AccessToken: access, RefreshToken: refresh, ExpiresIn: int(s.issuer.TTL / time.Second), User: authproto.User{ID: user.ID, Role: user.Role}}, nil
+	return &authproto.Tokens{AccessToken: access, RefreshToken: refresh, ExpiresIn: int(s.issuer.TTL / time.Second), InstallID: install, User: authproto.User{ID: user.ID, Role: user.Role}}, nil
 }
 
 func (s *Service) newRefresh(now time.Time) (string, fieldsync.RefreshToken) {

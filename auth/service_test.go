@@ -175,7 +175,7 @@ func TestServiceLogin(t *testing.T) {
 			if c.Subject != alice.ID || c.Device != "tab-1" || c.Role != fieldsync.RoleTechnician {
 				t.Errorf("claims sub %q device %q role %q", c.Subject, c.Device, c.Role)
 			}
-			dev, err := fx.db.Device(ctx, "tab-1")
+			dev, err := fx.db.Device(ctx, alice.ID, "tab-1")
 			if err != nil {
 				t.Fatalf("Device: %v", err)
 			}
@@ -206,7 +206,7 @@ func TestServiceLogin(t *testing.T) {
 			c.Password = "wrong password"
 			_, err := fx.svc.Login(ctx, c)
 			wantCode(t, err, fieldsync.EBadCredentials)
-			if _, err := fx.db.Device(ctx, "tab-1"); fieldsync.ErrorCode(err) != fieldsync.ENotFound {
+			if _, err := fx.db.Device(ctx, "u-alice", "tab-1"); fieldsync.ErrorCode(err) != fieldsync.ENotFound {
 				t.Errorf("a failed login registered the device (err %v)", err)
 			}
 		}},
@@ -267,17 +267,65 @@ func TestServiceLogin(t *testing.T) {
 			*fx.clock = fx.clock.Add(time.Duration(e.RetryAfter) * time.Second)
 			fx.login(t, fx.creds("alice", "tab-1"))
 		}},
-		{"a device registered to another user is a conflict", func(t *testing.T, fx *serviceFixture) {
+		{"a device id another user signed in with is another device", func(t *testing.T, fx *serviceFixture) {
+			fx.seedUser(t, "alice", fieldsync.RoleTechnician)
+			fx.seedUser(t, "bob", fieldsync.RoleCustomer)
+			// Whoever signs in first with an id claims nothing of it.
+			bob := fx.login(t, fx.creds("bob", "tab-1"))
+			alice := fx.login(t, fx.creds("alice", "tab-1"))
+			devs, err := fx.db.Devices(ctx)
+			if err != nil || len(devs) != 2 {
+				t.Fatalf("devices = %+v, %v; want one of each user", devs, err)
+			}
+			if alice.InstallID == bob.InstallID {
+				t.Fatalf("two users' devices share install %s", alice.InstallID)
+			}
+			// Revoking needs the user, then ends that user's device only.
+			_, err = fx.db.RevokeDevice(ctx, "", "tab-1", serviceEpoch)
+			wantCode(t, err, fieldsync.EConflict)
+			if _, err := fx.db.RevokeDevice(ctx, "u-bob", "tab-1", serviceEpoch); err != nil {
+				t.Fatal(err)
+			}
+			_, err = fx.svc.Refresh(ctx, bob.RefreshToken)
+			wantCode(t, err, fieldsync.EDeviceRevoked)
+			_, err = fx.svc.Login(ctx, fx.creds("bob", "tab-1"))
+			wantCode(t, err, fieldsync.EDeviceRevoked)
+			fx.refresh(t, alice.RefreshToken)
+			fx.login(t, fx.creds("alice", "tab-1"))
+		}},
+		{"a login names its install: the same again, or a new one", func(t *testing.T, fx *serviceFixture) {
 			fx.seedUser(t, "alice", fieldsync.RoleTechnician)
 			fx.seedUser(t, "bob", fieldsync.RoleTechnician)
-			fx.login(t, fx.creds("alice", "tab-1"))
-			_, err := fx.svc.Login(ctx, fx.creds("bob", "tab-1"))
-			wantCode(t, err, fieldsync.EConflict)
+			first := fx.login(t, fx.creds("alice", "tab-1"))
+			if first.InstallID == "" {
+				t.Fatal("a login answered no install")
+			}
+			again := fx.creds("alice", "tab-1")
+			again.InstallID = first.InstallID
+			if got := fx.login(t, again).InstallID; got != first.InstallID {
+				t.Errorf("signing in again on the same database: install %s, want %s", got, first.InstallID)
+			}
+			if got := fx.login(t, fx.creds("alice", "tab-1")).InstallID; got == first.InstallID {
+				t.Error("a fresh database got the old install")
+			}
+			for name, c := range map[string]auth.Credentials{"another user": fx.creds("bob", "tab-1"), "another device": fx.creds("alice", "tab-2"), "an unknown install": fx.creds("alice", "tab-1")} {
+				c.InstallID = first.InstallID
+				if name == "an unknown install" {
+					c.InstallID = "no-such-install"
+				}
+				if got := fx.login(t, c).InstallID; got == first.InstallID || got == c.InstallID {
+					t.Errorf("%s presenting the install: got %s", name, got)
+				}
+			}
+			claims, err := fx.is.Verify(fx.refresh(t, first.RefreshToken).AccessToken)
+			if err != nil || claims.Install != first.InstallID {
+				t.Errorf("a refreshed token's install = %v, %v; want %s", claims, err, first.InstallID)
+			}
 		}},
 		{"a revoked device refuses Login", func(t *testing.T, fx *serviceFixture) {
 			fx.seedUser(t, "alice", fieldsync.RoleTechnician)
 			fx.login(t, fx.creds("alice", "tab-1"))
-			if _, err := fx.db.RevokeDevice(ctx, "tab-1", serviceEpoch); err != nil {
+			if _, err := fx.db.RevokeDevice(ctx, "", "tab-1", serviceEpoch); err != nil {
 				t.Fatal(err)
 			}
 			_, err := fx.svc.Login(ctx, fx.creds("alice", "tab-1"))
@@ -372,7 +420,7 @@ func TestServiceRefreshAndLogout(t *testing.T) {
 			fx.refresh(t, other.RefreshToken)
 		}},
 		{"a revoked device refuses Refresh", func(t *testing.T, fx *serviceFixture, first *authproto.Tokens) {
-			if _, err := fx.db.RevokeDevice(ctx, "tab-1", serviceEpoch); err != nil {
+			if _, err := fx.db.RevokeDevice(ctx, "", "tab-1", serviceEpoch); err != nil {
 				t.Fatal(err)
 			}
 			_, err := fx.svc.Refresh(ctx, first.RefreshToken)

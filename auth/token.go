@@ -21,10 +21,12 @@ const (
 	leeway = 30 * time.Second
 )
 
-// Claims are the claims of an access token.
+// Claims are the claims of an access token: the user (sub), their device
+// and the install of the app on it the session runs on.
 type Claims struct {
-	Role   fieldsync.Role `json:"role"`
-	Device string         `json:"device"`
+	Role    fieldsync.Role `json:"role"`
+	Device  string         `json:"device"`
+	Install string         `json:"install"`
 	// Family is the sign-in (refresh token family) the token was issued
 	// to; a request is refused once that sign-in has ended.
 	Family string `json:"fam"`
@@ -45,14 +47,16 @@ func NewIssuer(keys *KeySet) *Issuer {
 	return &Issuer{Keys: keys, Issuer: DefaultIssuer, Audience: DefaultAudience, TTL: AccessTTL, Now: time.Now}
 }
 
-// Issue signs an access token for user on device, in the sign-in family.
-func (is *Issuer) Issue(user *fieldsync.User, device, family string) (string, error) {
+// Issue signs an access token for user on an install of device, in the
+// sign-in family.
+func (is *Issuer) Issue(user *fieldsync.User, device, install, family string) (string, error) {
 	now := is.Now()
 	k := is.Keys.Signing()
 	claims := Claims{
-		Role:   user.Role,
-		Device: device,
-		Family: family,
+		Role:    user.Role,
+		Device:  device,
+		Install: install,
+		Family:  family,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    is.Issuer,
 			Subject:   user.ID,
@@ -91,8 +95,8 @@ func (is *Issuer) Verify(raw string) (*Claims, error) {
 	if err != nil {
 		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token rejected: %v", err)
 	}
-	if claims.Subject == "" || claims.Device == "" || claims.Family == "" {
-		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token lacks sub, device or fam")
+	if claims.Subject == "" || claims.Device == "" || claims.Install == "" || claims.Family == "" {
+		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token lacks sub, device, install or fam")
 	}
 	if _, err := fieldsync.ParseRole(string(claims.Role)); err != nil {
 		return nil, fieldsync.Errorf(fieldsync.ETokenInvalid, "access token has an unknown role")

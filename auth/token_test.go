@@ -56,7 +56,7 @@ func technician() *fieldsync.User {
 // issue signs a token for technician() on device "tab-1" in family "fam-1".
 func issue(t *testing.T, is *auth.Issuer) string {
 	t.Helper()
-	tok, err := is.Issue(technician(), "tab-1", "fam-1")
+	tok, err := is.Issue(technician(), "tab-1", "inst-1", "fam-1")
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -130,15 +130,16 @@ func hmacSigner(secret []byte) func([]byte) []byte {
 // goodClaims are the claims Issue would write at now.
 func goodClaims(now time.Time) map[string]any {
 	return map[string]any{
-		"iss":    auth.DefaultIssuer,
-		"aud":    []string{auth.DefaultAudience},
-		"sub":    "user-1",
-		"role":   "technician",
-		"device": "tab-1",
-		"fam":    "fam-1",
-		"iat":    now.Unix(),
-		"exp":    now.Add(auth.AccessTTL).Unix(),
-		"jti":    "jti-1",
+		"iss":     auth.DefaultIssuer,
+		"aud":     []string{auth.DefaultAudience},
+		"sub":     "user-1",
+		"role":    "technician",
+		"device":  "tab-1",
+		"install": "inst-1",
+		"fam":     "fam-1",
+		"iat":     now.Unix(),
+		"exp":     now.Add(auth.AccessTTL).Unix(),
+		"jti":     "jti-1",
 	}
 }
 
@@ -311,6 +312,7 @@ func TestVerify(t *testing.T) {
 		{"missing device is refused", signed(hdr, with(good, "device", nil)), false},
 		{"empty device is refused", signed(hdr, with(good, "device", "")), false},
 		{"missing fam is refused", signed(hdr, with(good, "fam", nil)), false},
+		{"missing install is refused", signed(hdr, with(good, "install", nil)), false},
 		{"missing sub is refused", signed(hdr, with(good, "sub", nil)), false},
 		{"unknown role is refused", signed(hdr, with(good, "role", "superuser")), false},
 		{"role in the wrong case is refused", signed(hdr, with(good, "role", "Admin")), false},

@@ -23,8 +23,11 @@ type Options struct {
 	// ServerURL is the server's base URL, e.g. "https://fs.example.com".
 	// Without it the client works offline only and Sync fails.
 	ServerURL string
-	// DeviceID names this tablet to the server. It is stored on first
-	// open; opening the file later with another id fails.
+	// DeviceID names this tablet to the server, among the devices of the
+	// user who signs in. It is stored on first open; opening the file
+	// later with another id fails. A reinstalled app may use the id of
+	// the one it replaces: the server gives each file an install of its
+	// own at its first login, and counts push seqs per install.
 	DeviceID   string
 	DeviceName string
 	// Key seals the file's values at rest (XChaCha20-Poly1305; see

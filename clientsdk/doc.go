@@ -61,8 +61,8 @@
 // the file (sealed: every value of records, outbox, refused and photos,
 // and meta's tokens, user, role and cursor):
 //
-//	meta     schema version, device id, seq counter, last HLC, cursor, tokens, user, sync stats,
-//	         photo id counter, the key check, a rewrite request
+//	meta     schema version, device id, install id, seq counter, last HLC, cursor, tokens, user,
+//	         sync stats, photo id counter, the key check, a rewrite request
 //	records  entity \x00 id -> {rev, data}: the server's last state (plus, after a push, the
 //	         device's own applied changes at the revision the server gave them)
 //	outbox   seq (big-endian) -> syncproto.Mutation not yet answered

@@ -292,9 +292,12 @@ func (f *fakeServer) issue(w http.ResponseWriter, user, device, family string) {
 	f.issued = append(f.issued, access, refresh)
 	f.access[access] = fakeToken{user: user, device: device}
 	f.refresh[refresh] = &fakeToken{user: user, device: device, family: family}
-	writeJSON(w, map[string]any{"access_token": access, "refresh_token": refresh, "expires_in": f.expiresIn,
+	writeJSON(w, map[string]any{"access_token": access, "refresh_token": refresh, "expires_in": f.expiresIn, "install_id": fakeInstall(device),
 		"user": map[string]string{"id": user, "role": string(fieldsync.RoleTechnician)}})
 }
+
+// fakeInstall is the one install the fake knows of a device.
+func fakeInstall(device string) string { return "install-of-" + device }
 
 func (f *fakeServer) authed(next func(w http.ResponseWriter, r *http.Request, tok fakeToken)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -336,8 +339,8 @@ func (f *fakeServer) push(w http.ResponseWriter, r *http.Request, tok fakeToken)
 		problemJSON(w, 400, fieldsync.EBadJSON, "bad body")
 		return
 	}
-	if req.DeviceID != tok.device {
-		problemJSON(w, 403, fieldsync.EForbidden, "not your device")
+	if req.DeviceID != tok.device || req.InstallID != fakeInstall(tok.device) {
+		problemJSON(w, 403, fieldsync.EForbidden, "not your device or install")
 		return
 	}
 	if len(req.Mutations) > syncproto.MaxBatch {

@@ -44,6 +44,7 @@ var (
 	keyNextPhoto   = []byte("next_photo")   // uint64, from 1: the next photo id
 	keyVaultCheck  = []byte("vault_check")  // sealed vaultCheck: the file's key is Options.Key
 	keyCompact     = []byte("compact")      // present: rewrite the file on the next Open (vault.go)
+	keyInstall     = []byte("install_id")   // the install the server issued this file at its first login
 )
 
 // migrations[i] brings a file from schema version i to i+1, all in one
@@ -67,12 +68,21 @@ var migrations = []func(tx *bbolt.Tx) error{
 		}
 		return tx.Bucket(bucketMeta).Put(keyNextPhoto, u64(1))
 	},
-	// 2 -> 3: values sealed under Options.Key (vault.go).
+	// 2 -> 3: seqs count per install. A file that signed in before has
+	// the install the server gave its device then, named like the device.
+	func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keyUserID) == nil {
+			return nil
+		}
+		return meta.Put(keyInstall, meta.Get(keyDeviceID))
+	},
+	// 3 -> 4: values sealed under Options.Key (vault.go).
 	sealFile,
 }
 
 // schemaSealed is the first schema version whose values are sealed.
-const schemaSealed = 3
+const schemaSealed = 4
 
 // SchemaVersion is the version of the file format this build writes.
 func SchemaVersion() int { return len(migrations) }

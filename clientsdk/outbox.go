@@ -35,8 +35,12 @@ type outbox struct {
 func (o *outbox) push(ctx context.Context, rep *SyncReport) error {
 	limit, budget := syncproto.MaxBatch, maxPushBytes
 	for {
-		var batch []syncproto.Mutation
+		var (
+			batch   []syncproto.Mutation
+			install string
+		)
 		err := o.db.View(func(tx *bbolt.Tx) (err error) {
+			install = string(tx.Bucket(bucketMeta).Get(keyInstall))
 			batch, err = queued(tx, limit, budget)
 			return err
 		})
@@ -44,7 +48,7 @@ func (o *outbox) push(ctx context.Context, rep *SyncReport) error {
 			return err
 		}
 		var resp syncproto.PushResponse
-		req := syncproto.PushRequest{DeviceID: o.deviceID, Mutations: batch}
+		req := syncproto.PushRequest{DeviceID: o.deviceID, InstallID: install, Mutations: batch}
 		err = o.session.call(ctx, http.MethodPost, "/v1/sync/push", nil, o.timeout, req, &resp)
 		if code(err) == fieldsync.ETooLarge && len(batch) > 1 {
 			// A server with a smaller body limit: halve the batch and go on.

@@ -79,17 +79,21 @@ func (st signIn) current(stale string, now time.Time) (string, error) {
 func (s *session) login(ctx context.Context, login, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	install, err := s.install()
+	if err != nil {
+		return fmt.Errorf("clientsdk: login: %w", err)
+	}
 	var t authproto.Tokens
-	err := s.api.call(ctx, http.MethodPost, "/v1/auth/login", nil, "", s.timeout,
-		authproto.LoginRequest{Login: login, Password: password, DeviceID: s.deviceID, DeviceName: s.deviceName}, &t)
+	err = s.api.call(ctx, http.MethodPost, "/v1/auth/login", nil, "", s.timeout,
+		authproto.LoginRequest{Login: login, Password: password, DeviceID: s.deviceID, DeviceName: s.deviceName, InstallID: install}, &t)
 	if code(err) == fieldsync.EDeviceRevoked {
 		err = s.ended(err) // a device revoked while signed out learns it here
 	}
 	if err != nil {
 		return fmt.Errorf("clientsdk: login: %w", err)
 	}
-	if t.AccessToken == "" || t.RefreshToken == "" || t.User.ID == "" {
-		return fmt.Errorf("clientsdk: login: the server's answer lacks tokens or user")
+	if t.AccessToken == "" || t.RefreshToken == "" || t.User.ID == "" || t.InstallID == "" {
+		return fmt.Errorf("clientsdk: login: the server's answer lacks tokens, user or install")
 	}
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
@@ -107,6 +111,10 @@ func (s *session) login(ctx context.Context, login, password string) error {
 			if err := meta.Delete(keyCursor); err != nil {
 				return err
 			}
+		}
+		// The push seqs of this file count in this install from now on.
+		if err := meta.Put(keyInstall, []byte(t.InstallID)); err != nil {
+			return err
 		}
 		return s.putTokens(tx, t)
 	})
@@ -133,6 +141,17 @@ func (s *session) putTokens(tx *bbolt.Tx, t authproto.Tokens) error {
 		return err
 	}
 	return meta.Delete(keyStopped)
+}
+
+// install returns the install this file signed in on last, "" before its
+// first login.
+func (s *session) install() (string, error) {
+	var id string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		id = string(tx.Bucket(bucketMeta).Get(keyInstall))
+		return nil
+	})
+	return id, err
 }
 
 // state reads the sign-in state.

@@ -18,6 +18,7 @@ type Status struct {
 	LastError     string        // why the last round failed; "" after a success
 	Running       bool          // Start's loop is running
 	UserID        string        // who signed in last; "" if nobody yet
+	InstallID     string        // the install the server gave this database; "" before its first login
 	SignedIn      bool          // a session is kept and syncing is not stopped
 
 	// Photos (see Photos for each one): waiting for an upload, with an
@@ -60,6 +61,7 @@ func (c *Client) Status() (Status, error) {
 		if s.UserID, err = getSecret(tx, keyUserID); err != nil {
 			return err
 		}
+		s.InstallID = string(meta.Get(keyInstall))
 		s.SignedIn = meta.Get(keyRefresh) != nil && meta.Get(keyStopped) == nil
 		return eachPhoto(tx, func(_ int64, e *photoEntry) error {
 			switch e.State {

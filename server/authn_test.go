@@ -31,8 +31,8 @@ func (d oneDevice) User(_ context.Context, id string) (*fieldsync.User, error) {
 	return &fieldsync.User{ID: id, Role: fieldsync.RoleTechnician}, nil
 }
 
-func (d oneDevice) Device(_ context.Context, id string) (*fieldsync.Device, error) {
-	if id != d.ID {
+func (d oneDevice) Device(_ context.Context, userID, id string) (*fieldsync.Device, error) {
+	if userID != d.UserID || id != d.ID {
 		return nil, fieldsync.Errorf(fieldsync.ENotFound, "no device %s", id)
 	}
 	dev := fieldsync.Device(d)
@@ -74,7 +74,7 @@ func TestAuthenticateMiddleware(t *testing.T) {
 	}
 	keys, _ := auth.NewKeySet(k)
 	is := auth.NewIssuer(keys)
-	tok, err := is.Issue(&fieldsync.User{ID: "u1", Role: fieldsync.RoleTechnician}, "tab-1", "fam-1")
+	tok, err := is.Issue(&fieldsync.User{ID: "u1", Role: fieldsync.RoleTechnician}, "tab-1", "inst-1", "fam-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestAuthenticateMiddleware(t *testing.T) {
 				}
 				return
 			}
-			want := auth.Principal{UserID: "u1", Role: fieldsync.RoleTechnician, Device: "tab-1", Family: "fam-1"}
+			want := auth.Principal{UserID: "u1", Role: fieldsync.RoleTechnician, Device: "tab-1", Install: "inst-1", Family: "fam-1"}
 			if got.principal == nil || *got.principal != want {
 				t.Errorf("principal = %+v, want %+v", got.principal, want)
 			}

@@ -294,9 +294,11 @@ func newBenchUploadServer(b *testing.B, s3 *benchS3) *benchUploadServer {
 	worker.Go(func() { photos.RunThumbnails(workerCtx, time.Minute) })
 	b.Cleanup(func() { stopWorker(); worker.Wait() })
 
+	var install string // the technician's
 	login := func(login, device string) string {
 		var sess authproto.Tokens
 		s.call(b, "", "POST", "/v1/auth/login", map[string]string{"login": login, "password": login + "-password", "device_id": device}, 200, &sess)
+		install = sess.InstallID
 		return sess.AccessToken
 	}
 	disp := login("disp", "bench-disp")
@@ -313,7 +315,7 @@ func newBenchUploadServer(b *testing.B, s3 *benchS3) *benchUploadServer {
 	fields := map[string]json.RawMessage{"visit_id": json.RawMessage(strconv.Quote(visit.ID)), "template_id": json.RawMessage(`"tv-v1"`)}
 	m := syncproto.Mutation{Seq: 1, Entity: "report", ID: s.report, Op: "upsert", HLC: syncproto.NewClock("bench-tab", time.Now).Now().String(), Fields: fields}
 	var pushed syncproto.PushResponse
-	s.call(b, s.tech, "POST", "/v1/sync/push", syncproto.PushRequest{DeviceID: "bench-tab", Mutations: []syncproto.Mutation{m}}, 200, &pushed)
+	s.call(b, s.tech, "POST", "/v1/sync/push", syncproto.PushRequest{DeviceID: "bench-tab", InstallID: install, Mutations: []syncproto.Mutation{m}}, 200, &pushed)
 	if len(pushed.Results) != 1 || pushed.Results[0].Status != syncproto.Applied {
 		b.Fatalf("the report was not created: %+v", pushed.Results)
 	}

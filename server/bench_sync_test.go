@@ -28,7 +28,8 @@ import (
 // technician under test logged in from a tablet.
 type benchSyncServer struct {
 	*httptest.Server
-	token string
+	token   string
+	install string
 }
 
 func newBenchSyncServer(b *testing.B, db *bolt.DB, device string) *benchSyncServer {
@@ -54,7 +55,7 @@ func newBenchSyncServer(b *testing.B, db *bolt.DB, device string) *benchSyncServ
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &benchSyncServer{Server: ts, token: sess.AccessToken}
+	return &benchSyncServer{Server: ts, token: sess.AccessToken, install: sess.InstallID}
 }
 
 // do sends a request and decodes the 200 answer into out. The client
@@ -131,15 +132,15 @@ func BenchmarkPushHTTP(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		db, visits := benchworld.PushStore(b, b.TempDir(), bolt.Open)
+		s := newBenchSyncServer(b, db, benchworld.PushDevice)
 		var bodies [][]byte
 		for _, batch := range benchworld.PushBatches(visits) {
-			raw, err := json.Marshal(syncproto.PushRequest{DeviceID: benchworld.PushDevice, Mutations: batch})
+			raw, err := json.Marshal(syncproto.PushRequest{DeviceID: benchworld.PushDevice, InstallID: s.install, Mutations: batch})
 			if err != nil {
 				b.Fatal(err)
 			}
 			bodies = append(bodies, raw)
 		}
-		s := newBenchSyncServer(b, db, benchworld.PushDevice)
 		b.StartTimer()
 		for _, body := range bodies {
 			var resp syncproto.PushResponse

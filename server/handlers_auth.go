@@ -29,7 +29,7 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 			return err
 		}
 		sess, err := s.deps.Auth.Login(c.Request().Context(), auth.Credentials{
-			Login: req.Login, Password: req.Password, DeviceID: req.DeviceID, DeviceName: req.DeviceName,
+			Login: req.Login, Password: req.Password, DeviceID: req.DeviceID, InstallID: req.InstallID, DeviceName: req.DeviceName,
 			ClientAddr: c.RealIP(),
 		})
 		if err != nil {

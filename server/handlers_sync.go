@@ -34,7 +34,7 @@ func (s *Server) handlePush() echo.HandlerFunc {
 			return err
 		}
 		p := principalFrom(c)
-		resp, err := s.engine.Push(c.Request().Context(), syncproto.Principal{UserID: p.UserID, Role: p.Role, Device: p.Device}, req)
+		resp, err := s.engine.Push(c.Request().Context(), syncproto.Principal{UserID: p.UserID, Role: p.Role, Device: p.Device, Install: p.Install}, req)
 		if err != nil {
 			return err
 		}

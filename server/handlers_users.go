@@ -90,11 +90,13 @@ func (s *Server) handleListDevices() echo.HandlerFunc {
 
 func (s *Server) handleRevokeDevice() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		d, err := s.deps.Store.RevokeDevice(c.Request().Context(), c.Param("id"), s.deps.Now().UTC())
+		// Device ids are per user: user_id picks one when several users
+		// have a device of that id.
+		d, err := s.deps.Store.RevokeDevice(c.Request().Context(), c.QueryParam("user_id"), c.Param("id"), s.deps.Now().UTC())
 		if err != nil {
 			return err
 		}
-		s.log.Info("device revoked", "device", d.ID, "by", principalFrom(c).UserID)
+		s.log.Info("device revoked", "device", d.ID, "user", d.UserID, "by", principalFrom(c).UserID)
 		return respond(c, http.StatusOK, d)
 	}
 }

@@ -32,7 +32,7 @@ type Store interface {
 	User(ctx context.Context, id string) (*fieldsync.User, error)
 	Users(ctx context.Context, role fieldsync.Role) ([]fieldsync.User, error)
 	Devices(ctx context.Context) ([]fieldsync.Device, error)
-	RevokeDevice(ctx context.Context, id string, now time.Time) (*fieldsync.Device, error)
+	RevokeDevice(ctx context.Context, userID, id string, now time.Time) (*fieldsync.Device, error)
 
 	CreateCustomer(ctx context.Context, c *fieldsync.Customer, a fieldsync.Actor) error
 	Customer(ctx context.Context, id string) (*fieldsync.Customer, error)

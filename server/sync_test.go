@@ -16,17 +16,19 @@ import (
 
 // device is a technician's tablet speaking the sync protocol by hand.
 type device struct {
-	w      *dispatchWorld
-	id     string
-	token  string
-	seq    int64
-	cursor string
-	clock  *syncproto.Clock
+	w       *dispatchWorld
+	id      string
+	token   string
+	install string
+	seq     int64
+	cursor  string
+	clock   *syncproto.Clock
 }
 
 func (w *dispatchWorld) device(t *testing.T, login, id string) *device {
 	t.Helper()
-	return &device{w: w, id: id, token: w.login(t, login, id).AccessToken, clock: syncproto.NewClock(id, w.clock.Now)}
+	s := w.login(t, login, id)
+	return &device{w: w, id: id, token: s.AccessToken, install: s.InstallID, clock: syncproto.NewClock(id, w.clock.Now)}
 }
 
 func (d *device) mutation(entity fieldsync.Entity, id, op, action string, fields map[string]any) syncproto.Mutation {
@@ -45,7 +47,7 @@ func (d *device) mutation(entity fieldsync.Entity, id, op, action string, fields
 func (d *device) push(t *testing.T, ms ...syncproto.Mutation) []syncproto.Result {
 	t.Helper()
 	var resp syncproto.PushResponse
-	d.w.call(t, d.token, "POST", "/v1/sync/push", syncproto.PushRequest{DeviceID: d.id, Mutations: ms}, 200, &resp)
+	d.w.call(t, d.token, "POST", "/v1/sync/push", syncproto.PushRequest{DeviceID: d.id, InstallID: d.install, Mutations: ms}, 200, &resp)
 	if len(resp.Results) != len(ms) {
 		t.Fatalf("%d results for %d mutations", len(resp.Results), len(ms))
 	}

@@ -40,6 +40,7 @@ const (
 // silently dropped.
 type Refusal struct {
 	DeviceID string    `json:"device_id"`
+	Install  string    `json:"install_id,omitempty"` // whose seqs Mutation.Seq counts in
 	UserID   string    `json:"user_id"`
 	Mutation Mutation  `json:"mutation"`
 	Status   string    `json:"status"` // conflict or rejected
@@ -50,10 +51,13 @@ type Refusal struct {
 }
 
 // Txn is what the engine needs of the store inside one push transaction.
-// Reads return nil, nil for a missing record.
+// Reads return nil, nil for a missing record. Seqs and refusals are kept
+// per install (Principal.Install).
 type Txn interface {
-	DeviceSeq(device string) (int64, error)
-	SetDeviceSeq(device string, seq int64) error
+	// DeviceSeq returns the highest seq applied from an install; started
+	// is false while it has pushed nothing.
+	DeviceSeq(install string) (last int64, started bool, err error)
+	SetDeviceSeq(install string, seq int64) error
 	Visit(id string) (*fieldsync.Visit, error)
 	Report(id string) (*fieldsync.Report, error)
 	// PutVisit and PutReport store the record, audit the change and
@@ -68,11 +72,11 @@ type Txn interface {
 	// MaxRefusedBytesPerDevice and MaxRefusedAge (pruning the device's
 	// oldest refusals to stay within them).
 	Refuse(r Refusal) error
-	// Refusal returns the refusal of a device's seq, or nil.
-	Refusal(device string, seq int64) (*Refusal, error)
+	// Refusal returns the refusal of an install's seq, or nil.
+	Refusal(install string, seq int64) (*Refusal, error)
 	// RefusedRecord returns the visit of a record some earlier mutation of
-	// the device about it was refused for, or "".
-	RefusedRecord(device string, entity fieldsync.Entity, id string) (string, error)
+	// the install about it was refused for, or "".
+	RefusedRecord(install string, entity fieldsync.Entity, id string) (string, error)
 	// WasAssigned reports whether the visit was ever assigned to the
 	// technician, now or before.
 	WasAssigned(visitID, technician string) (bool, error)
@@ -84,11 +88,13 @@ type Store interface {
 	Push(ctx context.Context, fn func(Txn) error) error
 }
 
-// Principal is who pushes.
+// Principal is who pushes: a user's device, and the install of the app on
+// it that the access token was issued to.
 type Principal struct {
-	UserID string
-	Role   fieldsync.Role
-	Device string
+	UserID  string
+	Role    fieldsync.Role
+	Device  string
+	Install string
 }
 
 // Engine applies pushes.
@@ -105,6 +111,12 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 	if req.DeviceID != p.Device {
 		return nil, fieldsync.Errorf(fieldsync.EForbidden, "device_id %q is not the device of this token", req.DeviceID)
 	}
+	if req.InstallID == "" {
+		return nil, fieldsync.Errorf(fieldsync.EInvalid, "install_id is required: send the install_id the login answered")
+	}
+	if req.InstallID != p.Install {
+		return nil, fieldsync.Errorf(fieldsync.EForbidden, "install_id %q is not the install of this token: sign in again on this database", req.InstallID)
+	}
 	if len(req.Mutations) > MaxPushMutations {
 		return nil, fieldsync.Errorf(fieldsync.EInvalid, "a push holds at most %d mutations", MaxPushMutations)
 	}
@@ -113,9 +125,16 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 	var resp PushResponse
 	err := e.Store.Push(ctx, func(tx Txn) error {
 		resp.Results = make([]Result, 0, len(req.Mutations))
-		last, err := tx.DeviceSeq(p.Device)
+		last, started, err := tx.DeviceSeq(p.Install)
 		if err != nil {
 			return err
+		}
+		if !started && len(req.Mutations) > 0 {
+			// A new install's seqs begin where its first push begins: nothing
+			// was applied from it, so no seq can be a duplicate, and a
+			// database whose install the server issued anew (another user
+			// signed in, the server restored) goes on with its outbox.
+			last = max(req.Mutations[0].Seq-1, 0)
 		}
 		gap := false
 		for i, m := range req.Mutations {
@@ -129,7 +148,7 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 			case m.Seq <= last:
 				// Seen before. A refusal is answered again, so a device whose
 				// first answer was lost still learns of it; nothing changes.
-				prior, err := tx.Refusal(p.Device, m.Seq)
+				prior, err := tx.Refusal(p.Install, m.Seq)
 				if err != nil {
 					return err
 				}
@@ -163,14 +182,17 @@ func (e *Engine) Push(ctx context.Context, p Principal, req PushRequest) (*PushR
 				if res.Code == CodeTooLarge {
 					kept.Fields = nil
 				}
-				if err := tx.Refuse(Refusal{DeviceID: p.Device, UserID: p.UserID, Mutation: kept, Status: res.Status, Code: res.Code, Detail: res.Detail, VisitID: visitID, At: now}); err != nil {
+				if err := tx.Refuse(Refusal{DeviceID: p.Device, Install: p.Install, UserID: p.UserID, Mutation: kept, Status: res.Status, Code: res.Code, Detail: res.Detail, VisitID: visitID, At: now}); err != nil {
 					return err
 				}
 			}
 			resp.Results = append(resp.Results, res)
 			last = m.Seq
 		}
-		return tx.SetDeviceSeq(p.Device, last)
+		if !started && len(req.Mutations) == 0 {
+			return nil // an empty push starts nothing
+		}
+		return tx.SetDeviceSeq(p.Install, last)
 	})
 	if err != nil {
 		return nil, err
@@ -200,7 +222,7 @@ func (e *Engine) refusedVisit(tx Txn, p Principal, m Mutation) (string, error) {
 			// visit; the refusal itself says what was wrong.
 			_ = json.Unmarshal(m.Fields["visit_id"], &visitID)
 		default:
-			if visitID, err = tx.RefusedRecord(p.Device, m.Entity, m.ID); err != nil {
+			if visitID, err = tx.RefusedRecord(p.Install, m.Entity, m.ID); err != nil {
 				return "", err
 			}
 		}
@@ -373,7 +395,7 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 	if before == nil && m.Fields["visit_id"] == nil {
 		// Not on the server: if its creation was refused, so is every later
 		// edit, for the same reason, and it is kept with the same visit.
-		visitID, err := tx.RefusedRecord(p.Device, fieldsync.EntityReport, m.ID)
+		visitID, err := tx.RefusedRecord(p.Install, fieldsync.EntityReport, m.ID)
 		if err != nil {
 			return Result{}, err
 		}

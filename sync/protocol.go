@@ -45,9 +45,9 @@ const (
 	DefaultPullSize  = 500
 )
 
-// Mutation is one change a device made offline. Seq is the device's own
-// counter (1, 2, 3 …); the server applies each seq exactly once and in
-// order. Fields holds only what changed.
+// Mutation is one change a device made offline. Seq is the install's own
+// counter (1, 2, 3 …); the server applies each seq of an install exactly
+// once and in order. Fields holds only what changed.
 type Mutation struct {
 	Seq    int64                      `json:"seq"`
 	Entity fieldsync.Entity           `json:"entity"`
@@ -58,9 +58,11 @@ type Mutation struct {
 	HLC    string                     `json:"hlc"`
 }
 
-// PushRequest is the body of POST /v1/sync/push.
+// PushRequest is the body of POST /v1/sync/push. InstallID is the one the
+// login answered (authproto.Tokens): seqs count per install.
 type PushRequest struct {
 	DeviceID  string     `json:"device_id"`
+	InstallID string     `json:"install_id"`
 	Mutations []Mutation `json:"mutations"`
 }
 

@@ -2,12 +2,15 @@ package authproto
 
 import "github.com/fieldsync/fieldsync"
 
-// LoginRequest is the body of POST /v1/auth/login.
+// LoginRequest is the body of POST /v1/auth/login. InstallID is the one
+// the database signing in got at its first login; a fresh database sends
+// none and gets a new one.
 type LoginRequest struct {
 	Login      string `json:"login"`
 	Password   string `json:"password"`
 	DeviceID   string `json:"device_id"`
 	DeviceName string `json:"device_name"`
+	InstallID  string `json:"install_id,omitempty"`
 }
 
 // RefreshRequest is the body of POST /v1/auth/refresh and /v1/auth/logout.
@@ -19,7 +22,8 @@ type RefreshRequest struct {
 type Tokens struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
-	ExpiresIn    int    `json:"expires_in"` // seconds until the access token expires
+	ExpiresIn    int    `json:"expires_in"`           // seconds until the access token expires
+	InstallID    string `json:"install_id,omitempty"` // the install the session runs on (always sent by the server): push sends it
 	User         User   `json:"user"`
 }
 

@@ -24,6 +24,10 @@ func TestWire(t *testing.T) {
 			`{"refresh_token":"fsr_x"}`},
 		{"the answer to a login or a refresh", authproto.Tokens{AccessToken: "a.b.c", RefreshToken: "fsr_x", ExpiresIn: 900, User: authproto.User{ID: "u1", Role: fieldsync.RoleTechnician}},
 			`{"access_token":"a.b.c","refresh_token":"fsr_x","expires_in":900,"user":{"id":"u1","role":"technician"}}`},
+		{"a login request from a database that signed in before names its install", authproto.LoginRequest{Login: "li", Password: "pw", DeviceID: "tab-7", InstallID: "i-1"},
+			`{"login":"li","password":"pw","device_id":"tab-7","device_name":"","install_id":"i-1"}`},
+		{"the answer names the session's install", authproto.Tokens{AccessToken: "a.b.c", RefreshToken: "fsr_x", ExpiresIn: 900, InstallID: "i-1", User: authproto.User{ID: "u1", Role: fieldsync.RoleTechnician}},
+			`{"access_token":"a.b.c","refresh_token":"fsr_x","expires_in":900,"install_id":"i-1","user":{"id":"u1","role":"technician"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

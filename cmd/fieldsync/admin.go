@@ -59,6 +59,7 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 	case "disable-user", "enable-user", "reset-password":
 		return adminAccount(ctx, args[0], fs, data, args[1:], getenv, stdin, stdout)
 	case "revoke-device":
+		user := fs.String("user", "", "login of the device's user (needed when several users have a device of that id)")
 		if err := parseFlags(fs, args[1:], getenv); err != nil {
 			return err
 		}
@@ -66,11 +67,19 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 			return fmt.Errorf("%w: revoke-device takes one DEVICE_ID", errUsage)
 		}
 		return withStore(*data, func(store *bolt.DB) error {
-			d, err := store.RevokeDevice(ctx, fs.Arg(0), time.Now().UTC())
+			userID := ""
+			if *user != "" {
+				u, err := store.UserByLogin(ctx, fieldsync.NormalizeLogin(*user))
+				if err != nil {
+					return err
+				}
+				userID = u.ID
+			}
+			d, err := store.RevokeDevice(ctx, userID, fs.Arg(0), time.Now().UTC())
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "revoked device %s at %s\n", d.ID, d.RevokedAt.Format(time.RFC3339))
+			fmt.Fprintf(stdout, "revoked device %s of user %s at %s\n", d.ID, d.UserID, d.RevokedAt.Format(time.RFC3339))
 			return nil
 		})
 	case "add-key":

@@ -87,8 +87,9 @@ func BenchmarkServePeakMemory20Uploads(b *testing.B) {
 			idle, _ := benchProcStatus(b, p.cmd.Process.Pid)
 
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchUploads}}
-			tok := loginHTTP(b, p, "tech.li", pw["tech.li"], "tab-li")
-			report, visit := benchReport(b, client, p, tok)
+			s := loginSession(b, p, "tech.li", pw["tech.li"], "tab-li", "")
+			tok := s.AccessToken
+			report, visit := benchReport(b, client, p, tok, s.InstallID)
 
 			b.SetBytes(total)
 			var lag time.Duration
@@ -173,7 +174,7 @@ func benchJSON(b *testing.B, client *http.Client, method, url, token string, in,
 // benchReport creates a report on one of the technician's scheduled
 // visits, as the tablet's sync push does, and returns its id and the
 // visit's.
-func benchReport(b *testing.B, client *http.Client, p *process, token string) (report, visit string) {
+func benchReport(b *testing.B, client *http.Client, p *process, token, install string) (report, visit string) {
 	b.Helper()
 	var visits struct{ Items []struct{ ID string } }
 	benchJSON(b, client, "GET", p.url("/v1/visits?status=scheduled"), token, nil, &visits)
@@ -181,7 +182,7 @@ func benchReport(b *testing.B, client *http.Client, p *process, token string) (r
 		b.Fatal("tech.li has no scheduled visit")
 	}
 	report, visit = "0190f000-0000-7000-8000-00000000be9c", visits.Items[0].ID
-	push := map[string]any{"device_id": "tab-li", "mutations": []map[string]any{{
+	push := map[string]any{"device_id": "tab-li", "install_id": install, "mutations": []map[string]any{{
 		"seq": 1, "entity": "report", "id": report, "op": "upsert", "hlc": fmt.Sprintf("%d:0:tab-li", time.Now().UnixMilli()),
 		"fields": map[string]string{"visit_id": visit, "template_id": "tv-v1"},
 	}}}

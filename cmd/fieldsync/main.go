@@ -46,7 +46,7 @@ Commands:
   admin disable-user         disable an account (--login): refused everywhere, sessions end
   admin enable-user          enable a disabled account again (--login)
   admin reset-password       set an account's password (--login, on stdin): sessions end
-  admin revoke-device ID     revoke a tablet: its sessions end at once
+  admin revoke-device ID     revoke a user's tablet (--user LOGIN if several have that id)
   admin add-key              add a signing key (signs from the next start)
   admin list-keys            list signing keys, newest (signing) first
   admin remove-key KID       remove a signing key: its tokens stop verifying

@@ -200,6 +200,7 @@ func addUser(t *testing.T, dir, role, login, password string) {
 type session struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
+	InstallID    string `json:"install_id"`
 }
 
 // TestServeLoginAndVerifyWithIndependentJWT walks the first steps of a new
@@ -522,7 +523,7 @@ func TestPushSurvivesAKilledServer(t *testing.T) {
 		t.Fatalf("no scheduled visit for tech.li: %v %+v", err, visits)
 	}
 	visit := visits.Items[0].ID
-	push := map[string]any{"device_id": "tab-li", "mutations": []map[string]any{
+	push := map[string]any{"device_id": "tab-li", "install_id": s.InstallID, "mutations": []map[string]any{
 		{"seq": 1, "entity": "visit", "id": visit, "op": "action", "action": "depart", "hlc": fmt.Sprintf("%d:0:tab-li", time.Now().UnixMilli())},
 	}}
 

@@ -295,6 +295,9 @@ func techStatus(_ context.Context, t techCall) error {
 	if s.LastError != "" {
 		fmt.Fprintf(t.stdout, "last error: %s\n", s.LastError)
 	}
+	if s.InstallID != "" {
+		fmt.Fprintf(t.stdout, "install: %s\n", s.InstallID)
+	}
 	return nil
 }
 

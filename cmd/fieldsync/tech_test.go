@@ -129,9 +129,15 @@ func TestTechnicianOfflineDayWithTheCLI(t *testing.T) {
 		t.Fatalf("the dispatcher sees %+v", detail)
 	}
 
-	// The first push again, by hand, from the same device.
-	tab := loginHTTP(t, p, "tech.li", pw["tech.li"], "tab-li")
-	push := map[string]any{"device_id": "tab-li", "mutations": []map[string]any{{"seq": 1, "entity": "visit", "id": visit, "op": "action", "action": "depart", "hlc": fmt.Sprintf("%d:0:tab-li", time.Now().UnixMilli())}}}
+	// The first push again, by hand, from the same device and install.
+	install := ""
+	for _, line := range strings.Split(mustTech(t, db, "status"), "\n") {
+		if v, ok := strings.CutPrefix(line, "install: "); ok {
+			install = v
+		}
+	}
+	tab := loginSession(t, p, "tech.li", pw["tech.li"], "tab-li", install).AccessToken
+	push := map[string]any{"device_id": "tab-li", "install_id": install, "mutations": []map[string]any{{"seq": 1, "entity": "visit", "id": visit, "op": "action", "action": "depart", "hlc": fmt.Sprintf("%d:0:tab-li", time.Now().UnixMilli())}}}
 	var resp struct{ Results []struct{ Status string } }
 	if _, err := pushHTTP(p, tab, push, &resp); err != nil {
 		t.Fatal(err)
@@ -143,13 +149,19 @@ func TestTechnicianOfflineDayWithTheCLI(t *testing.T) {
 
 func loginHTTP(t testing.TB, p *process, login, password, device string) string {
 	t.Helper()
-	status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": login, "password": password, "device_id": device})
+	return loginSession(t, p, login, password, device, "").AccessToken
+}
+
+// loginSession signs in on device, on install ("": a fresh database).
+func loginSession(t testing.TB, p *process, login, password, device, install string) session {
+	t.Helper()
+	status, body, err := postJSON(p.url("/v1/auth/login"), map[string]string{"login": login, "password": password, "device_id": device, "install_id": install})
 	if err != nil || status != 200 {
 		t.Fatalf("login %s: %d %s %v", login, status, body, err)
 	}
 	var s session
 	json.Unmarshal(body, &s)
-	return s.AccessToken
+	return s
 }
 
 func getJSON(t *testing.T, p *process, token, path string, out any) {

@@ -124,7 +124,7 @@ func checkApplied(resp *syncproto.PushResponse, batch []syncproto.Mutation) erro
 	return nil
 }
 
-var benchPrincipal = syncproto.Principal{UserID: benchworld.OurTech, Role: fieldsync.RoleTechnician, Device: benchworld.PushDevice}
+var benchPrincipal = syncproto.Principal{UserID: benchworld.OurTech, Role: fieldsync.RoleTechnician, Device: benchworld.PushDevice, Install: benchworld.PushDevice}
 
 // BenchmarkPush pushes 10,000 report-draft mutations in batches of 500
 // through syncproto.Engine.Push over the real store (fsync on), a fresh
@@ -138,7 +138,7 @@ func BenchmarkPush(b *testing.B) {
 		engine := benchEngine(db)
 		b.StartTimer()
 		for _, batch := range batches {
-			resp, err := engine.Push(b.Context(), benchPrincipal, syncproto.PushRequest{DeviceID: benchworld.PushDevice, Mutations: batch})
+			resp, err := engine.Push(b.Context(), benchPrincipal, syncproto.PushRequest{DeviceID: benchworld.PushDevice, InstallID: benchworld.PushDevice, Mutations: batch})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -195,7 +195,7 @@ func BenchmarkPushRawBolt(b *testing.B) {
 		defer db.Close()
 		engine := benchEngine(captureStore{db, &benchReports})
 		for _, batch := range benchworld.PushBatches(visits) {
-			resp, err := engine.Push(b.Context(), benchPrincipal, syncproto.PushRequest{DeviceID: benchworld.PushDevice, Mutations: batch})
+			resp, err := engine.Push(b.Context(), benchPrincipal, syncproto.PushRequest{DeviceID: benchworld.PushDevice, InstallID: benchworld.PushDevice, Mutations: batch})
 			if err == nil {
 				err = checkApplied(resp, batch)
 			}

@@ -111,6 +111,7 @@ func dbSession(t *testing.T, db *bolt.DB, user, device, fam, hash string, create
 	t.Helper()
 	_, err := db.StartSession(context.Background(),
 		fieldsync.Device{ID: device, UserID: user, CreatedAt: created, LastSeen: created},
+		"", fieldsync.Install{ID: "install-" + fam, UserID: user, DeviceID: device, CreatedAt: created},
 		fieldsync.TokenFamily{ID: fam, UserID: user, DeviceID: device, CreatedAt: created},
 		fieldsync.RefreshToken{Hash: hash, Family: fam, UserID: user, DeviceID: device, CreatedAt: created, ExpiresAt: expires})
 	if err != nil {
@@ -266,7 +267,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if got.ID != u.ID || got.Login != "alice" || got.PasswordHash != u.PasswordHash || !got.CreatedAt.Equal(u.CreatedAt) {
 		t.Errorf("user after reopening = %+v", got)
 	}
-	if dev, err := db.Device(ctx, "tab-1"); err != nil || dev.UserID != u.ID {
+	if dev, err := db.Device(ctx, u.ID, "tab-1"); err != nil || dev.UserID != u.ID {
 		t.Errorf("device after reopening = %+v, %v", dev, err)
 	}
 	if tok := dbRotate(t, db, "h1", "h2", dbEpoch.Add(time.Minute), dbEpoch.Add(2*time.Hour)); tok.Family != "fam-1" {

@@ -89,16 +89,16 @@ func (p *pushTx) flush() error {
 	return nil
 }
 
-func (p *pushTx) DeviceSeq(device string) (int64, error) {
-	raw := p.tx.Bucket(bucketDeviceSeq).Get([]byte(device))
+func (p *pushTx) DeviceSeq(install string) (int64, bool, error) {
+	raw := p.tx.Bucket(bucketDeviceSeq).Get([]byte(install))
 	if raw == nil {
-		return 0, nil
+		return 0, false, nil
 	}
-	return int64(binary.BigEndian.Uint64(raw)), nil
+	return int64(binary.BigEndian.Uint64(raw)), true, nil
 }
 
-func (p *pushTx) SetDeviceSeq(device string, seq int64) error {
-	return p.tx.Bucket(bucketDeviceSeq).Put([]byte(device), seqKey(uint64(seq)))
+func (p *pushTx) SetDeviceSeq(install string, seq int64) error {
+	return p.tx.Bucket(bucketDeviceSeq).Put([]byte(install), seqKey(uint64(seq)))
 }
 
 // Visit and Report return the batch's copy; callers change clones only.
@@ -202,15 +202,15 @@ func (p *pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now ti
 	return int64(seq), nil
 }
 
-// Refuse keeps a mutation the server did not apply, by device and by
-// visit, for dispatchers, within the device's bounds (makeRoom).
+// Refuse keeps a mutation the server did not apply, by install and by
+// visit, for dispatchers, within the install's bounds (makeRoom).
 func (p *pushTx) Refuse(r syncproto.Refusal) error {
-	k := refusedKey(r.DeviceID, r.Mutation.Seq)
+	k := refusedKey(r.Install, r.Mutation.Seq)
 	raw, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	u, err := p.makeRoom(r.DeviceID, len(k)+len(raw), r.At)
+	u, err := p.makeRoom(r.Install, len(k)+len(raw), r.At)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (p *pushTx) Refuse(r syncproto.Refusal) error {
 	if r.VisitID == "" {
 		return nil
 	}
-	rk := key(r.DeviceID, string(r.Mutation.Entity), r.Mutation.ID)
+	rk := key(r.Install, string(r.Mutation.Entity), r.Mutation.ID)
 	if idx := p.tx.Bucket(indexRefusedRecord); idx.Get(rk) == nil {
 		if err := idx.Put(rk, []byte(r.VisitID)); err != nil {
 			return err
@@ -231,12 +231,12 @@ func (p *pushTx) Refuse(r syncproto.Refusal) error {
 	return p.tx.Bucket(indexRefusedByVisit).Put(append(key(r.VisitID, ""), k...), nil)
 }
 
-func (p *pushTx) RefusedRecord(device string, entity fieldsync.Entity, id string) (string, error) {
-	return string(p.tx.Bucket(indexRefusedRecord).Get(key(device, string(entity), id))), nil
+func (p *pushTx) RefusedRecord(install string, entity fieldsync.Entity, id string) (string, error) {
+	return string(p.tx.Bucket(indexRefusedRecord).Get(key(install, string(entity), id))), nil
 }
 
-func (p *pushTx) Refusal(device string, seq int64) (*syncproto.Refusal, error) {
-	return get[syncproto.Refusal](p.tx.Bucket(bucketRefused), string(refusedKey(device, seq)))
+func (p *pushTx) Refusal(install string, seq int64) (*syncproto.Refusal, error) {
+	return get[syncproto.Refusal](p.tx.Bucket(bucketRefused), string(refusedKey(install, seq)))
 }
 
 // RefusedWork lists the refused mutations that belong to a visit.

@@ -9,40 +9,40 @@ import (
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
-// refusedUsage is what a device's kept refusals hold, counted once per
+// refusedUsage is what an install's kept refusals hold, counted once per
 // batch and then kept up to date by Refuse.
 type refusedUsage struct{ count, bytes int }
 
-// refusedKey is a refusal's key in bucketRefused: device \x00 seq.
-func refusedKey(device string, seq int64) []byte {
-	return append(key(device, ""), seqKey(uint64(seq))...)
+// refusedKey is a refusal's key in bucketRefused: install \x00 seq.
+func refusedKey(install string, seq int64) []byte {
+	return append(key(install, ""), seqKey(uint64(seq))...)
 }
 
-// makeRoom prunes the device's oldest refusals until one more of size
+// makeRoom prunes the install's oldest refusals until one more of size
 // bytes fits the bounds of syncproto.MaxRefusedPerDevice and
 // syncproto.MaxRefusedBytesPerDevice. The first time in a batch it also
 // prunes those older than syncproto.MaxRefusedAge before now.
-func (p *pushTx) makeRoom(device string, size int, now time.Time) (*refusedUsage, error) {
-	u, err := p.refusedUsage(device, now)
+func (p *pushTx) makeRoom(install string, size int, now time.Time) (*refusedUsage, error) {
+	u, err := p.refusedUsage(install, now)
 	if err != nil {
 		return nil, err
 	}
 	for u.count > 0 && (u.count+1 > syncproto.MaxRefusedPerDevice || u.bytes+size > syncproto.MaxRefusedBytesPerDevice) {
-		if _, err := p.pruneOldest(device, u, time.Time{}); err != nil {
+		if _, err := p.pruneOldest(install, u, time.Time{}); err != nil {
 			return nil, err
 		}
 	}
 	return u, nil
 }
 
-// refusedUsage returns the device's usage, counting it (after pruning by
+// refusedUsage returns the install's usage, counting it (after pruning by
 // age) the first time in a batch.
-func (p *pushTx) refusedUsage(device string, now time.Time) (*refusedUsage, error) {
-	if u, ok := p.refused[device]; ok {
+func (p *pushTx) refusedUsage(install string, now time.Time) (*refusedUsage, error) {
+	if u, ok := p.refused[install]; ok {
 		return u, nil
 	}
 	u := &refusedUsage{}
-	prefix := key(device, "")
+	prefix := key(install, "")
 	c := p.tx.Bucket(bucketRefused).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		u.count++
@@ -50,7 +50,7 @@ func (p *pushTx) refusedUsage(device string, now time.Time) (*refusedUsage, erro
 	}
 	cutoff := now.Add(-syncproto.MaxRefusedAge)
 	for u.count > 0 {
-		pruned, err := p.pruneOldest(device, u, cutoff)
+		pruned, err := p.pruneOldest(install, u, cutoff)
 		if err != nil {
 			return nil, err
 		}
@@ -61,17 +61,17 @@ func (p *pushTx) refusedUsage(device string, now time.Time) (*refusedUsage, erro
 	if p.refused == nil {
 		p.refused = map[string]*refusedUsage{}
 	}
-	p.refused[device] = u
+	p.refused[install] = u
 	return u, nil
 }
 
-// pruneOldest deletes the device's oldest refusal, with its index
+// pruneOldest deletes the install's oldest refusal, with its index
 // entries, if it was refused before cutoff (any, for a zero cutoff). The
 // record index goes too: the oldest refusal of a record is the one that
 // made its entry, so later edits of a record whose refusals are pruned are
 // judged afresh.
-func (p *pushTx) pruneOldest(device string, u *refusedUsage, cutoff time.Time) (bool, error) {
-	prefix := key(device, "")
+func (p *pushTx) pruneOldest(install string, u *refusedUsage, cutoff time.Time) (bool, error) {
+	prefix := key(install, "")
 	refused := p.tx.Bucket(bucketRefused)
 	k, v := refused.Cursor().Seek(prefix)
 	if k == nil || !bytes.HasPrefix(k, prefix) {
@@ -103,7 +103,7 @@ func (p *pushTx) pruneOldest(device string, u *refusedUsage, cutoff time.Time) (
 			return false, err
 		}
 	}
-	return true, p.tx.Bucket(indexRefusedRecord).Delete(key(device, string(r.Mutation.Entity), r.Mutation.ID))
+	return true, p.tx.Bucket(indexRefusedRecord).Delete(key(install, string(r.Mutation.Entity), r.Mutation.ID))
 }
 
 // WasAssigned reads the visit's audit trail: its creation and every

@@ -18,7 +18,8 @@ var (
 	bucketMeta       = []byte("meta")
 	bucketUsers      = []byte("users")       // user id -> User
 	bucketUserLogins = []byte("user_logins") // normalized login -> user id
-	bucketDevices    = []byte("devices")     // device id -> Device
+	bucketDevices    = []byte("devices")     // user \x00 device id -> Device
+	bucketInstalls   = []byte("installs")    // install id -> Install
 	bucketRefresh    = []byte("refresh")     // token hash -> RefreshToken
 	bucketFamilies   = []byte("families")    // family id -> TokenFamily
 
@@ -45,12 +46,12 @@ var (
 	bucketFeed          = []byte("feed")
 	bucketFeedPos       = []byte("feed_pos")           // partition \x00 entity \x00 id -> seq
 	bucketRevs          = []byte("revs")               // entity \x00 id -> seq of its last change
-	bucketDeviceSeq     = []byte("device_seq")         // device id -> highest applied push seq
-	bucketRefused       = []byte("refused")            // device \x00 seq -> Refusal
-	indexRefusedByVisit = []byte("idx_refused_visit")  // visit \x00 device \x00 seq
+	bucketDeviceSeq     = []byte("device_seq")         // install id -> highest applied push seq (absent: nothing pushed yet)
+	bucketRefused       = []byte("refused")            // install \x00 seq -> Refusal
+	indexRefusedByVisit = []byte("idx_refused_visit")  // visit \x00 install \x00 seq
 	bucketTemplates     = []byte("templates")          // template id -> Template (reference data)
 	bucketTombstones    = []byte("tombstones")         // seq \x00 feed key -> time: deletes and evictions, oldest first
-	indexRefusedRecord  = []byte("idx_refused_record") // device \x00 entity \x00 id -> visit id of its first refusal
+	indexRefusedRecord  = []byte("idx_refused_record") // install \x00 entity \x00 id -> visit id of its first refusal
 	bucketCalendars     = []byte("calendars")          // calendar id -> its JSON (reference data)
 	bucketPolicies      = []byte("policies")           // policy id -> its JSON (reference data)
 
@@ -174,6 +175,14 @@ var migrations = []func(tx *bbolt.Tx) error{
 	func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketThumbQueue)
 		return err
+	},
+	// 9 -> 10: devices are their user's own, and push seqs are counted per
+	// install of the app on a device.
+	func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketInstalls); err != nil {
+			return err
+		}
+		return keyDevicesByUser(tx)
 	},
 }
 

@@ -10,15 +10,20 @@ import (
 	"github.com/fieldsync/fieldsync"
 )
 
-// StartSession registers (or refreshes) the device of a login and stores
-// the first refresh token of a new family, in one transaction. A revoked
-// device gets EDeviceRevoked; a device id registered to another user gets
-// EConflict.
-func (s *DB) StartSession(ctx context.Context, dev fieldsync.Device, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Device, error) {
-	var out *fieldsync.Device
+// StartSession registers (or refreshes) the device of a login, settles the
+// install it runs on and stores the first refresh token of a new family,
+// in one transaction. The install is the one named presented when that is
+// an install of this user's device; otherwise fresh, a new one, is stored:
+// a fresh database, or one whose install this store does not know (another
+// user signed in on it, or the store was restored from before it). A
+// revoked device gets EDeviceRevoked. Devices are the user's own: the same
+// device id under another user is another device.
+func (s *DB) StartSession(ctx context.Context, dev fieldsync.Device, presented string, fresh fieldsync.Install, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Install, error) {
+	var out *fieldsync.Install
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		devices := tx.Bucket(bucketDevices)
-		old, err := get[fieldsync.Device](devices, dev.ID)
+		dk := deviceKey(dev.UserID, dev.ID)
+		old, err := get[fieldsync.Device](devices, dk)
 		if err != nil {
 			return err
 		}
@@ -26,22 +31,24 @@ func (s *DB) StartSession(ctx context.Context, dev fieldsync.Device, fam fieldsy
 			if old.Revoked() {
 				return fieldsync.Errorf(fieldsync.EDeviceRevoked, "device %q was revoked", dev.ID)
 			}
-			if old.UserID != dev.UserID {
-				return fieldsync.Errorf(fieldsync.EConflict, "device %q is registered to another user", dev.ID)
-			}
 			old.LastSeen = dev.LastSeen
 			if dev.Name != "" {
 				old.Name = dev.Name
 			}
 			dev = *old
 		}
-		if err := put(devices, dev.ID, dev); err != nil {
+		if err := put(devices, dk, dev); err != nil {
 			return err
 		}
+		ins, err := settleInstall(tx, presented, fresh)
+		if err != nil {
+			return err
+		}
+		fam.InstallID, tok.InstallID = ins.ID, ins.ID
 		if err := put(tx.Bucket(bucketFamilies), fam.ID, fam); err != nil {
 			return err
 		}
-		out = &dev
+		out = ins
 		return put(tx.Bucket(bucketRefresh), tok.Hash, tok)
 	})
 	return out, err
@@ -82,7 +89,8 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, next fieldsync.R
 			fam.RevokedAt = &now
 			return put(families, fam.ID, fam)
 		}
-		dev, err := get[fieldsync.Device](tx.Bucket(bucketDevices), old.DeviceID)
+		dk := deviceKey(old.UserID, old.DeviceID)
+		dev, err := get[fieldsync.Device](tx.Bucket(bucketDevices), dk)
 		if err != nil {
 			return err
 		}
@@ -93,9 +101,9 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, next fieldsync.R
 		if err := put(tokens, oldHash, old); err != nil {
 			return err
 		}
-		next.Family, next.UserID, next.DeviceID = old.Family, old.UserID, old.DeviceID
+		next.Family, next.UserID, next.DeviceID, next.InstallID = old.Family, old.UserID, old.DeviceID, fam.InstallID
 		dev.LastSeen = now
-		if err := put(tx.Bucket(bucketDevices), dev.ID, dev); err != nil {
+		if err := put(tx.Bucket(bucketDevices), dk, dev); err != nil {
 			return err
 		}
 		out = &next
@@ -125,11 +133,11 @@ func (s *DB) EndFamily(ctx context.Context, hash string, now time.Time) error {
 	})
 }
 
-// Device returns the device with id, or ENotFound.
-func (s *DB) Device(ctx context.Context, id string) (*fieldsync.Device, error) {
+// Device returns the device id of user, or ENotFound.
+func (s *DB) Device(ctx context.Context, userID, id string) (*fieldsync.Device, error) {
 	var d *fieldsync.Device
 	err := s.db.View(func(tx *bbolt.Tx) (err error) {
-		d, err = get[fieldsync.Device](tx.Bucket(bucketDevices), id)
+		d, err = get[fieldsync.Device](tx.Bucket(bucketDevices), deviceKey(userID, id))
 		return err
 	})
 	if err == nil && d == nil {
@@ -138,7 +146,7 @@ func (s *DB) Device(ctx context.Context, id string) (*fieldsync.Device, error) {
 	return d, err
 }
 
-// Devices lists every registered device in id order.
+// Devices lists every registered device, by user, then by id.
 func (s *DB) Devices(ctx context.Context) ([]fieldsync.Device, error) {
 	var out []fieldsync.Device
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -154,14 +162,23 @@ func (s *DB) Devices(ctx context.Context) ([]fieldsync.Device, error) {
 	return out, err
 }
 
-// RevokeDevice marks the device revoked: its refresh tokens are refused at
-// once and its access tokens from the next request on. Revoking twice keeps
-// the first time. ENotFound for an unknown device.
-func (s *DB) RevokeDevice(ctx context.Context, id string, now time.Time) (*fieldsync.Device, error) {
+// RevokeDevice marks the device id of user revoked: its refresh tokens are
+// refused at once and its access tokens from the next request on. With no
+// user, the id must name the device of exactly one user: EConflict when
+// several users hold a device of that id, so that a revocation never
+// guesses. Revoking twice keeps the first time. ENotFound for an unknown
+// device.
+func (s *DB) RevokeDevice(ctx context.Context, userID, id string, now time.Time) (*fieldsync.Device, error) {
 	var d *fieldsync.Device
 	err := s.db.Update(func(tx *bbolt.Tx) (err error) {
 		devices := tx.Bucket(bucketDevices)
-		d, err = get[fieldsync.Device](devices, id)
+		if userID == "" {
+			if userID, err = soleHolder(devices, id); err != nil {
+				return err
+			}
+		}
+		dk := deviceKey(userID, id)
+		d, err = get[fieldsync.Device](devices, dk)
 		if err != nil {
 			return err
 		}
@@ -173,7 +190,7 @@ func (s *DB) RevokeDevice(ctx context.Context, id string, now time.Time) (*field
 		}
 		before := *d
 		d.RevokedAt = &now
-		if err := put(devices, id, d); err != nil {
+		if err := put(devices, dk, d); err != nil {
 			return err
 		}
 		return writeAudit(tx, fieldsync.EntityDevice, id, before, d, fieldsync.ActorFrom(ctx), "device.revoke", now)
