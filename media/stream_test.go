@@ -179,7 +179,7 @@ func TestWriteAfterACrashBetweenFinishAndRecord(t *testing.T) {
 	ctx := t.Context()
 	data := testJPEG(t, 320, 240)
 	sha := hexSHA(data)
-	u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": sha, "report_id": "r1", "slot": "s"})
+	u, err := w.svc.Create(ctx, tech, int64(len(data)), map[string]string{"sha256": sha, "report_id": "r1", "slot": "serial_plate"})
 	if err != nil {
 		t.Fatal(err)
 	}
