@@ -15,12 +15,13 @@ import (
 // path as routes.go registers it; a route not listed takes none.
 // openapi.json documents exactly these (TestOpenAPIQueryParameters).
 var queryParams = map[string][]string{
-	"GET /v1/users":      {"role"},
-	"GET /v1/tickets":    {"customer_id"},
-	"GET /v1/visits":     {"technician", "status", "sla", "from", "to", "cursor", "limit"},
-	"GET /v1/audit":      {"entity", "id", "cursor", "limit"},
-	"GET /v1/sync/pull":  {"cursor", "limit", "wait"},
-	"GET /v1/media/:sha": {"variant"},
+	"GET /v1/users":               {"role"},
+	"GET /v1/tickets":             {"customer_id"},
+	"GET /v1/visits":              {"technician", "status", "sla", "from", "to", "cursor", "limit"},
+	"GET /v1/audit":               {"entity", "id", "cursor", "limit"},
+	"GET /v1/sync/pull":           {"cursor", "limit", "wait"},
+	"GET /v1/media/:sha":          {"variant"},
+	"POST /v1/devices/:id/revoke": {"user_id"},
 }
 
 // checkQuery refuses a query parameter the route does not take, or one

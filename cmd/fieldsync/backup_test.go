@@ -30,9 +30,10 @@ func TestBackupUnderPushLoad(t *testing.T) {
 	admin := loginHTTP(t, p, "admin", pw["admin"], "admin-pc")
 
 	const devices = 4
-	tokens := make([]string, devices)
+	tokens, installs := make([]string, devices), make([]string, devices)
 	for w := range tokens {
-		tokens[w] = loginHTTP(t, p, "tech.li", pw["tech.li"], fmt.Sprintf("tab-load-%d", w))
+		s := loginSession(t, p, "tech.li", pw["tech.li"], fmt.Sprintf("tab-load-%d", w), "")
+		tokens[w], installs[w] = s.AccessToken, s.InstallID
 	}
 	var visits struct{ Items []struct{ ID string } }
 	getJSON(t, p, tokens[0], "/v1/visits", &visits)
@@ -65,7 +66,7 @@ func TestBackupUnderPushLoad(t *testing.T) {
 				if seq == 1 {
 					fields["visit_id"], fields["template_id"] = visit, "tv-v1"
 				}
-				push := map[string]any{"device_id": device, "mutations": []map[string]any{{
+				push := map[string]any{"device_id": device, "install_id": installs[w], "mutations": []map[string]any{{
 					"seq": seq, "entity": "report", "id": fmt.Sprintf("rep-load-%d", w), "op": "upsert", "fields": fields,
 					"hlc": fmt.Sprintf("%d:%d:%s", time.Now().UnixMilli(), seq, device),
 				}}}

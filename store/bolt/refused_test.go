@@ -42,8 +42,8 @@ func (r *refusing) push(t *testing.T, n, size int) []syncproto.Result {
 
 func (r *refusing) pushBatch(t *testing.T, batch []syncproto.Mutation) []syncproto.Result {
 	t.Helper()
-	resp, err := r.engine.Push(t.Context(), syncproto.Principal{UserID: "tech-a", Role: fieldsync.RoleTechnician, Device: "tab-a"},
-		syncproto.PushRequest{DeviceID: "tab-a", Mutations: batch})
+	resp, err := r.engine.Push(t.Context(), syncproto.Principal{UserID: "tech-a", Role: fieldsync.RoleTechnician, Device: "tab-a", Install: "ins-a"},
+		syncproto.PushRequest{DeviceID: "tab-a", InstallID: "ins-a", Mutations: batch})
 	if err != nil {
 		t.Fatal(err)
 	}
