@@ -61,8 +61,61 @@ type Report struct {
 	// ClockSkew lists the steps whose device time was far from the time
 	// kept (MaxClockSkew), at most one per field.
 	ClockSkew []ClockSkew `json:"clock_skew,omitempty"`
-	CreatedAt time.Time   `json:"created_at"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	// SignedPhotos are the photos the signature covers: those on the
+	// device when it was signed, which may reach the server after the
+	// signature. A signed report takes these and no others.
+	SignedPhotos []SlotPhoto `json:"signed_photos,omitempty"`
+	CreatedAt    time.Time   `json:"created_at"`
+	UpdatedAt    time.Time   `json:"updated_at"`
+}
+
+// SlotPhoto names a photo by the report slot it fills.
+type SlotPhoto struct {
+	Slot   string `json:"slot"`
+	SHA256 string `json:"sha256"`
+}
+
+// MaxSignedPhotos bounds the photos one signature may name.
+const MaxSignedPhotos = 256
+
+// ParseSignedPhotos reads the photos a sign action names (its "photos"
+// field, absent when it names none): each on a slot of t, by its hex
+// SHA-256, each once. EInvalid names what is wrong.
+func ParseSignedPhotos(raw json.RawMessage, t Template) ([]SlotPhoto, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var photos []SlotPhoto
+	if err := json.Unmarshal(raw, &photos); err != nil {
+		return nil, Errorf(EInvalid, "photos must be a list of {slot, sha256}")
+	}
+	if len(photos) > MaxSignedPhotos {
+		return nil, Errorf(EInvalid, "a signature names at most %d photos, not %d", MaxSignedPhotos, len(photos))
+	}
+	seen := make(map[SlotPhoto]bool, len(photos))
+	for i, p := range photos {
+		if err := t.CheckSlot(p.Slot); err != nil {
+			return nil, Errorf(EInvalid, "photos[%d]: %s", i, ErrorDetail(err))
+		}
+		if !ValidSHA256(p.SHA256) {
+			return nil, Errorf(EInvalid, "photos[%d]: sha256 must be 64 lower-case hex digits", i)
+		}
+		if seen[p] {
+			return nil, Errorf(EInvalid, "photos[%d]: %s on %s is named twice", i, p.SHA256, p.Slot)
+		}
+		seen[p] = true
+	}
+	return photos, nil
+}
+
+// TakesPhoto returns nil when the photo sha may be attached to slot: any
+// photo on a draft, only those its signature names on a signed report
+// (EReportSealed otherwise).
+func (r *Report) TakesPhoto(slot, sha string) error {
+	if r.Status == ReportDraft || slices.Contains(r.SignedPhotos, SlotPhoto{Slot: slot, SHA256: sha}) {
+		return nil
+	}
+	return Errorf(EReportSealed, "report %s is %s and its signature does not name photo %s on %s; it takes no other photo", r.ID, r.Status, sha, slot)
 }
 
 // NewReport starts a draft of visit v that a device created at deviceAt
@@ -145,6 +198,7 @@ func (r *Report) Clone() Report {
 	c.RequiredSlots = slices.Clone(r.RequiredSlots)
 	c.Received = maps.Clone(r.Received)
 	c.ClockSkew = slices.Clone(r.ClockSkew)
+	c.SignedPhotos = slices.Clone(r.SignedPhotos)
 	if r.SignedAt != nil {
 		at := *r.SignedAt
 		c.SignedAt = &at

@@ -332,3 +332,59 @@ func TestReportClone(t *testing.T) {
 		t.Fatalf("editing the clone changed the report: %+v", r)
 	}
 }
+
+func TestReportTakesPhoto(t *testing.T) {
+	const a, b = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	signed := Report{ID: "r1", Status: ReportSigned, SignedPhotos: []SlotPhoto{{Slot: "fault", SHA256: a}}}
+	tests := []struct {
+		name       string
+		r          Report
+		slot, sha  string
+		wantSealed bool
+	}{
+		{"a draft takes any photo", Report{Status: ReportDraft}, "fault", b, false},
+		{"a signed report takes a photo its signature names", signed, "fault", a, false},
+		{"a signed report refuses another photo", signed, "fault", b, true},
+		{"a signed report refuses a named photo on another slot", signed, "serial_plate", a, true},
+		{"a signed report that named none takes none", Report{Status: ReportSigned}, "fault", a, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.r.TakesPhoto(tt.slot, tt.sha)
+			if got := ErrorCode(err) == EReportSealed; got != tt.wantSealed {
+				t.Errorf("TakesPhoto = %v, want sealed %v", err, tt.wantSealed)
+			}
+		})
+	}
+}
+
+func TestParseSignedPhotos(t *testing.T) {
+	tpl := Template{ID: "t", PhotoSlots: []PhotoSlot{{ID: "fault"}, {ID: "serial_plate"}}}
+	const a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	tests := []struct {
+		name, raw, wantErr string
+		want               int
+	}{
+		{"no photos field names none", "", "", 0},
+		{"photos on the template's slots are named", `[{"slot":"fault","sha256":"` + a + `"},{"slot":"serial_plate","sha256":"` + a + `"}]`, "", 2},
+		{"a slot the template lacks is refused", `[{"slot":"overview","sha256":"` + a + `"}]`, "photos[0]", 0},
+		{"a hash that is not hex SHA-256 is refused", `[{"slot":"fault","sha256":"AB"}]`, "photos[0]: sha256", 0},
+		{"a photo named twice is refused", `[{"slot":"fault","sha256":"` + a + `"},{"slot":"fault","sha256":"` + a + `"}]`, "photos[1]", 0},
+		{"anything but a list is refused", `{"slot":"fault"}`, "list", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var raw json.RawMessage
+			if tt.raw != "" {
+				raw = json.RawMessage(tt.raw)
+			}
+			got, err := ParseSignedPhotos(raw, tpl)
+			switch {
+			case tt.wantErr == "" && (err != nil || len(got) != tt.want):
+				t.Errorf("= %+v, %v; want %d photos", got, err, tt.want)
+			case tt.wantErr != "" && (ErrorCode(err) != EInvalid || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error %v, want invalid naming %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -261,14 +261,34 @@ func (c *Client) SetReport(reportID string, f ReportFields) error {
 
 // SignReport signs a draft. When the device has the template, every
 // required item must be answered: otherwise fieldsync.EReportIncomplete
-// naming them. EReportSealed when already signed.
+// naming them. EReportSealed when already signed. The signature names the
+// photos attached to the report so far (Report.SignedPhotos): uploaded
+// after it, the server takes them, and no others.
 func (c *Client) SignReport(reportID string) error {
-	return c.write(fieldsync.EntityReport, reportID, syncproto.OpAction, "sign", nil, func(rd *reader) error {
+	fields := map[string]json.RawMessage{}
+	return c.write(fieldsync.EntityReport, reportID, syncproto.OpAction, "sign", fields, func(rd *reader) error {
 		r, t, err := c.draft(rd, reportID)
-		if err != nil || t == nil {
+		if err != nil {
 			return err
 		}
-		return r.CheckSignable(*t)
+		if t != nil {
+			if err := r.CheckSignable(*t); err != nil {
+				return err
+			}
+		}
+		// The signature covers the photos on the report now, which may
+		// reach the server after it.
+		_, entries, err := reportPhotos(rd.tx, reportID)
+		if err != nil || len(entries) == 0 {
+			return err
+		}
+		photos := make([]fieldsync.SlotPhoto, len(entries))
+		for i, e := range entries {
+			photos[i] = fieldsync.SlotPhoto{Slot: e.Slot, SHA256: e.SHA256}
+		}
+		raw, err := json.Marshal(photos)
+		fields["photos"] = raw
+		return err
 	})
 }
 
@@ -328,18 +348,17 @@ func (c *Client) write(entity fieldsync.Entity, id, op, action string, fields ma
 	if c.isClosed() {
 		return ErrClosed
 	}
-	if fields != nil {
-		raw, err := json.Marshal(fields)
-		if err != nil {
-			return err
-		}
-		if len(raw) > syncproto.MaxFieldsBytes {
-			return fieldsync.Errorf(fieldsync.ETooLarge, "the change is %d bytes; at most %d", len(raw), syncproto.MaxFieldsBytes)
-		}
-	}
 	err := c.db.Update(func(tx *bbolt.Tx) error {
+		// check may add to fields what only the transaction knows.
 		if err := check(&reader{tx: tx, tpls: &c.tpls}); err != nil {
 			return err
+		}
+		if len(fields) == 0 {
+			fields = nil
+		} else if raw, err := json.Marshal(fields); err != nil {
+			return err
+		} else if len(raw) > syncproto.MaxFieldsBytes {
+			return fieldsync.Errorf(fieldsync.ETooLarge, "the change is %d bytes; at most %d", len(raw), syncproto.MaxFieldsBytes)
 		}
 		meta := tx.Bucket(bucketMeta)
 		seq := int64(getU64(meta, keyNextSeq))

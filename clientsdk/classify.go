@@ -44,7 +44,7 @@ func classify(err error) class {
 		return sessionEnded
 	}
 	switch code(err) {
-	case fieldsync.ENotAnImage, fieldsync.EImageTooLarge, fieldsync.ETooLarge, fieldsync.EUnsupported, fieldsync.EForbidden:
+	case fieldsync.ENotAnImage, fieldsync.EImageTooLarge, fieldsync.ETooLarge, fieldsync.EUnsupported, fieldsync.EForbidden, fieldsync.EReportSealed:
 		return refusedForGood
 	case fieldsync.EInvalid, fieldsync.EChecksumMismatch:
 		return bodyRejected

@@ -90,8 +90,10 @@ func applyReport(r *fieldsync.Report, m syncproto.Mutation) {
 			r.UpdatedAt = at
 		}
 	case syncproto.OpAction:
-		if m.Action == "sign" {
-			_ = r.Sign(at) // a report signed already stays as it is; the server answers report_sealed
+		if m.Action == "sign" && r.Sign(at) == nil { // a report signed already stays as it is; the server answers report_sealed
+			// Photos the device named when it signed: the server is the
+			// judge of them, so a malformed list is left out here.
+			_ = json.Unmarshal(m.Fields["photos"], &r.SignedPhotos)
 		}
 	}
 }

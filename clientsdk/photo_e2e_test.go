@@ -913,3 +913,53 @@ func hexSHA(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// Photos taken before the report was signed reach the server after the
+// signature, which is pushed first: the signature names them, so the
+// signed report takes exactly those. A photo it does not name is refused
+// for good, never blocking the queue.
+func TestE2EPhotosOfASignedReportUploadAfterTheSignature(t *testing.T) {
+	w := newPhotoWorld(t, 0)
+	tab, _, report := photoTablet(t, w, "tab-a", 512<<10)
+	tab.offline(true)
+	must(t, tab.c.Depart(w.visit))
+	must(t, tab.c.Arrive(w.visit))
+	plate := testPhoto(t, 1)
+	p1 := attach(t, tab.c, report, "serial_plate", writeTestFile(t, "plate.jpg", plate))
+	e2eAnswers(t, tab.c, report)
+	must(t, tab.c.SignReport(report))
+	tab.offline(false)
+	tab.sync(t)
+	if p := photoOf(t, tab.c, p1.ID); p.Status != PhotoVerified {
+		t.Fatalf("the signed report's photo after the sync: %+v", p)
+	}
+
+	var got struct {
+		Reports []struct {
+			Status       string `json:"status"`
+			SignedPhotos []struct {
+				Slot   string `json:"slot"`
+				SHA256 string `json:"sha256"`
+			} `json:"signed_photos"`
+			Photos []struct {
+				Slot   string `json:"slot"`
+				SHA256 string `json:"sha256"`
+			} `json:"photos"`
+		} `json:"reports"`
+	}
+	status, raw := w.get(w.disp, "/v1/visits/"+w.visit)
+	if status != http.StatusOK {
+		t.Fatalf("GET the visit: %d %s", status, raw)
+	}
+	must(t, json.Unmarshal(raw, &got))
+	if len(got.Reports) != 1 || got.Reports[0].Status != "signed" {
+		t.Fatalf("reports %+v", got.Reports)
+	}
+	r := got.Reports[0]
+	if len(r.SignedPhotos) != 1 || r.SignedPhotos[0].Slot != "serial_plate" || r.SignedPhotos[0].SHA256 != p1.SHA256 {
+		t.Fatalf("the signature names %+v, want the plate", r.SignedPhotos)
+	}
+	if len(r.Photos) != 1 || r.Photos[0].SHA256 != p1.SHA256 {
+		t.Fatalf("the signed report holds %+v", r.Photos)
+	}
+}

@@ -203,7 +203,8 @@ func reportPhotos(tx *bbolt.Tx, reportID string) ([]int64, []*photoEntry, error)
 // the technician's visits.
 //
 // Errors: EInvalid for an empty or too long slot, ENotFound for a report
-// the device does not have, and whatever reading the file returns.
+// the device does not have, EReportSealed for a signed one (its signature
+// named the photos it takes), and whatever reading the file returns.
 func (c *Client) AttachPhoto(reportID, slot, path string) (PhotoRef, error) {
 	if c.isClosed() {
 		return PhotoRef{}, ErrClosed
@@ -319,7 +320,8 @@ func (p *photoFiles) settle(tmp string, e *photoEntry) (PhotoRef, error) {
 	var ref PhotoRef
 	err := p.db.Update(func(tx *bbolt.Tx) error {
 		rd := &reader{tx: tx, tpls: p.tpls}
-		if _, err := rd.report(e.ReportID); err != nil {
+		r, err := rd.report(e.ReportID)
+		if err != nil {
 			return err
 		}
 		index := tx.Bucket(bucketPhotosByReport)
@@ -328,6 +330,9 @@ func (p *photoFiles) settle(tmp string, e *photoEntry) (PhotoRef, error) {
 			id := int64(binary.BigEndian.Uint64(raw))
 			ref = PhotoRef{ID: id, SHA256: e.SHA256, ReportID: e.ReportID, Slot: e.Slot, Size: e.Size}
 			return nil // attached before: that attachment stands
+		}
+		if err := r.TakesPhoto(e.Slot, e.SHA256); err != nil {
+			return err
 		}
 		meta := tx.Bucket(bucketMeta)
 		id := int64(getU64(meta, keyNextPhoto))

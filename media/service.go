@@ -26,9 +26,10 @@ type Store interface {
 	DeleteUpload(ctx context.Context, id string) error
 	ExpiredUploads(ctx context.Context, before time.Time, limit int) ([]tus.Upload, error)
 	// Attachable returns ENotFound for a report not stored, EReportSealed
-	// for one that is not a draft, EInvalid for a slot its template does
-	// not have: only a draft's own slots take photos.
-	Attachable(ctx context.Context, reportID, slot string) error
+	// for a signed one whose signature does not name photo sha on slot,
+	// EInvalid for a slot its template does not have: a draft's own slots
+	// take photos, a signed report only those it was signed with.
+	Attachable(ctx context.Context, reportID, slot, sha string) error
 	// AddPhoto records a verified photo on its report, in one transaction
 	// with what the report needs to show it, refusing what Attachable
 	// refuses, as of that transaction. A new photo without a thumbnail
@@ -135,7 +136,7 @@ func (s *Service) Attach(ctx context.Context, a fieldsync.Actor, sha, reportID, 
 	if err := s.CanAttach(ctx, a.UserID, reportID); err != nil {
 		return nil, err
 	}
-	if err := s.Store.Attachable(ctx, reportID, slot); err != nil {
+	if err := s.Store.Attachable(ctx, reportID, slot, sha); err != nil {
 		return nil, err
 	}
 	att := *p
@@ -166,7 +167,7 @@ func (s *Service) Create(ctx context.Context, a fieldsync.Actor, length int64, m
 	if err := s.CanAttach(ctx, a.UserID, reportID); err != nil {
 		return nil, s.refuse("forbidden", err)
 	}
-	if err := s.Store.Attachable(ctx, reportID, slot); err != nil {
+	if err := s.Store.Attachable(ctx, reportID, slot, sha); err != nil {
 		return nil, s.refuse("report", err)
 	}
 	now := s.Now().UTC()

@@ -133,7 +133,7 @@ func (s *Service) keep(ctx context.Context, u *tus.Upload, in *incoming) error {
 func (s *Service) complete(ctx context.Context, u *tus.Upload, in *incoming, streamed *fieldsync.Photo) (*fieldsync.Photo, error) {
 	// A report signed since the upload began takes no photo: the upload
 	// ends, and FinishUpload checks again as it records the photo.
-	if err := s.Store.Attachable(ctx, u.ReportID, u.Slot); err != nil {
+	if err := s.Store.Attachable(ctx, u.ReportID, u.Slot, u.SHA256); err != nil {
 		return nil, s.notAttachable(ctx, u, err)
 	}
 	done, p := *u, streamed

@@ -487,11 +487,18 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		if err := r.CheckSignable(tpl); err != nil {
 			return outcome(err), nil
 		}
+		photos, err := fieldsync.ParseSignedPhotos(m.Fields["photos"], tpl)
+		if err != nil {
+			return outcome(err), nil
+		}
 		if err := r.SignAt(deviceAt, now, v); err != nil {
 			return outcome(err), nil
 		}
-		r.SignedBy, r.UpdatedAt = p.UserID, now
+		r.SignedBy, r.SignedPhotos, r.UpdatedAt = p.UserID, photos, now
 		changes := map[string]json.RawMessage{"status": rawJSON(r.Status), "signed_at": rawJSON(r.SignedAt), "signed_by": rawJSON(r.SignedBy), "received": rawJSON(r.Received)}
+		if len(photos) > 0 {
+			changes["signed_photos"] = rawJSON(photos)
+		}
 		if len(r.ClockSkew) > 0 {
 			changes["clock_skew"] = rawJSON(r.ClockSkew)
 		}

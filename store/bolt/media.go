@@ -147,8 +147,9 @@ func (s *DB) ExpiredUploads(ctx context.Context, before time.Time, limit int) ([
 }
 
 // AddPhoto records verified evidence and attaches it to its report's
-// slot, in one transaction, unless the report is not a draft
-// (EReportSealed) or its template has no such slot (EInvalid); ENotFound
+// slot, in one transaction, unless the report is signed and its signature
+// does not name the photo (EReportSealed) or its template has no such
+// slot (EInvalid); ENotFound
 // for a report not stored. The same bytes attached again keep their first
 // record and gain the new attachment. A photo recorded without a thumbnail
 // joins the thumbnail worker's queue (PendingThumbnails). On return *p is
@@ -170,22 +171,23 @@ func (s *DB) FinishUpload(ctx context.Context, uploadID string, p *fieldsync.Pho
 	})
 }
 
-// Attachable returns what AddPhoto would refuse of a photo on the
-// report's slot: ENotFound for a report not stored, EReportSealed for
-// one that is not a draft, EInvalid for a slot its template lacks.
-func (s *DB) Attachable(ctx context.Context, reportID, slot string) error {
-	return s.db.View(func(tx *bbolt.Tx) error { return attachable(tx, reportID, slot) })
+// Attachable returns what AddPhoto would refuse of photo sha on the
+// report's slot: ENotFound for a report not stored, EReportSealed for a
+// signed one whose signature does not name it (Report.TakesPhoto),
+// EInvalid for a slot its template lacks.
+func (s *DB) Attachable(ctx context.Context, reportID, slot, sha string) error {
+	return s.db.View(func(tx *bbolt.Tx) error { return attachable(tx, reportID, slot, sha) })
 }
 
 // attachable is the rule of Attachable, read in the transaction that
-// records an attachment: a report signed since an upload began takes no
-// photo from it.
-func attachable(tx *bbolt.Tx, reportID, slot string) error {
+// records an attachment: a report signed since an upload began takes the
+// photo only if the signature names it.
+func attachable(tx *bbolt.Tx, reportID, slot, sha string) error {
 	r, err := must[fieldsync.Report](tx, bucketReports, "report_id", reportID)
 	if err != nil {
 		return err
 	}
-	if err := r.Editable(); err != nil {
+	if err := r.TakesPhoto(slot, sha); err != nil {
 		return err
 	}
 	t, err := get[fieldsync.Template](tx.Bucket(bucketTemplates), r.TemplateID)
@@ -203,7 +205,7 @@ func addPhoto(tx *bbolt.Tx, p *fieldsync.Photo) error {
 	if attachments.Get(key(p.ReportID, p.Slot, p.SHA256)) == nil {
 		// A retry of an attachment made is answered as it was, whatever
 		// became of the report since.
-		if err := attachable(tx, p.ReportID, p.Slot); err != nil {
+		if err := attachable(tx, p.ReportID, p.Slot, p.SHA256); err != nil {
 			return err
 		}
 	}

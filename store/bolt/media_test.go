@@ -296,7 +296,7 @@ func TestAddPhotoOnlyOnADraftsOwnSlots(t *testing.T) {
 			for name, call := range map[string]func() error{
 				"AddPhoto":     func() error { return w.db.AddPhoto(ctx, w.photoOn(shaA, tt.report, tt.slot, false)) },
 				"FinishUpload": func() error { return w.db.FinishUpload(ctx, "up-x", w.photoOn(shaB, tt.report, tt.slot, false)) },
-				"Attachable":   func() error { return w.db.Attachable(ctx, tt.report, tt.slot) },
+				"Attachable":   func() error { return w.db.Attachable(ctx, tt.report, tt.slot, shaA) },
 			} {
 				err := call()
 				if got := fieldsync.ErrorCode(err); got != tt.code || err != nil && !strings.Contains(err.Error(), tt.detail) {
