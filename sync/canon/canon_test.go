@@ -49,6 +49,22 @@ func records(t *testing.T) (*fieldsync.Report, *fieldsync.Visit, *fieldsync.Tick
 	return r, v, tk, a, s
 }
 
+// fixture is records and a signing that a table row may change.
+type fixture struct {
+	r  *fieldsync.Report
+	v  *fieldsync.Visit
+	tk *fieldsync.Ticket
+	a  *fieldsync.Asset
+	s  Signing
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{}
+	f.r, f.v, f.tk, f.a, f.s = records(t)
+	return f
+}
+
 func canonical(t *testing.T, r *fieldsync.Report, v *fieldsync.Visit, tk *fieldsync.Ticket, a *fieldsync.Asset, s Signing) string {
 	t.Helper()
 	d, err := Build(r, v, tk, a, s)
@@ -139,47 +155,47 @@ func TestBuildLeavesOutAbsentValues(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		field string // the key that must not appear
-		set   []func(*fieldsync.Report, *fieldsync.Asset, *Signing)
+		set   []func(*fixture)
 	}{
-		{"no answers: nil, empty, or only cleared ones", `"answers"`, []func(*fieldsync.Report, *fieldsync.Asset, *Signing){
-			func(r *fieldsync.Report, _ *fieldsync.Asset, _ *Signing) { r.Answers = nil },
-			func(r *fieldsync.Report, _ *fieldsync.Asset, _ *Signing) { r.Answers = fieldsync.Answers{} },
-			func(r *fieldsync.Report, _ *fieldsync.Asset, _ *Signing) {
-				r.Answers = fieldsync.Answers{"a": json.RawMessage(`null`), "b": json.RawMessage(" null ")}
+		{"no answers: nil, empty, or only cleared ones", `"answers"`, []func(*fixture){
+			func(f *fixture) { f.r.Answers = nil },
+			func(f *fixture) { f.r.Answers = fieldsync.Answers{} },
+			func(f *fixture) {
+				f.r.Answers = fieldsync.Answers{"a": json.RawMessage(`null`), "b": json.RawMessage(" null ")}
 			},
 		}},
-		{"no findings", `"findings"`, []func(*fieldsync.Report, *fieldsync.Asset, *Signing){
-			func(r *fieldsync.Report, _ *fieldsync.Asset, _ *Signing) { r.Findings = "" },
+		{"no findings", `"findings"`, []func(*fixture){
+			func(f *fixture) { f.r.Findings = "" },
 		}},
-		{"no cause", `"cause"`, []func(*fieldsync.Report, *fieldsync.Asset, *Signing){
-			func(r *fieldsync.Report, _ *fieldsync.Asset, _ *Signing) { r.Cause = "" },
+		{"no cause", `"cause"`, []func(*fixture){
+			func(f *fixture) { f.r.Cause = "" },
 		}},
-		{"no responsibility", `"responsibility"`, []func(*fieldsync.Report, *fieldsync.Asset, *Signing){
-			func(r *fieldsync.Report, _ *fieldsync.Asset, _ *Signing) { r.Responsibility = "" },
+		{"no responsibility", `"responsibility"`, []func(*fixture){
+			func(f *fixture) { f.r.Responsibility = "" },
 		}},
-		{"an asset without a serial", `"asset_serial"`, []func(*fieldsync.Report, *fieldsync.Asset, *Signing){
-			func(_ *fieldsync.Report, a *fieldsync.Asset, _ *Signing) { a.Serial = "" },
+		{"an asset without a serial", `"asset_serial"`, []func(*fixture){
+			func(f *fixture) { f.a.Serial = "" },
 		}},
-		{"no customer on site", `"customer_name"`, []func(*fieldsync.Report, *fieldsync.Asset, *Signing){
-			func(_ *fieldsync.Report, _ *fieldsync.Asset, s *Signing) { s.CustomerName = "" },
+		{"no customer on site", `"customer_name"`, []func(*fixture){
+			func(f *fixture) { f.s.CustomerName = "" },
 		}},
-		{"no photos: nil or empty", `"photos"`, []func(*fieldsync.Report, *fieldsync.Asset, *Signing){
-			func(_ *fieldsync.Report, _ *fieldsync.Asset, s *Signing) { s.Photos = nil },
-			func(_ *fieldsync.Report, _ *fieldsync.Asset, s *Signing) { s.Photos = []fieldsync.SlotPhoto{} },
+		{"no photos: nil or empty", `"photos"`, []func(*fixture){
+			func(f *fixture) { f.s.Photos = nil },
+			func(f *fixture) { f.s.Photos = []fieldsync.SlotPhoto{} },
 		}},
-		{"no customer signature", `"customer_signature_sha256"`, []func(*fieldsync.Report, *fieldsync.Asset, *Signing){
-			func(_ *fieldsync.Report, _ *fieldsync.Asset, s *Signing) { s.CustomerSignature = "" },
+		{"no customer signature", `"customer_signature_sha256"`, []func(*fixture){
+			func(f *fixture) { f.s.CustomerSignature = "" },
 		}},
-		{"no technician signature", `"technician_signature_sha256"`, []func(*fieldsync.Report, *fieldsync.Asset, *Signing){
-			func(_ *fieldsync.Report, _ *fieldsync.Asset, s *Signing) { s.TechnicianSignature = "" },
+		{"no technician signature", `"technician_signature_sha256"`, []func(*fixture){
+			func(f *fixture) { f.s.TechnicianSignature = "" },
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var first string
 			for i, set := range c.set {
-				r, v, tk, a, s := records(t)
-				set(r, a, &s)
-				got := canonical(t, r, v, tk, a, s)
+				f := newFixture(t)
+				set(f)
+				got := canonical(t, f.r, f.v, f.tk, f.a, f.s)
 				if strings.Contains(got, c.field) || strings.Contains(got, "null") {
 					t.Errorf("form %d writes %s or null: %s", i, c.field, got)
 				}
@@ -250,64 +266,30 @@ func TestBuildTakesSignedAtToTheSecondInUTC(t *testing.T) {
 func TestBuildRefuses(t *testing.T) {
 	for _, c := range []struct {
 		name, detail string
-		set          func(*fieldsync.Report, *fieldsync.Visit, *fieldsync.Ticket, *fieldsync.Asset, *Signing)
+		set          func(*fixture)
 	}{
-		{"a report of another visit", "is of visit", func(r *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, _ *Signing) {
-			r.VisitID = "vis-9"
-		}},
-		{"a visit on another ticket", "is on ticket", func(_ *fieldsync.Report, v *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, _ *Signing) {
-			v.TicketID = "tkt-9"
-		}},
-		{"a ticket about another asset", "is about asset", func(_ *fieldsync.Report, _ *fieldsync.Visit, tk *fieldsync.Ticket, _ *fieldsync.Asset, _ *Signing) {
-			tk.AssetID = "ast-9"
-		}},
-		{"no report id", "report_id is required", func(r *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, _ *Signing) {
-			r.ID = ""
-		}},
-		{"no template", "template_id is required", func(r *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, _ *Signing) {
-			r.TemplateID = ""
-		}},
-		{"no device", "device_id is required", func(_ *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, s *Signing) {
-			s.DeviceID = ""
-		}},
-		{"no time", "signed_at is required", func(_ *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, s *Signing) {
-			s.SignedAt = time.Time{}
-		}},
-		{"a time past year 9999", "signed_at is required", func(_ *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, s *Signing) {
-			s.SignedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-		}},
-		{"a customer name that is not UTF-8", "customer_name is not valid UTF-8", func(_ *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, s *Signing) {
-			s.CustomerName = "M\xfcller"
-		}},
-		{"findings that are not UTF-8", "findings is not valid UTF-8", func(r *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, _ *Signing) {
-			r.Findings = "\xff"
-		}},
-		{"an answer that is not JSON", "answers.drum_noise is not valid UTF-8 JSON", func(r *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, _ *Signing) {
-			r.Answers["drum_noise"] = json.RawMessage(`yes`)
-		}},
-		{"an answer that is not UTF-8", "answers.notes is not valid UTF-8 JSON", func(r *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, _ *Signing) {
-			r.Answers["notes"] = json.RawMessage("\"\xff\"")
-		}},
-		{"an unknown responsibility", "responsibility", func(r *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, _ *Signing) {
-			r.Responsibility = "weather"
-		}},
-		{"a photo without a slot", "slot must be non-empty", func(_ *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, s *Signing) {
-			s.Photos[0].Slot = ""
-		}},
-		{"a photo hash in upper case", "sha256 must be 64 lower-case hex digits", func(_ *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, s *Signing) {
-			s.Photos[0].SHA256 = strings.ToUpper(sha('b'))
-		}},
-		{"a photo named twice", "is named twice", func(_ *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, s *Signing) {
-			s.Photos = append(s.Photos, s.Photos[1])
-		}},
-		{"a short signature hash", "customer_signature_sha256 must be", func(_ *fieldsync.Report, _ *fieldsync.Visit, _ *fieldsync.Ticket, _ *fieldsync.Asset, s *Signing) {
-			s.CustomerSignature = "abc"
-		}},
+		{"a report of another visit", "is of visit", func(f *fixture) { f.r.VisitID = "vis-9" }},
+		{"a visit on another ticket", "is on ticket", func(f *fixture) { f.v.TicketID = "tkt-9" }},
+		{"a ticket about another asset", "is about asset", func(f *fixture) { f.tk.AssetID = "ast-9" }},
+		{"no report id", "report_id is required", func(f *fixture) { f.r.ID = "" }},
+		{"no template", "template_id is required", func(f *fixture) { f.r.TemplateID = "" }},
+		{"no device", "device_id is required", func(f *fixture) { f.s.DeviceID = "" }},
+		{"no time", "signed_at is required", func(f *fixture) { f.s.SignedAt = time.Time{} }},
+		{"a time past year 9999", "signed_at is required", func(f *fixture) { f.s.SignedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"a customer name that is not UTF-8", "customer_name is not valid UTF-8", func(f *fixture) { f.s.CustomerName = "M\xfcller" }},
+		{"findings that are not UTF-8", "findings is not valid UTF-8", func(f *fixture) { f.r.Findings = "\xff" }},
+		{"an answer that is not JSON", "answers.drum_noise is not valid UTF-8 JSON", func(f *fixture) { f.r.Answers["drum_noise"] = json.RawMessage(`yes`) }},
+		{"an answer that is not UTF-8", "answers.notes is not valid UTF-8 JSON", func(f *fixture) { f.r.Answers["notes"] = json.RawMessage("\"\xff\"") }},
+		{"an unknown responsibility", "responsibility", func(f *fixture) { f.r.Responsibility = "weather" }},
+		{"a photo without a slot", "slot must be non-empty", func(f *fixture) { f.s.Photos[0].Slot = "" }},
+		{"a photo hash in upper case", "sha256 must be 64 lower-case hex digits", func(f *fixture) { f.s.Photos[0].SHA256 = strings.ToUpper(sha('b')) }},
+		{"a photo named twice", "is named twice", func(f *fixture) { f.s.Photos = append(f.s.Photos, f.s.Photos[1]) }},
+		{"a short signature hash", "customer_signature_sha256 must be", func(f *fixture) { f.s.CustomerSignature = "abc" }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r, v, tk, a, s := records(t)
-			c.set(r, v, tk, a, &s)
-			_, err := Build(r, v, tk, a, s)
+			f := newFixture(t)
+			c.set(f)
+			_, err := Build(f.r, f.v, f.tk, f.a, f.s)
 			if fieldsync.ErrorCode(err) != fieldsync.EInvalid || !strings.Contains(fieldsync.ErrorDetail(err), c.detail) {
 				t.Errorf("Build = %v, want %s naming %q", err, fieldsync.EInvalid, c.detail)
 			}
