@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 
@@ -24,7 +25,7 @@ func (s *DB) AppendLog(record []byte) (int64, error) {
 
 // ViewLog runs fn on the transparency log as one read transaction sees
 // it: a head and the proofs made in fn are of the same tree.
-func (s *DB) ViewLog(fn func(translog.Reader) error) error {
+func (s *DB) ViewLog(ctx context.Context, fn func(translog.Reader) error) error {
 	return s.db.View(func(tx *bbolt.Tx) error { return fn(logTx(tx)) })
 }
 

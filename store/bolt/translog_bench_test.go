@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -91,7 +92,7 @@ func BenchmarkProof(b *testing.B) {
 			hashes := 0
 			for b.Loop() {
 				i := rand.Int64N(size)
-				if err := db.ViewLog(func(r translog.Reader) error {
+				if err := db.ViewLog(context.Background(), func(r translog.Reader) error {
 					p, err := translog.ProveInclusion(r, i, size)
 					hashes = max(hashes, len(p))
 					return err
@@ -106,7 +107,7 @@ func BenchmarkProof(b *testing.B) {
 			hashes := 0
 			for b.Loop() {
 				old := 1 + rand.Int64N(size)
-				if err := db.ViewLog(func(r translog.Reader) error {
+				if err := db.ViewLog(context.Background(), func(r translog.Reader) error {
 					p, err := translog.ProveConsistency(r, old, size)
 					hashes = max(hashes, len(p))
 					return err
@@ -132,7 +133,7 @@ func BenchmarkProof(b *testing.B) {
 
 func mustLogProof(b *testing.B, db *bolt.DB, index, size int64) (head tlog.Tree, p tlog.RecordProof) {
 	b.Helper()
-	if err := db.ViewLog(func(r translog.Reader) error {
+	if err := db.ViewLog(context.Background(), func(r translog.Reader) error {
 		var err error
 		if head, err = translog.Head(r, size); err != nil {
 			return err

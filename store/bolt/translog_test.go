@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -42,7 +43,7 @@ func TestHelperLogWriter(t *testing.T) {
 		os.Exit(2)
 	}
 	var next int64
-	db.ViewLog(func(r translog.Reader) error { next, err = r.Size(); return err })
+	db.ViewLog(context.Background(), func(r translog.Reader) error { next, err = r.Size(); return err })
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(2)
@@ -139,7 +140,7 @@ func TestKilledAppenderLeavesLogWhole(t *testing.T) {
 		})
 		db, err := bolt.Open(path)
 		must(t, err)
-		err = db.ViewLog(func(r translog.Reader) error {
+		err = db.ViewLog(context.Background(), func(r translog.Reader) error {
 			n, err := r.Size()
 			if err != nil {
 				return err
@@ -196,7 +197,7 @@ func TestOpenMigratesToAnEmptyLog(t *testing.T) {
 	path := dbPath(t)
 	dbWriteSchemaVersion(t, path, be64(bolt.SchemaVersion()-1))
 	db := dbOpen(t, path)
-	must(t, db.ViewLog(func(r translog.Reader) error {
+	must(t, db.ViewLog(context.Background(), func(r translog.Reader) error {
 		n, err := r.Size()
 		if err != nil || n != 0 {
 			return fmt.Errorf("migrated log has size %d, %v; want 0", n, err)
@@ -208,5 +209,5 @@ func TestOpenMigratesToAnEmptyLog(t *testing.T) {
 			t.Fatalf("AppendLog = %d, %v; want %d", got, err, i)
 		}
 	}
-	must(t, db.ViewLog(translog.Audit))
+	must(t, db.ViewLog(context.Background(), translog.Audit))
 }
