@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.handleReady())
 	e.GET("/openapi.json", s.handleOpenAPI())
 	e.GET("/.well-known/jwks.json", s.handleJWKS())
+	e.GET("/v1/log/head", s.handleLogHead())
 
 	// Sessions: the credentials are the body.
 	e.POST("/v1/auth/login", s.handleLogin())

@@ -22,6 +22,7 @@ import (
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/sla"
 	syncproto "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/translog"
 	"github.com/fieldsync/fieldsync/templates"
 )
 
@@ -66,6 +67,9 @@ type Store interface {
 	// on, to the writer open returns for its size in bytes; it returns the
 	// bytes written.
 	Backup(ctx context.Context, open func(size int64) io.Writer) (int64, error)
+
+	// ViewLog runs fn on the transparency log in one read transaction.
+	ViewLog(ctx context.Context, fn func(translog.Reader) error) error
 }
 
 // Deps are everything the server needs; New takes them explicitly.

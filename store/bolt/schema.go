@@ -66,9 +66,17 @@ var (
 	bucketAttachments  = []byte("photo_attachments")  // "<report>:<slot>:<sha256>" -> Photo on that slot (synced)
 	bucketThumbQueue   = []byte("thumbs_pending")     // sha256 -> nothing: photos awaiting a thumbnail (the worker's queue)
 
+	// The transparency log (sync/translog): its records and the stored
+	// hashes of its Merkle tree (tlog.StoredHashIndex), keyed by index as
+	// 8 big-endian bytes; its size is meta/log_size.
+	bucketLogRecords = []byte("log_records") // index -> record bytes
+	bucketLogHashes  = []byte("log_hashes")  // stored hash index -> 32-byte hash
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
+
+	keyLogSize = []byte("log_size") // records in the transparency log (8 bytes; absent: none)
 )
 
 // migrations[i] brings a file from schema version i to i+1. They run in
@@ -183,6 +191,15 @@ var migrations = []func(tx *bbolt.Tx) error{
 			return err
 		}
 		return keyDevicesByUser(tx)
+	},
+	// 10 -> 11: the transparency log of seals, empty.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketLogRecords, bucketLogHashes} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 
