@@ -22,16 +22,7 @@ func TestDemoCustomerReadsTheirReport(t *testing.T) {
 	pw := demoLogins(t, dir)
 	addr := freeAddr(t)
 	p := serveProcessAt(t, dir, addr)
-	db := filepath.Join(t.TempDir(), "tab.db")
-	if out, err := techCLI(t, db, pw["tech.li"]+"\n", "login", "--server", "http://"+addr, "--device", "tab-li", "tech.li"); err != nil {
-		t.Fatalf("login: %v\n%s", err, out)
-	}
-	visit := ""
-	for _, line := range strings.Split(mustTech(t, db, "visits"), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[1] == "scheduled" {
-			visit = f[0]
-		}
-	}
+	db, visit := techOnScheduledVisit(t, addr, pw["tech.li"])
 	photo := testenv.NoiseJPEG(320, 240, 5)
 	path := filepath.Join(t.TempDir(), "fault.jpg")
 	if err := os.WriteFile(path, photo, 0o600); err != nil {
@@ -84,4 +75,20 @@ func TestDemoCustomerReadsTheirReport(t *testing.T) {
 			t.Fatalf("%s of the photo: %d (%d bytes)", method, res.StatusCode, len(body))
 		}
 	}
+}
+
+// techOnScheduledVisit signs tech.li in on a new tablet database and
+// returns the database and the last of tech.li's scheduled visits.
+func techOnScheduledVisit(t *testing.T, addr, password string) (db, visit string) {
+	t.Helper()
+	db = filepath.Join(t.TempDir(), "tab.db")
+	if out, err := techCLI(t, db, password+"\n", "login", "--server", "http://"+addr, "--device", "tab-li", "tech.li"); err != nil {
+		t.Fatalf("login: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(mustTech(t, db, "visits"), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == "scheduled" {
+			visit = f[0]
+		}
+	}
+	return db, visit
 }
