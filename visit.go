@@ -246,6 +246,7 @@ func PlanVisit(v Visit, t *Ticket, zone Zone, visits []Visit, promises VisitProm
 // is applied last (for rules that need the clock, such as SLA states).
 type VisitFilter struct {
 	TechnicianID string
+	TicketID     string // the visits of one ticket
 	Status       VisitStatus
 	From, To     time.Time // window_start in [From, To)
 	Match        func(*Visit) bool

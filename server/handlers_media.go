@@ -259,47 +259,21 @@ func thumbURL(p *fieldsync.Photo) string {
 	return "/v1/media/" + p.SHA256 + "?variant=thumb"
 }
 
-// maySeePhoto admits those who may see any report the photo is on.
+// maySeePhoto admits those who may see any report the photo is on; to
+// others the photo does not exist.
 func (s *Server) maySeePhoto(c echo.Context, sha string) error {
 	reports, err := s.deps.Store.PhotoReports(c.Request().Context(), sha)
 	if err != nil {
 		return err
 	}
 	for _, r := range reports {
-		if err := s.maySeeReport(c, r); err == nil {
+		if _, _, err := s.seenReport(c, r, fieldsync.EntityPhoto, sha); err == nil {
 			return nil
 		} else if fieldsync.ErrorCode(err) != fieldsync.ENotFound {
 			return err
 		}
 	}
 	return notVisible(fieldsync.EntityPhoto, sha)
-}
-
-// maySeeReport admits staff, the technician of the report's visit, and
-// the customer of its ticket; to others the photo does not exist.
-func (s *Server) maySeeReport(c echo.Context, reportID string) error {
-	p := principalFrom(c)
-	if p.Is(fieldsync.RoleAdmin, fieldsync.RoleDispatcher) {
-		return nil
-	}
-	ctx := c.Request().Context()
-	r, err := s.deps.Store.Report(ctx, reportID)
-	if err != nil {
-		return notVisible(fieldsync.EntityPhoto, c.Param("sha"))
-	}
-	b, err := s.deps.Store.VisitBundle(ctx, r.VisitID)
-	if err != nil {
-		return err
-	}
-	switch {
-	case p.Is(fieldsync.RoleTechnician) && b.Visit.TechnicianID == p.UserID:
-		return nil
-	case p.Is(fieldsync.RoleCustomer):
-		if ok, err := s.ownsTicket(c, &b.Ticket); err != nil || ok {
-			return err
-		}
-	}
-	return notVisible(fieldsync.EntityPhoto, c.Param("sha"))
 }
 
 // canAttach admits the technician of the report's visit.

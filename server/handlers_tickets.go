@@ -50,34 +50,13 @@ func (s *Server) handleCreateTicket() echo.HandlerFunc {
 	}
 }
 
-// ownsTicket reports whether a customer principal owns the ticket.
-func (s *Server) ownsTicket(c echo.Context, t *fieldsync.Ticket) (bool, error) {
-	p := principalFrom(c)
-	if !p.Is(fieldsync.RoleCustomer) {
-		return true, nil
-	}
-	ids, err := s.deps.Store.CustomerIDsOfUser(c.Request().Context(), p.UserID)
-	if err != nil {
-		return false, err
-	}
-	for _, id := range ids {
-		if id == t.CustomerID {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
 func (s *Server) handleGetTicket() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		t, err := s.deps.Store.Ticket(c.Request().Context(), c.Param("id"))
 		if err != nil {
 			return err
 		}
-		if ok, err := s.ownsTicket(c, t); err != nil || !ok {
-			if err == nil {
-				err = notVisible(fieldsync.EntityTicket, t.ID)
-			}
+		if err := s.seen(c, t, nil, fieldsync.EntityTicket, t.ID); err != nil {
 			return err
 		}
 		return respond(c, http.StatusOK, ticketView{Ticket: *t, SLA: s.ticketSLA(t)})
@@ -90,12 +69,12 @@ func (s *Server) handleListTickets() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		var customers []string
-		if p := principalFrom(c); p.Is(fieldsync.RoleCustomer) {
-			ids, err := s.deps.Store.CustomerIDsOfUser(ctx, p.UserID)
-			if err != nil {
-				return err
-			}
-			customers = ids
+		v, err := s.viewer(c)
+		if err != nil {
+			return err
+		}
+		if v.Role == fieldsync.RoleCustomer {
+			customers = v.CustomerIDs
 		} else {
 			id := c.QueryParam("customer_id")
 			if id == "" {

@@ -23,13 +23,33 @@ func viewUser(u *fieldsync.User) userView {
 	return userView{ID: u.ID, Login: u.Login, Role: u.Role, Name: u.Name, DisabledAt: u.DisabledAt}
 }
 
+// meView is the caller's own account and, for a customer login, the
+// customer records it reads as (Customer.UserID); empty for other roles.
+type meView struct {
+	userView
+	Customers []fieldsync.Customer `json:"customers"`
+}
+
 func (s *Server) handleMe() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, err := s.deps.Store.User(c.Request().Context(), principalFrom(c).UserID)
+		ctx := c.Request().Context()
+		u, err := s.deps.Store.User(ctx, principalFrom(c).UserID)
 		if err != nil {
 			return err
 		}
-		return respond(c, http.StatusOK, viewUser(u))
+		viewer, err := s.viewer(c)
+		if err != nil {
+			return err
+		}
+		me := meView{userView: viewUser(u), Customers: []fieldsync.Customer{}}
+		for _, id := range viewer.CustomerIDs {
+			cu, err := s.deps.Store.Customer(ctx, id)
+			if err != nil {
+				return err
+			}
+			me.Customers = append(me.Customers, *cu)
+		}
+		return respond(c, http.StatusOK, me)
 	}
 }
 

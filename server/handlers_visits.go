@@ -41,9 +41,13 @@ type photoView struct {
 	ThumbURL string `json:"thumb_url,omitempty"`
 }
 
-func (s *Server) reportViews(ctx context.Context, reports []fieldsync.Report) ([]reportView, error) {
+// reportViews shows reports as the viewer may read them.
+func (s *Server) reportViews(ctx context.Context, viewer fieldsync.Viewer, reports []fieldsync.Report) ([]reportView, error) {
 	out := make([]reportView, 0, len(reports))
 	for _, r := range reports {
+		if !viewer.Internal() {
+			r = r.ForCustomer()
+		}
 		photos, err := s.deps.Store.ReportPhotos(ctx, r.ID)
 		if err != nil {
 			return nil, err
@@ -139,18 +143,36 @@ func (s *Server) handleCancelVisit() echo.HandlerFunc {
 }
 
 // handleListVisits lists visits for staff; a technician sees only their
-// own, whatever ?technician= says.
+// own, whatever ?technician= says; a customer the visits of one of their
+// tickets (?ticket=, required).
 func (s *Server) handleListVisits() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
-		f := fieldsync.VisitFilter{TechnicianID: q.Get("technician"), Cursor: q.Get("cursor")}
-		if p := principalFrom(c); p.Is(fieldsync.RoleTechnician) {
-			if f.TechnicianID != "" && f.TechnicianID != p.UserID {
+		f := fieldsync.VisitFilter{TechnicianID: q.Get("technician"), TicketID: q.Get("ticket"), Cursor: q.Get("cursor")}
+		viewer, err := s.viewer(c)
+		if err != nil {
+			return err
+		}
+		switch viewer.Role {
+		case fieldsync.RoleTechnician:
+			if f.TechnicianID != "" && f.TechnicianID != viewer.UserID {
 				return fieldsync.Errorf(fieldsync.EForbidden, "a technician may list only their own visits")
 			}
-			f.TechnicianID = p.UserID
+			f.TechnicianID = viewer.UserID
+		case fieldsync.RoleCustomer:
+			if f.TicketID == "" {
+				return fieldsync.Errorf(fieldsync.EInvalid, "ticket is required: a customer lists the visits of one of their tickets")
+			}
 		}
-		var err error
+		if f.TicketID != "" && viewer.Role != fieldsync.RoleTechnician {
+			t, err := s.deps.Store.Ticket(c.Request().Context(), f.TicketID)
+			if err != nil {
+				return err
+			}
+			if err := s.seen(c, t, nil, fieldsync.EntityTicket, t.ID); err != nil {
+				return err
+			}
+		}
 		if st := q.Get("status"); st != "" {
 			if f.Status, err = fieldsync.ParseVisitStatus(st); err != nil {
 				return err
@@ -178,39 +200,50 @@ func (s *Server) handleListVisits() echo.HandlerFunc {
 		}
 		items := make([]visitView, 0, len(visits))
 		for i := range visits {
-			items = append(items, visitView{Visit: visits[i], SLA: s.visitSLA(&visits[i])})
+			items = append(items, viewVisit(viewer, &visits[i], s.visitSLA(&visits[i])))
 		}
 		return respond(c, http.StatusOK, paged(items, next))
 	}
 }
 
-// handleGetVisit serves the visit with its whole bundle. A technician's
-// request for a visit that is not theirs is answered as if it did not
-// exist, so ids cannot be probed.
+// handleGetVisit serves the visit with its whole bundle to those who may
+// see it (fieldsync.Viewer.Sees); to others it does not exist.
 func (s *Server) handleGetVisit() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		b, err := s.deps.Store.VisitBundle(c.Request().Context(), c.Param("id"))
+		ctx := c.Request().Context()
+		b, err := s.deps.Store.VisitBundle(ctx, c.Param("id"))
 		if err != nil {
 			return err
 		}
-		p := principalFrom(c)
-		if p.Is(fieldsync.RoleTechnician) && b.Visit.TechnicianID != p.UserID {
-			return notVisible(fieldsync.EntityVisit, b.Visit.ID)
+		if err := s.seen(c, &b.Ticket, &b.Visit, fieldsync.EntityVisit, b.Visit.ID); err != nil {
+			return err
 		}
-		reports, err := s.reportViews(c.Request().Context(), b.Reports)
+		viewer, err := s.viewer(c)
+		if err != nil {
+			return err
+		}
+		reports, err := s.reportViews(ctx, viewer, b.Reports)
 		if err != nil {
 			return err
 		}
 		d := visitDetail{
-			visitView: visitView{Visit: b.Visit, SLA: s.visitSLA(&b.Visit)},
+			visitView: viewVisit(viewer, &b.Visit, s.visitSLA(&b.Visit)),
 			Ticket:    b.Ticket, Customer: b.Customer, Site: b.Site, Asset: b.Asset, Reports: reports,
 			RefusedWork: []syncproto.Refusal{},
 		}
-		if p.Is(fieldsync.RoleAdmin, fieldsync.RoleDispatcher) {
-			if d.RefusedWork, err = s.deps.Store.RefusedWork(c.Request().Context(), b.Visit.ID); err != nil {
+		if viewer.Role == fieldsync.RoleAdmin || viewer.Role == fieldsync.RoleDispatcher {
+			if d.RefusedWork, err = s.deps.Store.RefusedWork(ctx, b.Visit.ID); err != nil {
 				return err
 			}
 		}
 		return respond(c, http.StatusOK, d)
 	}
+}
+
+// viewVisit shows a visit as the viewer may read it.
+func viewVisit(viewer fieldsync.Viewer, v *fieldsync.Visit, sla slaView) visitView {
+	if !viewer.Internal() {
+		return visitView{Visit: v.ForCustomer(), SLA: sla}
+	}
+	return visitView{Visit: *v, SLA: sla}
 }

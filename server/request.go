@@ -20,9 +20,10 @@ func actor(c echo.Context) fieldsync.Actor {
 }
 
 // notVisible answers a request for a record the caller may not see as if
-// it did not exist, so ids cannot be probed.
+// it did not exist, so ids cannot be probed: in the words the store uses
+// for a missing record.
 func notVisible(kind fieldsync.Entity, id string) error {
-	return fieldsync.Errorf(fieldsync.ENotFound, "%s %q not found", kind, id)
+	return fieldsync.Errorf(fieldsync.ENotFound, "%s: no record %q", kind, id)
 }
 
 // queryTime reads an optional RFC 3339 time parameter.

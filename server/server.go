@@ -60,6 +60,8 @@ type Store interface {
 	RefusedWork(ctx context.Context, visitID string) ([]syncproto.Refusal, error)
 
 	Report(ctx context.Context, id string) (*fieldsync.Report, error)
+	// TicketReports returns a ticket and the reports of its visits.
+	TicketReports(ctx context.Context, ticketID string) (*fieldsync.Ticket, []fieldsync.Report, error)
 	ReportPhotos(ctx context.Context, reportID string) ([]fieldsync.Photo, error)
 	PhotoReports(ctx context.Context, sha string) ([]string, error)
 

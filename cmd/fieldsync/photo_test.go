@@ -32,16 +32,7 @@ func TestTechnicianPhotosReachMinIO(t *testing.T) {
 	if strings.Contains(p.logs(), m.SecretKey) {
 		t.Fatal("the S3 secret reached the log")
 	}
-	db := filepath.Join(t.TempDir(), "tab.db")
-	if out, err := techCLI(t, db, pw["tech.li"]+"\n", "login", "--server", "http://"+addr, "--device", "tab-li", "tech.li"); err != nil {
-		t.Fatalf("login: %v\n%s", err, out)
-	}
-	visit := ""
-	for _, line := range strings.Split(mustTech(t, db, "visits"), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[1] == "scheduled" {
-			visit = f[0]
-		}
-	}
+	db, visit := techOnScheduledVisit(t, addr, pw["tech.li"])
 
 	// Two photos: one with EXIF from a real encoder, one a large frame.
 	plate, err := os.ReadFile(filepath.Join("..", "..", "media", "photo", "testdata", "exif.jpg"))

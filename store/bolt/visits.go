@@ -164,14 +164,19 @@ func (s *DB) VisitBundle(ctx context.Context, id string) (*fieldsync.VisitBundle
 
 // Visits lists visits in creation order, a page at a time. With a
 // technician the scan reads only that technician's index, so it costs
-// what they have, not the whole table. A malformed cursor is EInvalid.
+// what they have, not the whole table; with a ticket, only that ticket's
+// index. A malformed cursor is EInvalid.
 func (s *DB) Visits(ctx context.Context, f fieldsync.VisitFilter) ([]fieldsync.Visit, string, error) {
 	l := listing{records: bucketVisits}
-	if f.TechnicianID != "" {
+	switch {
+	case f.TicketID != "":
+		l.index, l.prefix = indexVisitsByTicket, key(f.TicketID, "")
+	case f.TechnicianID != "":
 		l.index, l.prefix = indexVisitsByTech, key(f.TechnicianID, "")
 	}
 	return page(s, l, f.Cursor, f.Limit, func(v *fieldsync.Visit) bool {
-		return (f.Status == "" || v.Status == f.Status) &&
+		return (f.TechnicianID == "" || v.TechnicianID == f.TechnicianID) &&
+			(f.Status == "" || v.Status == f.Status) &&
 			(f.From.IsZero() || !v.WindowStart.Before(f.From)) &&
 			(f.To.IsZero() || v.WindowStart.Before(f.To)) &&
 			(f.Match == nil || f.Match(v))

@@ -1,0 +1,58 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/fieldsync/fieldsync"
+)
+
+// handleGetReport serves a report with its photos to those who may see
+// it (fieldsync.Viewer.Sees); to others it does not exist.
+func (s *Server) handleGetReport() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Param("id")
+		r, _, err := s.seenReport(c, id, fieldsync.EntityReport, id)
+		if err != nil {
+			return err
+		}
+		viewer, err := s.viewer(c)
+		if err != nil {
+			return err
+		}
+		views, err := s.reportViews(c.Request().Context(), viewer, []fieldsync.Report{*r})
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusOK, views[0])
+	}
+}
+
+// handleListReports lists the reports of one ticket (?ticket=, required),
+// visit by visit, to staff and to the ticket's customer.
+func (s *Server) handleListReports() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.QueryParam("ticket")
+		if id == "" {
+			return fieldsync.Errorf(fieldsync.EInvalid, "ticket is required: reports are listed by ticket")
+		}
+		ctx := c.Request().Context()
+		t, reports, err := s.deps.Store.TicketReports(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.seen(c, t, nil, fieldsync.EntityTicket, t.ID); err != nil {
+			return err
+		}
+		viewer, err := s.viewer(c)
+		if err != nil {
+			return err
+		}
+		views, err := s.reportViews(ctx, viewer, reports)
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusOK, whole(views))
+	}
+}
