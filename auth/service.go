@@ -142,7 +142,9 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 
 	now := s.now().UTC()
 	if key != nil {
-		key.AddedAt = now
+		// At the second, as the server's clock reads (server.Deps.Now):
+		// a signature the server receives in the login's second is the key's.
+		key.AddedAt = now.Truncate(time.Second)
 	}
 	refresh, tok := s.newRefresh(now)
 	fam := fieldsync.TokenFamily{ID: newID(), UserID: user.ID, DeviceID: c.DeviceID, CreatedAt: now}
