@@ -121,3 +121,7 @@ const (
 // EUnsupportedEncoding means a request body's Content-Encoding is neither
 // gzip nor identity: the server cannot read it and will not guess.
 const EUnsupportedEncoding = "unsupported_encoding"
+
+// EDeviceKeyRetired means a login presented a device key the device had
+// replaced: a retired key never signs again, so the device makes a new one.
+const EDeviceKeyRetired = "device_key_retired"

@@ -98,7 +98,8 @@ func ValidatePassword(field, password string) error {
 // Device is a registered tablet (or browser) of one user. Its id is the
 // client's own and names a device only within that user's devices: two
 // users may sign in with the same device id and hold two devices. An admin
-// can revoke a device, which ends its sessions.
+// can revoke a device, which ends its sessions and stops its keys from
+// signing anything new.
 type Device struct {
 	ID        string     `json:"id"`
 	UserID    string     `json:"user_id"`
@@ -106,6 +107,9 @@ type Device struct {
 	CreatedAt time.Time  `json:"created_at"`
 	LastSeen  time.Time  `json:"last_seen"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// Keys are every signing key the device registered, oldest first;
+	// the last one not retired is current (see PresentKey).
+	Keys []DeviceKey `json:"keys,omitempty"`
 }
 
 // Revoked reports whether an admin has revoked the device.

@@ -23,7 +23,7 @@ type Store interface {
 	CreateUser(ctx context.Context, u fieldsync.User) error
 	User(ctx context.Context, id string) (*fieldsync.User, error)
 	UserByLogin(ctx context.Context, login string) (*fieldsync.User, error)
-	StartSession(ctx context.Context, dev fieldsync.Device, presented string, fresh fieldsync.Install, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Install, error)
+	StartSession(ctx context.Context, dev fieldsync.Device, key *fieldsync.DeviceKey, presented string, fresh fieldsync.Install, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Install, error)
 	RotateRefresh(ctx context.Context, oldHash string, next fieldsync.RefreshToken) (*fieldsync.RefreshToken, error)
 	EndFamily(ctx context.Context, hash string, now time.Time) error
 	AccountStore
@@ -67,6 +67,9 @@ type Credentials struct {
 	DeviceID   string
 	InstallID  string // the install the database signing in got at its first login; "" for a fresh one
 	DeviceName string
+	// DeviceKey is the device's Ed25519 public key (fieldsync.ParseDeviceKey);
+	// "" keeps the keys the device has.
+	DeviceKey  string
 	ClientAddr string // for throttling; never logged with the password
 }
 
@@ -87,11 +90,12 @@ func (s *Service) CreateUser(ctx context.Context, login, name, password string, 
 	return &u, nil
 }
 
-// Login checks the credentials, registers the user's device and starts a
-// session on an install: the one the credentials name if it is this
-// device's, else a new one (see fieldsync.Install). Failures: EInvalid
-// (missing fields), EThrottled (with RetryAfter), EBadCredentials,
-// EAccountDisabled (after a right password only), EDeviceRevoked.
+// Login checks the credentials, registers the user's device with its
+// signing key (see fieldsync.Device.PresentKey) and starts a session on an
+// install: the one the credentials name if it is this device's, else a new
+// one (see fieldsync.Install). Failures: EInvalid (missing fields),
+// EThrottled (with RetryAfter), EBadCredentials, EAccountDisabled (after a
+// right password only), EDeviceRevoked, EDeviceKeyRetired.
 func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, error) {
 	login := fieldsync.NormalizeLogin(c.Login)
 	if login == "" || c.Password == "" {
@@ -108,6 +112,13 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 	}
 	if err := fieldsync.CheckText("device_name", c.DeviceName, fieldsync.MaxNameLen); err != nil {
 		return nil, err
+	}
+	var key *fieldsync.DeviceKey
+	if c.DeviceKey != "" {
+		var err error
+		if key, err = fieldsync.ParseDeviceKey(c.DeviceKey, s.now().UTC()); err != nil {
+			return nil, err
+		}
 	}
 	if wait := s.throttle.Wait(login, c.ClientAddr, s.now()); wait > 0 {
 		return nil, throttled(wait)
@@ -130,12 +141,17 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 	}
 
 	now := s.now().UTC()
+	if key != nil {
+		// At the second, as the server's clock reads (server.Deps.Now):
+		// a signature the server receives in the login's second is the key's.
+		key.AddedAt = now.Truncate(time.Second)
+	}
 	refresh, tok := s.newRefresh(now)
 	fam := fieldsync.TokenFamily{ID: newID(), UserID: user.ID, DeviceID: c.DeviceID, CreatedAt: now}
 	tok.Family, tok.UserID, tok.DeviceID = fam.ID, user.ID, c.DeviceID
 	dev := fieldsync.Device{ID: c.DeviceID, UserID: user.ID, Name: c.DeviceName, CreatedAt: now, LastSeen: now}
 	fresh := fieldsync.Install{ID: newID(), UserID: user.ID, DeviceID: c.DeviceID, CreatedAt: now}
-	ins, err := s.store.StartSession(ctx, dev, c.InstallID, fresh, fam, tok)
+	ins, err := s.store.StartSession(ctx, dev, key, c.InstallID, fresh, fam, tok)
 	if err != nil {
 		return nil, err
 	}

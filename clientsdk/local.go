@@ -45,6 +45,9 @@ var (
 	keyVaultCheck  = []byte("vault_check")  // sealed vaultCheck: the file's key is Options.Key
 	keyCompact     = []byte("compact")      // present: rewrite the file on the next Open (vault.go)
 	keyInstall     = []byte("install_id")   // the install the server issued this file at its first login
+	// The device's signing keys, sealed Ed25519 seeds (devicekey.go).
+	keyDeviceKey     = []byte("device_key")      // the key the device signs with
+	keyDeviceKeyNext = []byte("device_key_next") // a rotation's key, until a login registers it
 )
 
 // migrations[i] brings a file from schema version i to i+1, all in one

@@ -14,8 +14,8 @@ import (
 // A revoked tablet may be in the wrong hands. On the server's first
 // device_revoked answer the device forgets what the server holds anyway —
 // every record (visits, customers, sites, templates…), the pull cursor,
-// the photos the server has verified (queue entries and files) and the
-// tokens — in the transaction that stops syncing. What the server has not
+// the photos the server has verified (queue entries and files), the
+// tokens and the device's signing keys — in the transaction that stops syncing. What the server has not
 // got stays, sealed: the outbox, refused work and photos not uploaded.
 // ExportPending writes them out for a dispatcher to enter by hand.
 
@@ -28,8 +28,11 @@ func (c *Client) forget(tx *bbolt.Tx) (func(), error) {
 		return nil, err
 	}
 	meta := tx.Bucket(bucketMeta)
-	if err := meta.Delete(keyCursor); err != nil {
-		return nil, err
+	// The device's keys sign nothing new once it is revoked.
+	for _, k := range [][]byte{keyCursor, keyDeviceKey, keyDeviceKeyNext} {
+		if err := meta.Delete(k); err != nil {
+			return nil, err
+		}
 	}
 	var dropped []int64
 	var shas []string

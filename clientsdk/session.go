@@ -83,9 +83,24 @@ func (s *session) login(ctx context.Context, login, password string) error {
 	if err != nil {
 		return fmt.Errorf("clientsdk: login: %w", err)
 	}
-	var t authproto.Tokens
-	err = s.api.call(ctx, http.MethodPost, "/v1/auth/login", nil, "", s.timeout,
-		authproto.LoginRequest{Login: login, Password: password, DeviceID: s.deviceID, DeviceName: s.deviceName, InstallID: install}, &t)
+	var (
+		t   authproto.Tokens
+		key string // the device key presented
+	)
+	send := func(pick func(tx *bbolt.Tx) (string, error)) error {
+		if err := s.db.Update(func(tx *bbolt.Tx) (err error) {
+			key, err = pick(tx)
+			return err
+		}); err != nil {
+			return err
+		}
+		return s.api.call(ctx, http.MethodPost, "/v1/auth/login", nil, "", s.timeout,
+			authproto.LoginRequest{Login: login, Password: password, DeviceID: s.deviceID, DeviceName: s.deviceName, InstallID: install, DeviceKey: key}, &t)
+	}
+	err = send(func(tx *bbolt.Tx) (string, error) { return loginKey(tx, false) })
+	if code(err) == fieldsync.EDeviceKeyRetired {
+		err = send(retiredKey)
+	}
 	if code(err) == fieldsync.EDeviceRevoked {
 		err = s.ended(err) // a device revoked while signed out learns it here
 	}
@@ -114,6 +129,9 @@ func (s *session) login(ctx context.Context, login, password string) error {
 		}
 		// The push seqs of this file count in this install from now on.
 		if err := meta.Put(keyInstall, []byte(t.InstallID)); err != nil {
+			return err
+		}
+		if err := registered(tx, key); err != nil {
 			return err
 		}
 		return s.putTokens(tx, t)

@@ -20,7 +20,7 @@ import (
 // names, phones and addresses or a session, so every value that can hold
 // them is sealed with XChaCha20-Poly1305 under Options.Key: the records,
 // the outbox, refused work, the photo queue, and meta's tokens, user,
-// role and pull cursor. Each value is bound to its bucket and key (the
+// role, pull cursor and the device's signing keys. Each value is bound to its bucket and key (the
 // associated data), so a sealed value moved under another key does not
 // open. In clear stay the bbolt keys (entity names, record ids — UUIDs —,
 // seqs, photo ids, a photo index's report id, slot and hash), the
@@ -47,7 +47,7 @@ const sealedFormat = 1
 var sealedBuckets = [][]byte{bucketRecords, bucketOutbox, bucketRefused, bucketPhotos}
 
 // sealedMeta are meta's sealed keys; its other values are in clear.
-var sealedMeta = [][]byte{keyAccess, keyRefresh, keyUserID, keyRole, keyCursor}
+var sealedMeta = [][]byte{keyAccess, keyRefresh, keyUserID, keyRole, keyCursor, keyDeviceKey, keyDeviceKeyNext}
 
 // vaultCheck is sealed under keyVaultCheck when a file is first sealed, so
 // opening it with another key fails at once and clearly.

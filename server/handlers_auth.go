@@ -30,6 +30,7 @@ func (s *Server) handleLogin() echo.HandlerFunc {
 		}
 		sess, err := s.deps.Auth.Login(c.Request().Context(), auth.Credentials{
 			Login: req.Login, Password: req.Password, DeviceID: req.DeviceID, InstallID: req.InstallID, DeviceName: req.DeviceName,
+			DeviceKey:  req.DeviceKey,
 			ClientAddr: c.RealIP(),
 		})
 		if err != nil {

@@ -24,6 +24,7 @@ var statusOf = map[string]int{
 	fieldsync.EConflict:            http.StatusConflict,
 	fieldsync.EInvalidTransition:   http.StatusConflict,
 	fieldsync.EReportSealed:        http.StatusConflict,
+	fieldsync.EDeviceKeyRetired:    http.StatusConflict,
 	fieldsync.ECursorReset:         http.StatusConflict,
 	fieldsync.EUnsupportedProtocol: http.StatusBadRequest,
 	fieldsync.EChecksumMismatch:    460, // tus: Checksum Mismatch

@@ -4,13 +4,17 @@ import "github.com/fieldsync/fieldsync"
 
 // LoginRequest is the body of POST /v1/auth/login. InstallID is the one
 // the database signing in got at its first login; a fresh database sends
-// none and gets a new one.
+// none and gets a new one. DeviceKey is the device's Ed25519 public key,
+// its raw 32 bytes in base64url without padding (a JWK's "x"); the server
+// names it by its RFC 7638 thumbprint. Omitted, the device keeps the keys
+// it has.
 type LoginRequest struct {
 	Login      string `json:"login"`
 	Password   string `json:"password"`
 	DeviceID   string `json:"device_id"`
 	DeviceName string `json:"device_name"`
 	InstallID  string `json:"install_id,omitempty"`
+	DeviceKey  string `json:"device_key,omitempty"`
 }
 
 // RefreshRequest is the body of POST /v1/auth/refresh and /v1/auth/logout.

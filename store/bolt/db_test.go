@@ -111,7 +111,7 @@ func dbSession(t *testing.T, db *bolt.DB, user, device, fam, hash string, create
 	t.Helper()
 	_, err := db.StartSession(context.Background(),
 		fieldsync.Device{ID: device, UserID: user, CreatedAt: created, LastSeen: created},
-		"", fieldsync.Install{ID: "install-" + fam, UserID: user, DeviceID: device, CreatedAt: created},
+		nil, "", fieldsync.Install{ID: "install-" + fam, UserID: user, DeviceID: device, CreatedAt: created},
 		fieldsync.TokenFamily{ID: fam, UserID: user, DeviceID: device, CreatedAt: created},
 		fieldsync.RefreshToken{Hash: hash, Family: fam, UserID: user, DeviceID: device, CreatedAt: created, ExpiresAt: expires})
 	if err != nil {

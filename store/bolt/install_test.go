@@ -44,7 +44,7 @@ func TestOpenMigratesDevicesToUsersAndInstalls(t *testing.T) {
 	if tok := dbRotate(t, db, "h1", "h2", dbEpoch.Add(time.Minute), dbEpoch.Add(2*time.Hour)); tok.InstallID != "tab-1" {
 		t.Errorf("the session's install = %q, want tab-1", tok.InstallID)
 	}
-	ins, err := db.StartSession(ctx, fieldsync.Device{ID: "tab-1", UserID: "u-1", LastSeen: dbEpoch}, "tab-1",
+	ins, err := db.StartSession(ctx, fieldsync.Device{ID: "tab-1", UserID: "u-1", LastSeen: dbEpoch}, nil, "tab-1",
 		fieldsync.Install{ID: "new", UserID: "u-1", DeviceID: "tab-1"},
 		fieldsync.TokenFamily{ID: "fam-2", UserID: "u-1", DeviceID: "tab-1"}, fieldsync.RefreshToken{Hash: "h3", Family: "fam-2", UserID: "u-1", DeviceID: "tab-1", ExpiresAt: dbEpoch.Add(time.Hour)})
 	if err != nil || ins.ID != "tab-1" {

@@ -10,15 +10,17 @@ import (
 	"github.com/fieldsync/fieldsync"
 )
 
-// StartSession registers (or refreshes) the device of a login, settles the
-// install it runs on and stores the first refresh token of a new family,
-// in one transaction. The install is the one named presented when that is
+// StartSession registers (or refreshes) the device of a login with the
+// key it presents (nil: its keys stay as they are; see
+// fieldsync.Device.PresentKey, whose EDeviceKeyRetired it returns), settles
+// the install it runs on and stores the first refresh token of a new
+// family, in one transaction. The device's keys are never deleted. The install is the one named presented when that is
 // an install of this user's device; otherwise fresh, a new one, is stored:
 // a fresh database, or one whose install this store does not know (another
 // user signed in on it, or the store was restored from before it). A
 // revoked device gets EDeviceRevoked. Devices are the user's own: the same
 // device id under another user is another device.
-func (s *DB) StartSession(ctx context.Context, dev fieldsync.Device, presented string, fresh fieldsync.Install, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Install, error) {
+func (s *DB) StartSession(ctx context.Context, dev fieldsync.Device, key *fieldsync.DeviceKey, presented string, fresh fieldsync.Install, fam fieldsync.TokenFamily, tok fieldsync.RefreshToken) (*fieldsync.Install, error) {
 	var out *fieldsync.Install
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		devices := tx.Bucket(bucketDevices)
@@ -36,6 +38,11 @@ func (s *DB) StartSession(ctx context.Context, dev fieldsync.Device, presented s
 				old.Name = dev.Name
 			}
 			dev = *old
+		}
+		if key != nil {
+			if err := dev.PresentKey(*key); err != nil {
+				return err
+			}
 		}
 		if err := put(devices, dk, dev); err != nil {
 			return err
@@ -144,6 +151,20 @@ func (s *DB) Device(ctx context.Context, userID, id string) (*fieldsync.Device, 
 		err = notFound(fieldsync.EntityDevice, id)
 	}
 	return d, err
+}
+
+// DeviceKey returns the key keyID of the device deviceID of user, current
+// or retired, or ENotFound. Whether it could sign at a given time is the
+// device's rule (Device.KeyValidAt): a verifier reads the device too.
+func (s *DB) DeviceKey(ctx context.Context, userID, deviceID, keyID string) (*fieldsync.DeviceKey, error) {
+	d, err := s.Device(ctx, userID, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	if k := d.Key(keyID); k != nil {
+		return k, nil
+	}
+	return nil, fieldsync.Errorf(fieldsync.ENotFound, "device %q has no key %q", deviceID, keyID)
 }
 
 // Devices lists every registered device, by user, then by id.
