@@ -6,19 +6,16 @@ package clientsdk
 // outbox and the local data still agree.
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/fieldsync/fieldsync/internal/testenv"
 )
 
 // The switch that turns the test binary into the writer.
@@ -81,56 +78,9 @@ func TestHelperWriter(t *testing.T) {
 // last write it acknowledged.
 func runWriter(t *testing.T, path, device, report string, from, killAfter int) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envWriterDB+"="+path, envWriterDevice+"="+device, envWriterReport+"="+report, envWriterFrom+"="+strconv.Itoa(from))
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	must(t, err)
-	must(t, cmd.Start())
-	killed := false
-	defer func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-	// The writer never stops by itself: bound the whole run.
-	watchdog := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-	defer watchdog.Stop()
-
-	last, acks := from-1, 0
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		line := lines.Text()
-		n, ok := strings.CutPrefix(line, "ack ")
-		if !ok {
-			if strings.HasPrefix(line, "error:") {
-				t.Fatalf("writer: %s", line)
-			}
-			continue
-		}
-		i, err := strconv.Atoi(n)
-		if err != nil || i != last+1 {
-			t.Fatalf("writer acknowledged %q after %d", line, last)
-		}
-		last = i
-		if acks++; acks == killAfter && !killed {
-			// Killed at once: the writer is most likely inside write i+1.
-			must(t, cmd.Process.Signal(syscall.SIGKILL))
-			killed = true
-		}
-	}
-	// Acks already in the pipe when the kill landed were read above.
-	err = cmd.Wait()
-	if !killed {
-		t.Fatalf("the writer stopped by itself after %d acks: %v\n%s", acks, err, stderr.String())
-	}
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("the writer ended with %v, want killed by SIGKILL\n%s", err, stderr.String())
-	}
-	return last
+	env := []string{envWriterDB + "=" + path, envWriterDevice + "=" + device, envWriterReport + "=" + report, envWriterFrom + "=" + strconv.Itoa(from)}
+	// Killed at once: the writer is most likely inside write i+1.
+	return int(testenv.KillWriter(t, "TestHelperWriter", env, int64(from), killAfter, 0))
 }
 
 // checkAgreement checks a reopened file that holds writes 1..n of the

@@ -12,6 +12,9 @@
 //     a misconfigured pipeline cannot go green by skipping everything.
 //   - buffer.go: [Buffer], a log a server or worker writes while the test
 //     reads it.
+//   - crash.go: [KillWriter] runs a test binary's writer helper as a real
+//     process and kills it with SIGKILL after some acknowledged writes,
+//     for crash tests that reopen the real file.
 //   - clock.go: [Clock], a settable time source shared with the server or
 //     the client under test.
 //   - openapi.go: [OpenAPIValidator], a transport that holds every request

@@ -1,22 +1,17 @@
 package bolt_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	"github.com/fieldsync/fieldsync/sync/translog"
 )
@@ -63,56 +58,9 @@ func TestHelperLogWriter(t *testing.T) {
 // acknowledged (-1: none).
 func runLogWriter(t *testing.T, path string, killAfter int) int64 {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperLogWriter$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envLogWriter+"="+path)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	must(t, err)
-	must(t, cmd.Start())
-	killed := false
-	defer func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-	watchdog := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer watchdog.Stop()
-
-	last, acks := int64(-1), 0
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		line := lines.Text()
-		n, ok := strings.CutPrefix(line, "ack ")
-		if !ok {
-			if strings.HasPrefix(line, "error:") {
-				t.Fatalf("writer: %s", line)
-			}
-			continue
-		}
-		i, err := strconv.ParseInt(n, 10, 64)
-		if err != nil || (last >= 0 && i != last+1) {
-			t.Fatalf("writer acknowledged %q after %d", line, last)
-		}
-		last = i
-		if acks++; acks == killAfter && !killed {
-			// Killed a moment later, so that the kill lands at any point
-			// of an append, not always just after an ack was written.
-			time.Sleep(rand.N(3 * time.Millisecond))
-			must(t, cmd.Process.Signal(syscall.SIGKILL))
-			killed = true
-		}
-	}
-	err = cmd.Wait()
-	if !killed {
-		t.Fatalf("the writer stopped by itself after %d acks: %v\n%s", acks, err, stderr.String())
-	}
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("the writer ended with %v, want killed by SIGKILL\n%s", err, stderr.String())
-	}
-	return last
+	// Killed a moment after the ack, so that the kill lands at any point
+	// of an append, not always just after an ack was written.
+	return testenv.KillWriter(t, "TestHelperLogWriter", []string{envLogWriter + "=" + path}, -1, killAfter, 3*time.Millisecond)
 }
 
 // A process killed while appending leaves a log whose size, stored
