@@ -98,17 +98,28 @@ func (t *Template) Validate() error {
 	return nil
 }
 
+// The slots of the two signature images (PNGs drawn from the strokes,
+// see media/signature), which every report has whatever its template.
+const (
+	SlotSignatureCustomer   = "signature_customer"
+	SlotSignatureTechnician = "signature_technician"
+)
+
 // CheckSlot returns EInvalid, naming the slot and the template's slots,
-// unless slot is one of t's photo slot ids: a report's photos go only
-// where its template has a place for them.
+// unless slot is one of t's photo slot ids or a signature slot: a
+// report's photos go only where its template has a place for them.
 func (t *Template) CheckSlot(slot string) error {
-	ids := make([]string, len(t.PhotoSlots))
+	ids := make([]string, len(t.PhotoSlots), len(t.PhotoSlots)+2)
 	for i, s := range t.PhotoSlots {
 		if s.ID == slot {
 			return nil
 		}
 		ids[i] = s.ID
 	}
+	if slot == SlotSignatureCustomer || slot == SlotSignatureTechnician {
+		return nil
+	}
+	ids = append(ids, SlotSignatureCustomer, SlotSignatureTechnician)
 	return Errorf(EInvalid, "slot %q is not a photo slot of template %s; use one of %s", slot, t.ID, strings.Join(ids, ", "))
 }
 

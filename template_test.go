@@ -255,6 +255,38 @@ func TestTemplateRequiredSlots(t *testing.T) {
 	}
 }
 
+func TestTemplateCheckSlot(t *testing.T) {
+	tests := []struct {
+		name  string
+		slots []PhotoSlot
+		slot  string
+		want  string // "" for accepted, else part of the detail
+	}{
+		{"a slot of the template", tvTemplate().PhotoSlots, "serial_plate", ""},
+		{"the customer's signature, on every template", tvTemplate().PhotoSlots, SlotSignatureCustomer, ""},
+		{"the technician's signature, on every template", tvTemplate().PhotoSlots, SlotSignatureTechnician, ""},
+		{"a signature on a template without slots", nil, SlotSignatureCustomer, ""},
+		{"another slot is refused, naming them all", tvTemplate().PhotoSlots, "overview", `"overview" is not a photo slot of template tv-v1; use one of front, box, serial_plate, signature_customer, signature_technician`},
+		{"a signature of someone else", nil, "signature_witness", "use one of signature_customer, signature_technician"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp := tvTemplate()
+			tp.PhotoSlots = tt.slots
+			err := tp.CheckSlot(tt.slot)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("CheckSlot(%q) = %v, want accepted", tt.slot, err)
+				}
+				return
+			}
+			if ErrorCode(err) != EInvalid || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("CheckSlot(%q) = %v, want invalid naming %q", tt.slot, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestTemplateJSONRoundTrip(t *testing.T) {
 	tp := tvTemplate()
 	b, err := json.Marshal(tp)

@@ -232,14 +232,21 @@ func (c *Client) AttachPhoto(reportID, slot, path string) (PhotoRef, error) {
 	if !info.Mode().IsRegular() {
 		return PhotoRef{}, fieldsync.Errorf(fieldsync.EInvalid, "%s is not a regular file", filepath.Base(path))
 	}
+	return c.attach(reportID, slot, filepath.Base(path), src, info.ModTime())
+}
+
+// attach copies src into the photo directory and queues it on the
+// report's slot, as AttachPhoto describes; the caller checked the report
+// and slot.
+func (c *Client) attach(reportID, slot, filename string, src io.Reader, capturedAt time.Time) (PhotoRef, error) {
 	tmp, sha, size, ctype, err := c.files.copy(src)
 	if err != nil {
 		return PhotoRef{}, fmt.Errorf("clientsdk: attach photo: %w", err)
 	}
 	e := &photoEntry{
 		SHA256: sha, ReportID: reportID, Slot: slot, Size: size,
-		Filename: clip(filepath.Base(path), maxFilenameLen), Type: ctype,
-		CapturedAt: info.ModTime().UTC(), QueuedAt: c.opts.Now().UTC(), State: PhotoQueued,
+		Filename: clip(filename, maxFilenameLen), Type: ctype,
+		CapturedAt: capturedAt.UTC(), QueuedAt: c.opts.Now().UTC(), State: PhotoQueued,
 	}
 	ref, err := c.files.settle(tmp, e)
 	if err != nil {
