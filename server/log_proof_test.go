@@ -45,18 +45,6 @@ func getJSON(t *testing.T, ts *testServer, path string, v any) {
 	noErr(t, json.Unmarshal(body, v))
 }
 
-type inclusionAnswer struct {
-	Index int64       `json:"index"`
-	Size  int64       `json:"size"`
-	Proof []tlog.Hash `json:"proof"`
-}
-
-type consistencyAnswer struct {
-	Old   int64       `json:"old"`
-	New   int64       `json:"new"`
-	Proof []tlog.Hash `json:"proof"`
-}
-
 func TestLogInclusionProofsVerifyAgainstTheSignedHead(t *testing.T) {
 	ts := newTestServer(t)
 	appendLog(t, ts, 13)
@@ -73,7 +61,7 @@ func TestLogInclusionProofsVerifyAgainstTheSignedHead(t *testing.T) {
 			t.Fatalf("record %d: %d %v %q", index, res.StatusCode, res.Header, rec)
 		}
 		for _, q := range []string{fmt.Sprintf("index=%d", index), fmt.Sprintf("index=%d&size=%d", index, head.N)} {
-			var p inclusionAnswer
+			var p inclusionProof
 			getJSON(t, ts, "/v1/log/proof/inclusion?"+q, &p)
 			if p.Index != index || p.Size != head.N {
 				t.Fatalf("%s: answered index %d size %d", q, p.Index, p.Size)
@@ -94,7 +82,7 @@ func TestLogInclusionProofsVerifyAgainstTheSignedHead(t *testing.T) {
 	}
 
 	// A proof in an older tree verifies against that tree's head.
-	var p inclusionAnswer
+	var p inclusionProof
 	getJSON(t, ts, "/v1/log/proof/inclusion?index=2&size=5", &p)
 	var old tlog.Tree
 	noErr(t, ts.store.ViewLog(t.Context(), func(r translog.Reader) error {
@@ -119,7 +107,7 @@ func TestLogConsistencyBetweenHeads(t *testing.T) {
 	current := heads[len(heads)-1]
 	for i, old := range heads {
 		for _, head := range heads[i:] {
-			var p consistencyAnswer
+			var p consistencyProof
 			getJSON(t, ts, fmt.Sprintf("/v1/log/proof/consistency?old=%d&new=%d", old.N, head.N), &p)
 			if p.Old != old.N || p.New != head.N {
 				t.Fatalf("answered old %d new %d, want %d %d", p.Old, p.New, old.N, head.N)
@@ -134,7 +122,7 @@ func TestLogConsistencyBetweenHeads(t *testing.T) {
 			}
 		}
 		// new omitted: the current tree.
-		var p consistencyAnswer
+		var p consistencyProof
 		getJSON(t, ts, fmt.Sprintf("/v1/log/proof/consistency?old=%d", old.N), &p)
 		if p.New != current.N {
 			t.Fatalf("new defaulted to %d, want %d", p.New, current.N)
@@ -144,7 +132,7 @@ func TestLogConsistencyBetweenHeads(t *testing.T) {
 	// A head the log never had is not extended by it.
 	forged := heads[1]
 	forged.Hash[0] ^= 1
-	var p consistencyAnswer
+	var p consistencyProof
 	getJSON(t, ts, fmt.Sprintf("/v1/log/proof/consistency?old=%d", forged.N), &p)
 	if err := translog.VerifyConsistency(p.Proof, forged, current); err == nil {
 		t.Fatal("the log was proved to extend a head it never had")
