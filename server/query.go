@@ -23,6 +23,10 @@ var queryParams = map[string][]string{
 	"GET /v1/sync/pull":           {"cursor", "limit", "wait"},
 	"GET /v1/media/:sha":          {"variant"},
 	"POST /v1/devices/:id/revoke": {"user_id"},
+
+	// The transparency log's proofs: public.
+	"GET /v1/log/proof/inclusion":   {"index", "size"},
+	"GET /v1/log/proof/consistency": {"old", "new"},
 }
 
 // checkQuery refuses a query parameter the route does not take, or one

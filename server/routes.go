@@ -23,6 +23,9 @@ func (s *Server) routes() {
 	e.GET("/openapi.json", s.handleOpenAPI())
 	e.GET("/.well-known/jwks.json", s.handleJWKS())
 	e.GET("/v1/log/head", s.handleLogHead())
+	e.GET("/v1/log/proof/inclusion", s.handleInclusionProof())
+	e.GET("/v1/log/proof/consistency", s.handleConsistencyProof())
+	e.GET("/v1/log/records/:index", s.handleLogRecord())
 
 	// Sessions: the credentials are the body.
 	e.POST("/v1/auth/login", s.handleLogin())

@@ -114,6 +114,19 @@ func ProveInclusion(r Reader, index, size int64) (tlog.RecordProof, error) {
 	return tlog.ProveRecord(size, index, r)
 }
 
+// ReadRecord returns record index's bytes; an index past the log is
+// not found.
+func ReadRecord(r Reader, index int64) ([]byte, error) {
+	n, err := r.Size()
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= n {
+		return nil, fieldsync.Errorf(fieldsync.ENotFound, "log record %d: the log holds %d records, indexed from 0", index, n)
+	}
+	return r.Record(index)
+}
+
 // ProveConsistency proves that the tree of size newSize extends the tree
 // of size oldSize.
 func ProveConsistency(r Reader, oldSize, newSize int64) (tlog.TreeProof, error) {
