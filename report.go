@@ -65,8 +65,13 @@ type Report struct {
 	// device when it was signed, which may reach the server after the
 	// signature. A signed report takes these and no others.
 	SignedPhotos []SlotPhoto `json:"signed_photos,omitempty"`
-	CreatedAt    time.Time   `json:"created_at"`
-	UpdatedAt    time.Time   `json:"updated_at"`
+	// Signature is the device's signature, from its sign action.
+	Signature *Signature `json:"signature,omitempty"`
+	// Seal is the server's, once every photo the signature names is
+	// stored (status sealed).
+	Seal      *Seal     `json:"seal,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // SlotPhoto names a photo by the report slot it fills.
@@ -171,12 +176,13 @@ func (r *Report) sign(deviceAt, received time.Time, v *Visit) (at time.Time, ske
 	return at, skewed, nil
 }
 
-// Seal moves a signed report to sealed (the server's seal is on it).
-func (r *Report) Seal(now time.Time) error {
+// Sealed moves a signed report to sealed with the server's seal s.
+// EInvalidTransition unless it is signed.
+func (r *Report) Sealed(s Seal, now time.Time) error {
 	if r.Status != ReportSigned {
 		return Errorf(EInvalidTransition, "only a signed report can be sealed, not a %s one", r.Status)
 	}
-	r.Status, r.UpdatedAt = ReportSealed, now
+	r.Status, r.Seal, r.UpdatedAt = ReportSealed, &s, now
 	return nil
 }
 
@@ -202,6 +208,15 @@ func (r *Report) Clone() Report {
 	if r.SignedAt != nil {
 		at := *r.SignedAt
 		c.SignedAt = &at
+	}
+	if r.Signature != nil {
+		s := *r.Signature
+		s.Unphotographed = slices.Clone(s.Unphotographed)
+		c.Signature = &s
+	}
+	if r.Seal != nil {
+		s := *r.Seal
+		c.Seal = &s
 	}
 	return c
 }

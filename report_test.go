@@ -87,7 +87,7 @@ func TestReportSeal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := reportIn(tt.from)
 			before := r
-			err := r.Seal(now)
+			err := r.Sealed(Seal{ReportID: r.ID}, now)
 			checkErr(t, err, tt.code, "")
 			if err != nil {
 				if !reflect.DeepEqual(r, before) {
@@ -117,12 +117,12 @@ func TestReportLifecycle(t *testing.T) {
 	}
 	checkErr(t, r.Editable(), EReportSealed, "signed")
 	checkErr(t, r.Sign(t2), EReportSealed, "")
-	if err := r.Seal(t2); err != nil {
+	if err := r.Sealed(Seal{ReportID: r.ID}, t2); err != nil {
 		t.Fatalf("Seal: %v", err)
 	}
 	checkErr(t, r.Editable(), EReportSealed, "sealed")
 	checkErr(t, r.Sign(t2), EReportSealed, "")
-	checkErr(t, r.Seal(t2), EInvalidTransition, "")
+	checkErr(t, r.Sealed(Seal{ReportID: r.ID}, t2), EInvalidTransition, "")
 	if r.Status != ReportSealed || !r.SignedAt.Equal(t1) || !r.UpdatedAt.Equal(t2) {
 		t.Fatalf("after the lifecycle: %+v", r)
 	}

@@ -51,6 +51,9 @@ type Document struct {
 	// The SHA-256 (lower-case hex) of the signature images (PNG).
 	CustomerSignature   string `json:"customer_signature_sha256,omitempty"`
 	TechnicianSignature string `json:"technician_signature_sha256,omitempty"`
+	// Unphotographed are the required slots left without a photo, with
+	// the technician's reason, sorted by slot.
+	Unphotographed []fieldsync.SlotReason `json:"unphotographed,omitempty"`
 }
 
 // Signing is what a signature adds to the records it covers. The server
@@ -64,6 +67,21 @@ type Signing struct {
 	// Hex SHA-256 of the signature images; "" for one not drawn.
 	CustomerSignature   string
 	TechnicianSignature string
+	Unphotographed      []fieldsync.SlotReason // in any order
+}
+
+// SigningOf returns the Signing that sig and the photos it names (the
+// signature images among them) describe: what the server rebuilds a
+// report's document from.
+func SigningOf(sig *fieldsync.Signature, photos []fieldsync.SlotPhoto) (Signing, error) {
+	customer, technician, evidence, err := fieldsync.SignatureImages(photos)
+	if err != nil {
+		return Signing{}, err
+	}
+	return Signing{
+		CustomerName: sig.CustomerName, SignedAt: sig.SignedAt, DeviceID: sig.DeviceID, Photos: evidence,
+		CustomerSignature: customer, TechnicianSignature: technician, Unphotographed: sig.Unphotographed,
+	}, nil
 }
 
 // Build makes the document of report r of visit v, on ticket t about
@@ -101,6 +119,7 @@ func Build(r *fieldsync.Report, v *fieldsync.Visit, t *fieldsync.Ticket, a *fiel
 		}
 	}
 	d.Photos = slices.SortedFunc(slices.Values(s.Photos), comparePhotos)
+	d.Unphotographed = slices.SortedFunc(slices.Values(s.Unphotographed), func(a, b fieldsync.SlotReason) int { return strings.Compare(a.Slot, b.Slot) })
 	if err := d.validate(); err != nil {
 		return Document{}, err
 	}
@@ -160,6 +179,14 @@ func (d *Document) validate() error {
 			return fieldsync.Errorf(fieldsync.EInvalid, "photos: %s on %s is named twice", p.SHA256, p.Slot)
 		case i > 0 && comparePhotos(d.Photos[i-1], p) > 0:
 			return fieldsync.Errorf(fieldsync.EInvalid, "photos[%d]: photos must be sorted by slot, then sha256", i)
+		}
+	}
+	for i, u := range d.Unphotographed {
+		switch {
+		case u.Slot == "" || !utf8.ValidString(u.Slot) || u.Reason == "" || !utf8.ValidString(u.Reason):
+			return fieldsync.Errorf(fieldsync.EInvalid, "unphotographed[%d]: slot and reason must be non-empty UTF-8", i)
+		case i > 0 && d.Unphotographed[i-1].Slot >= u.Slot:
+			return fieldsync.Errorf(fieldsync.EInvalid, "unphotographed[%d]: slots must be sorted, each once", i)
 		}
 	}
 	for _, f := range [][2]string{{"customer_signature_sha256", d.CustomerSignature}, {"technician_signature_sha256", d.TechnicianSignature}} {

@@ -45,6 +45,10 @@ func records(t *testing.T) (*fieldsync.Report, *fieldsync.Visit, *fieldsync.Tick
 		},
 		CustomerSignature:   sha('d'),
 		TechnicianSignature: sha('e'),
+		Unphotographed: []fieldsync.SlotReason{
+			{Slot: "receipt", Reason: "Kassenbon verloren"},
+			{Slot: "box", Reason: "discarded by the customer"},
+		},
 	}
 	return r, v, tk, a, s
 }
@@ -189,6 +193,10 @@ func TestBuildLeavesOutAbsentValues(t *testing.T) {
 		{"no technician signature", `"technician_signature_sha256"`, []func(*fixture){
 			func(f *fixture) { f.s.TechnicianSignature = "" },
 		}},
+		{"every required photo taken: nil or empty", `"unphotographed"`, []func(*fixture){
+			func(f *fixture) { f.s.Unphotographed = nil },
+			func(f *fixture) { f.s.Unphotographed = []fieldsync.SlotReason{} },
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var first string
@@ -218,24 +226,26 @@ func TestEveryFieldIsSigned(t *testing.T) {
 	}
 	baseHash, _ := base.Hash()
 	for name, change := range map[string]func(*Document){
-		"report_id":                   func(d *Document) { d.ReportID = "rep-2" },
-		"visit_id":                    func(d *Document) { d.VisitID = "vis-2" },
-		"ticket_id":                   func(d *Document) { d.TicketID = "tkt-2" },
-		"asset_id":                    func(d *Document) { d.AssetID = "ast-2" },
-		"asset_serial":                func(d *Document) { d.AssetSerial = "SN-4712" },
-		"template_id":                 func(d *Document) { d.TemplateID = "tpl-2" },
-		"an answer":                   func(d *Document) { d.Answers["water_temp"] = json.RawMessage(`40.6`) },
-		"findings":                    func(d *Document) { d.Findings += "." },
-		"cause":                       func(d *Document) { d.Cause = "" },
-		"responsibility":              func(d *Document) { d.Responsibility = fieldsync.ResponsibilityQuality },
-		"customer_name":               func(d *Document) { d.CustomerName = "Zoe Muller" },
-		"signed_at":                   func(d *Document) { d.SignedAt = "2025-03-14T15:09:27Z" },
-		"device_id":                   func(d *Document) { d.DeviceID = "dev-8" },
-		"a photo's slot":              func(d *Document) { d.Photos[2].Slot = "serial_plate2" },
-		"a photo's hash":              func(d *Document) { d.Photos[0].SHA256 = sha('f') },
-		"customer_signature_sha256":   func(d *Document) { d.CustomerSignature = sha('f') },
-		"technician_signature_sha256": func(d *Document) { d.TechnicianSignature = "" },
-		"version":                     func(d *Document) { d.Version = "fieldsync-report/2" },
+		"report_id":                    func(d *Document) { d.ReportID = "rep-2" },
+		"visit_id":                     func(d *Document) { d.VisitID = "vis-2" },
+		"ticket_id":                    func(d *Document) { d.TicketID = "tkt-2" },
+		"asset_id":                     func(d *Document) { d.AssetID = "ast-2" },
+		"asset_serial":                 func(d *Document) { d.AssetSerial = "SN-4712" },
+		"template_id":                  func(d *Document) { d.TemplateID = "tpl-2" },
+		"an answer":                    func(d *Document) { d.Answers["water_temp"] = json.RawMessage(`40.6`) },
+		"findings":                     func(d *Document) { d.Findings += "." },
+		"cause":                        func(d *Document) { d.Cause = "" },
+		"responsibility":               func(d *Document) { d.Responsibility = fieldsync.ResponsibilityQuality },
+		"customer_name":                func(d *Document) { d.CustomerName = "Zoe Muller" },
+		"signed_at":                    func(d *Document) { d.SignedAt = "2025-03-14T15:09:27Z" },
+		"device_id":                    func(d *Document) { d.DeviceID = "dev-8" },
+		"a photo's slot":               func(d *Document) { d.Photos[2].Slot = "serial_plate2" },
+		"a photo's hash":               func(d *Document) { d.Photos[0].SHA256 = sha('f') },
+		"customer_signature_sha256":    func(d *Document) { d.CustomerSignature = sha('f') },
+		"technician_signature_sha256":  func(d *Document) { d.TechnicianSignature = "" },
+		"version":                      func(d *Document) { d.Version = "fieldsync-report/2" },
+		"a reason for a missing photo": func(d *Document) { d.Unphotographed[0].Reason += "." },
+		"a slot without a photo":       func(d *Document) { d.Unphotographed = d.Unphotographed[1:] },
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := base
@@ -244,6 +254,7 @@ func TestEveryFieldIsSigned(t *testing.T) {
 				d.Answers[k] = v
 			}
 			d.Photos = append([]fieldsync.SlotPhoto(nil), base.Photos...)
+			d.Unphotographed = append([]fieldsync.SlotReason(nil), base.Unphotographed...)
 			change(&d)
 			if h, _ := d.Hash(); h == baseHash {
 				t.Errorf("changing %s leaves the hash %s", name, h)
