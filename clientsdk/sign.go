@@ -56,15 +56,26 @@ type SignOptions struct {
 func (c *Client) SignReport(reportID string, o SignOptions) error {
 	fields := map[string]json.RawMessage{}
 	return c.write(fieldsync.EntityReport, reportID, syncproto.OpAction, "sign", fields, func(rd *reader) error {
-		signed, err := c.signFields(rd, reportID, o)
+		signed, err := c.signFields(rd, reportID, o, true)
 		maps.Copy(fields, signed)
 		return err
 	})
 }
 
+// CheckSign returns what SignReport would refuse now, signing and
+// queueing nothing: an app calls it before the customer draws, since a
+// signature image once attached stays on the report.
+func (c *Client) CheckSign(reportID string, o SignOptions) error {
+	return c.view(func(rd *reader) error {
+		_, err := c.signFields(rd, reportID, o, false)
+		return err
+	})
+}
+
 // signFields returns the sign action's fields for the report as the
-// device holds it, signed with the device key.
-func (c *Client) signFields(rd *reader, reportID string, o SignOptions) (map[string]json.RawMessage, error) {
+// device holds it, signed with the device key; only checks them unless
+// sign.
+func (c *Client) signFields(rd *reader, reportID string, o SignOptions, sign bool) (map[string]json.RawMessage, error) {
 	r, t, err := c.draft(rd, reportID)
 	if err != nil {
 		return nil, err
@@ -136,6 +147,12 @@ func (c *Client) signFields(rd *reader, reportID string, o SignOptions) (map[str
 		return nil, err
 	}
 	if err := fieldsync.CheckEvidence(*t, a.Photos, a.Signature.Unphotographed); err != nil {
+		return nil, err
+	}
+	if key, err := deviceKey(rd.tx, keyDeviceKey); err != nil || key == nil || !sign {
+		if err == nil && key == nil {
+			err = ErrNoDeviceKey
+		}
 		return nil, err
 	}
 

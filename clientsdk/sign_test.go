@@ -219,7 +219,11 @@ func TestSignReportRefusesOnTheDevice(t *testing.T) {
 				tt.before(t, w)
 			}
 			queued := len(outboxOf(t, w.c))
+			checked := w.c.CheckSign(w.report, tt.o())
 			err := w.c.SignReport(w.report, tt.o())
+			if fieldsync.ErrorCode(checked) != fieldsync.ErrorCode(err) || fieldsync.ErrorDetail(checked) != fieldsync.ErrorDetail(err) {
+				t.Errorf("CheckSign said %v, SignReport %v", checked, err)
+			}
 			wantCode(t, err, tt.code)
 			if !strings.Contains(fieldsync.ErrorDetail(err), tt.detail) {
 				t.Errorf("detail %q does not say %q", fieldsync.ErrorDetail(err), tt.detail)
@@ -239,6 +243,9 @@ func TestSignReportRefusesOnTheDevice(t *testing.T) {
 func TestSignReportNeedsTheDeviceKey(t *testing.T) {
 	w := newSignWorld(t)
 	must(t, w.c.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyDeviceKey) }))
+	if err := w.c.CheckSign(w.report, noPhotos("tv-v1")); err != ErrNoDeviceKey {
+		t.Fatalf("checking without a key: %v, want ErrNoDeviceKey", err)
+	}
 	if err := w.c.SignReport(w.report, noPhotos("tv-v1")); err != ErrNoDeviceKey {
 		t.Fatalf("signing without a key: %v, want ErrNoDeviceKey", err)
 	}

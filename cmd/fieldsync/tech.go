@@ -255,22 +255,30 @@ func techSign(_ context.Context, t techCall) error {
 		return fmt.Errorf("%w: sign: --strokes needs --customer-name, the name printed beside the customer's signature", errUsage)
 	}
 	o.CustomerName = *name
-	report, err := draftOf(t.c, operands[0])
-	if err != nil {
-		return err
-	}
+	var drawn signature.Strokes // the customer's, if they signed here
 	if *customer != "" {
-		strokes, err := readStrokes("--strokes", *customer)
-		if err != nil {
-			return err
-		}
-		if _, err := t.c.AttachSignature(report, "customer", strokes); err != nil {
+		var err error
+		if drawn, err = readStrokes("--strokes", *customer); err != nil {
 			return err
 		}
 	}
 	strokes := signature.Builtin()
 	if *technician != "" {
+		var err error
 		if strokes, err = readStrokes("--technician-strokes", *technician); err != nil {
+			return err
+		}
+	}
+	report, err := draftOf(t.c, operands[0])
+	if err != nil {
+		return err
+	}
+	// Refused before the drawings are attached: they would stay on the report.
+	if err := t.c.CheckSign(report, o); err != nil {
+		return err
+	}
+	if drawn != nil {
+		if _, err := t.c.AttachSignature(report, "customer", drawn); err != nil {
 			return err
 		}
 	}
