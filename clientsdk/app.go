@@ -259,39 +259,6 @@ func (c *Client) SetReport(reportID string, f ReportFields) error {
 	})
 }
 
-// SignReport signs a draft. When the device has the template, every
-// required item must be answered: otherwise fieldsync.EReportIncomplete
-// naming them. EReportSealed when already signed. The signature names the
-// photos attached to the report so far (Report.SignedPhotos): uploaded
-// after it, the server takes them, and no others.
-func (c *Client) SignReport(reportID string) error {
-	fields := map[string]json.RawMessage{}
-	return c.write(fieldsync.EntityReport, reportID, syncproto.OpAction, "sign", fields, func(rd *reader) error {
-		r, t, err := c.draft(rd, reportID)
-		if err != nil {
-			return err
-		}
-		if t != nil {
-			if err := r.CheckSignable(*t); err != nil {
-				return err
-			}
-		}
-		// The signature covers the photos on the report now, which may
-		// reach the server after it.
-		_, entries, err := reportPhotos(rd.tx, reportID)
-		if err != nil || len(entries) == 0 {
-			return err
-		}
-		photos := make([]fieldsync.SlotPhoto, len(entries))
-		for i, e := range entries {
-			photos[i] = fieldsync.SlotPhoto{Slot: e.Slot, SHA256: e.SHA256}
-		}
-		raw, err := json.Marshal(photos)
-		fields["photos"] = raw
-		return err
-	})
-}
-
 // draft returns a report the device may edit (EReportSealed for a signed
 // one) with its template, nil when the device has not pulled it.
 func (c *Client) draft(rd *reader, reportID string) (*fieldsync.Report, *fieldsync.Template, error) {

@@ -51,7 +51,8 @@
 // Start reading with client.go (Options, Open, and the parts a Client is
 // made of), then app.go (what the app calls) and overlay.go (how reads see
 // pending work). A sync round is sync.go, which pushes through outbox.go
-// and pulls through pull.go; session.go keeps the device signed in;
+// and pulls through pull.go; sign.go signs a report with the device key
+// (devicekey.go); session.go keeps the device signed in;
 // loop.go runs rounds in the background; classify.go sorts every error of
 // the network once (retry later, refused for good, session ended…).
 // Photos are photos.go (the device's copies and queue), upload.go (a

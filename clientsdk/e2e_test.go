@@ -343,7 +343,7 @@ func TestE2EOfflineDayReachesServerOnReconnect(t *testing.T) {
 	findings := "no picture, loose panel cable / 屏线松动"
 	must(t, tab.c.SetReport(report, ReportFields{Findings: &findings}))
 	must(t, tab.c.Complete(w.visit))
-	must(t, tab.c.SignReport(report))
+	must(t, tab.c.SignReport(report, noPhotos("tv-v1")))
 	writes := 3 + len(answers) + 3 // depart, arrive, create; answers; findings, complete, sign
 
 	if _, err := tab.c.Sync(context.Background()); err == nil {
@@ -483,7 +483,7 @@ func TestE2EReplayedPushesApplyExactlyOnce(t *testing.T) {
 	report, err := tab.c.CreateReport(w.visit, "tv-v1")
 	must(t, err)
 	answers := e2eAnswers(t, tab.c, report)
-	must(t, tab.c.SignReport(report))
+	must(t, tab.c.SignReport(report, noPhotos("tv-v1")))
 	must(t, tab.c.Complete(w.visit))
 	writes := 2 + 1 + len(answers) + 2
 	tab.offline(false)

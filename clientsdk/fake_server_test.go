@@ -54,6 +54,9 @@ type fakeServer struct {
 	refreshes int
 	unauth    int      // 401 answers
 	issued    []string // every token handed out
+
+	keys   map[string]string               // device id -> the device_key its last login presented
+	signed map[string]fieldsync.SignAction // report id -> its sign action, parsed
 }
 
 type fakeUser struct{ id, password string }
@@ -81,6 +84,7 @@ func newFakeServer(t *testing.T) *fakeServer {
 	f := &fakeServer{
 		t: t, users: map[string]fakeUser{}, access: map[string]fakeToken{}, refresh: map[string]*fakeToken{},
 		revoked: map[string]bool{}, highSeq: map[string]int64{}, records: map[string]*fakeRecord{},
+		keys: map[string]string{}, signed: map[string]fieldsync.SignAction{},
 		epoch: "e1", wake: make(chan struct{}), expiresIn: 900,
 	}
 	mux := http.NewServeMux()
@@ -142,6 +146,30 @@ func (f *fakeServer) setVisitStatus(id string, s fieldsync.VisitStatus) {
 	v := f.visit(id)
 	v.Status = s
 	f.put("visit", id, f.records[key("visit", id)].owner, v)
+}
+
+// seal is the server sealing a signed report: its status sealed, with a
+// seal of the hash the device signed.
+func (f *fakeServer) seal(id string) fieldsync.Seal {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rec := f.records[key("report", id)]
+	var r fieldsync.Report
+	f.check(json.Unmarshal(rec.data, &r))
+	s := fieldsync.Seal{Version: fieldsync.SealVersion, ReportID: id, Hash: r.Signature.Hash, DeviceID: r.Signature.DeviceID,
+		DeviceKeyID: r.Signature.KeyID, DeviceSignature: r.Signature.Value, SealedAt: "2026-03-02T10:00:00Z", LogIndex: 0, KeyID: "server-key-1", Signature: "c2ln"}
+	f.check(r.Sealed(s, time.Now()))
+	f.put("report", id, rec.owner, r)
+	return s
+}
+
+// record decodes the fake's copy of a record.
+func record[T any](f *fakeServer, entity, id string) T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var v T
+	f.check(json.Unmarshal(f.records[key(entity, id)].data, &v))
+	return v
 }
 
 // reassign moves a visit's bundle to another technician: backfilled to
@@ -252,6 +280,9 @@ func (f *fakeServer) login(w http.ResponseWriter, r *http.Request) {
 		f.unauth++
 		problemJSON(w, 401, fieldsync.EDeviceRevoked, "device revoked")
 	default:
+		if req.DeviceKey != "" {
+			f.keys[req.DeviceID] = req.DeviceKey
+		}
 		f.issue(w, u.id, req.DeviceID, token())
 	}
 }
@@ -364,7 +395,7 @@ func (f *fakeServer) push(w http.ResponseWriter, r *http.Request, tok fakeToken)
 			continue
 		}
 		f.highSeq[tok.device] = m.Seq
-		res := f.apply(tok.user, m)
+		res := f.apply(tok.user, tok.device, m)
 		res.Seq = m.Seq
 		if res.Status == syncproto.Applied {
 			f.applied = append(f.applied, m.Seq)
@@ -375,7 +406,7 @@ func (f *fakeServer) push(w http.ResponseWriter, r *http.Request, tok fakeToken)
 	writeJSON(w, resp)
 }
 
-func (f *fakeServer) apply(user string, m syncproto.Mutation) syncproto.Result {
+func (f *fakeServer) apply(user, device string, m syncproto.Mutation) syncproto.Result {
 	refuse := func(status, code, detail string) syncproto.Result {
 		return syncproto.Result{Status: status, Code: code, Detail: detail}
 	}
@@ -422,12 +453,22 @@ func (f *fakeServer) apply(user string, m syncproto.Mutation) syncproto.Result {
 			return refuse(syncproto.Conflict, fieldsync.EReportSealed, err.Error())
 		}
 		if m.Op == syncproto.OpAction {
-			if tpl, ok := templates.ByID(rep.TemplateID); ok {
-				if missing := tpl.Missing(rep.Answers); len(missing) > 0 {
-					return refuse(syncproto.Rejected, fieldsync.EReportIncomplete, strings.Join(missing, ", "))
-				}
+			tpl, ok := templates.ByID(rep.TemplateID)
+			if !ok {
+				return refuse(syncproto.Rejected, fieldsync.EInvalid, "unknown template "+rep.TemplateID)
+			}
+			if missing := tpl.Missing(rep.Answers); len(missing) > 0 {
+				return refuse(syncproto.Rejected, fieldsync.EReportIncomplete, strings.Join(missing, ", "))
+			}
+			a, err := fieldsync.ParseSignAction(m.Fields, tpl, device)
+			if err != nil {
+				return refuse(syncproto.Rejected, fieldsync.ErrorCode(err), fieldsync.ErrorDetail(err))
 			}
 			f.check(rep.Sign(at))
+			rep.SignedPhotos, rep.Signature = a.Photos, &a.Signature
+			f.signed[m.ID] = a
+			rep.UpdatedAt = at
+			return syncproto.Result{Status: syncproto.Applied, Rev: f.put("report", m.ID, user, rep)}
 		}
 		for name, raw := range m.Fields {
 			var err error

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -244,4 +245,17 @@ func wantCode(t *testing.T, err error, code string) {
 	if got := fieldsync.ErrorCode(err); got != code {
 		t.Fatalf("error %v: code %q, want %q", err, got, code)
 	}
+}
+
+// noPhotos signs with a reason for every required photo slot of the
+// template but those in except, which have photos.
+func noPhotos(templateID string, except ...string) SignOptions {
+	tpl, _ := templates.ByID(templateID)
+	o := SignOptions{Unphotographed: map[string]string{}}
+	for _, slot := range tpl.RequiredSlots() {
+		if !slices.Contains(except, slot) {
+			o.Unphotographed[slot] = "the customer kept it"
+		}
+	}
+	return o
 }

@@ -190,20 +190,20 @@ func TestOverlay(t *testing.T) {
 			r, err := c.CreateReport(visit, "tv-v1")
 			must(t, err)
 			must(t, c.SetAnswer(r, "power_on", true))
-			wantCode(t, c.SignReport(r), fieldsync.EReportIncomplete)
+			wantCode(t, c.SignReport(r, noPhotos("tv-v1")), fieldsync.EReportIncomplete)
 		}},
 		{"a signed report refuses edits", func(t *testing.T, c *Client, visit string) {
 			r, err := c.CreateReport(visit, "tv-v1")
 			must(t, err)
 			answerRequired(t, c, r, "tv-v1")
-			must(t, c.SignReport(r))
+			must(t, c.SignReport(r, noPhotos("tv-v1")))
 			got, err := c.Report(r)
 			must(t, err)
 			if got.Status != fieldsync.ReportSigned || got.SignedAt == nil {
 				t.Fatalf("report after signing: %s", got.Status)
 			}
 			wantCode(t, c.SetAnswer(r, "power_on", false), fieldsync.EReportSealed)
-			wantCode(t, c.SignReport(r), fieldsync.EReportSealed)
+			wantCode(t, c.SignReport(r, noPhotos("tv-v1")), fieldsync.EReportSealed)
 		}},
 	}
 	for _, tt := range tests {

@@ -91,9 +91,10 @@ func applyReport(r *fieldsync.Report, m syncproto.Mutation) {
 		}
 	case syncproto.OpAction:
 		if m.Action == "sign" && r.Sign(at) == nil { // a report signed already stays as it is; the server answers report_sealed
-			// Photos the device named when it signed: the server is the
-			// judge of them, so a malformed list is left out here.
+			// The photos and signature the device sent: the server is the
+			// judge of them, so a malformed one is left out here.
 			_ = json.Unmarshal(m.Fields["photos"], &r.SignedPhotos)
+			r.Signature = signatureOf(m)
 		}
 	}
 }

@@ -927,7 +927,7 @@ func TestE2EPhotosOfASignedReportUploadAfterTheSignature(t *testing.T) {
 	plate := testPhoto(t, 1)
 	p1 := attach(t, tab.c, report, "serial_plate", writeTestFile(t, "plate.jpg", plate))
 	e2eAnswers(t, tab.c, report)
-	must(t, tab.c.SignReport(report))
+	must(t, tab.c.SignReport(report, noPhotos("tv-v1", "serial_plate")))
 	tab.offline(false)
 	tab.sync(t)
 	if p := photoOf(t, tab.c, p1.ID); p.Status != PhotoVerified {

@@ -40,7 +40,7 @@ func TestSyncPushesInOrderAndClearsOutbox(t *testing.T) {
 	answerRequired(t, c, report, "tv-v1")
 	findings := "no picture, backlight dead"
 	must(t, c.SetReport(report, ReportFields{Findings: &findings}))
-	must(t, c.SignReport(report))
+	must(t, c.SignReport(report, noPhotos("tv-v1")))
 	must(t, c.Complete(visit))
 	n := int64(len(outboxOf(t, c)))
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/clientsdk"
+	"github.com/fieldsync/fieldsync/media/signature"
 	"github.com/fieldsync/fieldsync/templates"
 )
 
@@ -35,6 +36,8 @@ type techCommand struct {
 	// setup commands run before the device is set up: they get no client
 	// and parse their own arguments.
 	setup bool
+	// flags: run parses its operands itself, flags among them.
+	flags bool
 	run   func(context.Context, techCall) error
 }
 
@@ -64,7 +67,13 @@ var techCommands = []techCommand{
 		`when it parses: true, 42, "text"; else text)`, run: techAnswer},
 	{name: "findings", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Findings = text })},
 	{name: "cause", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Cause = text })},
-	{name: "sign", args: "VISIT", about: "sign the visit's report", run: techSign},
+	{name: "sign", args: "VISIT [flags]", about: "sign the visit's report with the device key:\n" +
+		"--customer-name NAME --strokes FILE.json|builtin\n" +
+		"  the customer's signature (without them: the\n" +
+		"  customer signs later, by link);\n" +
+		"--technician-strokes FILE.json (default: a\n" +
+		"  built-in stroke); --no-photo SLOT=REASON for\n" +
+		"  each required slot left without a photo", flags: true, run: techSign},
 	{name: "attach", args: "VISIT SLOT FILE", about: "attach a photo to the visit's report (queued\nfor upload; the file is copied)", run: techAttach},
 	{name: "photos", about: "each photo's upload: state and progress", run: techPhotos},
 	{name: "sync", about: "push pending work, pull news", run: techSync},
@@ -146,7 +155,7 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 	}
 	defer c.Close()
 	// Commands without operands ignore any words after them.
-	if cmd.args != "" && len(call.args) != len(strings.Fields(cmd.args)) {
+	if cmd.args != "" && !cmd.flags && len(call.args) != len(strings.Fields(cmd.args)) {
 		return fmt.Errorf("%w: %s takes %s", errUsage, cmd.name, cmd.args)
 	}
 	call.c = c
@@ -218,15 +227,121 @@ func techText(field func(f *clientsdk.ReportFields, text *string)) func(context.
 	}
 }
 
+// techSign attaches the signatures drawn from strokes and signs the
+// visit's report with them (clientsdk.SignReport).
 func techSign(_ context.Context, t techCall) error {
-	report, err := draftOf(t.c, t.args[0])
+	flags := flag.NewFlagSet("tech sign", flag.ContinueOnError)
+	flags.SetOutput(t.stderr)
+	name := flags.String("customer-name", "", "the customer's name, as printed beside their signature")
+	customer := flags.String("strokes", "", "the customer's signature: a strokes JSON file, or builtin")
+	technician := flags.String("technician-strokes", "", "the technician's signature: a strokes JSON file (default: a built-in stroke)")
+	var o clientsdk.SignOptions
+	flags.Var(noPhotoFlag{&o.Unphotographed}, "no-photo", "SLOT=REASON: a required photo slot left without a photo, and why (repeatable)")
+	// The operand may come before, among or after the flags.
+	var operands []string
+	for args := t.args; ; args = flags.Args()[1:] {
+		if err := flags.Parse(args); err != nil {
+			return fmt.Errorf("%w: sign: %v", errUsage, err)
+		}
+		if flags.NArg() == 0 {
+			break
+		}
+		operands = append(operands, flags.Arg(0))
+	}
+	switch {
+	case len(operands) != 1:
+		return fmt.Errorf("%w: sign takes VISIT and flags: --customer-name NAME --strokes FILE.json [--technician-strokes FILE.json] [--no-photo SLOT=REASON …]", errUsage)
+	case *customer != "" && *name == "":
+		return fmt.Errorf("%w: sign: --strokes needs --customer-name, the name printed beside the customer's signature", errUsage)
+	}
+	o.CustomerName = *name
+	var drawn signature.Strokes // the customer's, if they signed here
+	if *customer != "" {
+		var err error
+		if drawn, err = readStrokes("--strokes", *customer); err != nil {
+			return err
+		}
+	}
+	strokes := signature.Builtin()
+	if *technician != "" {
+		var err error
+		if strokes, err = readStrokes("--technician-strokes", *technician); err != nil {
+			return err
+		}
+	}
+	report, err := draftOf(t.c, operands[0])
 	if err != nil {
 		return err
 	}
-	if err := t.c.SignReport(report); err != nil {
+	// Refused before the drawings are attached: they would stay on the report.
+	if err := t.c.CheckSign(report, o); err != nil {
 		return err
 	}
-	return pending(t.c, t.stdout, "report signed")
+	if drawn != nil {
+		if _, err := t.c.AttachSignature(report, "customer", drawn); err != nil {
+			return err
+		}
+	}
+	if _, err := t.c.AttachSignature(report, "technician", strokes); err != nil {
+		return err
+	}
+	if err := t.c.SignReport(report, o); err != nil {
+		return err
+	}
+	r, err := t.c.Report(report)
+	if err != nil {
+		return err
+	}
+	if *customer == "" {
+		fmt.Fprintln(t.stdout, "signed without the customer's signature: the customer signs later, by link")
+	}
+	hash := ""
+	if r.Signature != nil {
+		hash = r.Signature.Hash
+	}
+	return pending(t.c, t.stdout, fmt.Sprintf("report %s signed, canonical hash %.12s, queued until the next sync", report, hash))
+}
+
+// readStrokes reads a signature's strokes from a JSON file, or the
+// built-in stroke for "builtin". EInvalid names the file and what to fix.
+func readStrokes(flagName, path string) (signature.Strokes, error) {
+	if path == "builtin" {
+		return signature.Builtin(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", flagName, path, err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, signature.MaxJSONBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", flagName, path, err)
+	}
+	strokes, err := signature.Parse(raw)
+	if err != nil {
+		return nil, fieldsync.Errorf(fieldsync.ErrorCode(err), "%s %s: %s (a signature is a JSON array of strokes, each an array of {\"x\", \"y\", \"t\"} points)", flagName, path, fieldsync.ErrorDetail(err))
+	}
+	return strokes, nil
+}
+
+// noPhotoFlag collects --no-photo SLOT=REASON into a map, each slot once.
+type noPhotoFlag struct{ m *map[string]string }
+
+func (f noPhotoFlag) String() string { return "" }
+
+func (f noPhotoFlag) Set(v string) error {
+	slot, reason, ok := strings.Cut(v, "=")
+	if !ok || slot == "" {
+		return fmt.Errorf("%q is not SLOT=REASON", v)
+	}
+	if *f.m == nil {
+		*f.m = map[string]string{}
+	}
+	if _, dup := (*f.m)[slot]; dup {
+		return fmt.Errorf("slot %s is named twice", slot)
+	}
+	(*f.m)[slot] = reason
+	return nil
 }
 
 func techAttach(_ context.Context, t techCall) error {

@@ -8,12 +8,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/templates"
 )
 
@@ -241,7 +245,13 @@ func TestTechUsage(t *testing.T) {
                                                      report is made on first use; VALUE is JSON
                                                      when it parses: true, 42, "text"; else text)
   fieldsync tech [--db FILE] findings|cause VISIT TEXT
-  fieldsync tech [--db FILE] sign VISIT              sign the visit's report
+  fieldsync tech [--db FILE] sign VISIT [flags]      sign the visit's report with the device key:
+                                                     --customer-name NAME --strokes FILE.json|builtin
+                                                       the customer's signature (without them: the
+                                                       customer signs later, by link);
+                                                     --technician-strokes FILE.json (default: a
+                                                       built-in stroke); --no-photo SLOT=REASON for
+                                                       each required slot left without a photo
   fieldsync tech [--db FILE] attach VISIT SLOT FILE  attach a photo to the visit's report (queued
                                                      for upload; the file is copied)
   fieldsync tech [--db FILE] photos                  each photo's upload: state and progress
@@ -256,4 +266,183 @@ Every command but login and sync works without a network.
 	if got := techUsage(); got != want {
 		t.Errorf("usage:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+// TestTechSign signs reports offline from the command line: the
+// customer's strokes from a file or built in, reasons for slots without
+// photos, and no customer at all (they sign later); a bad strokes file
+// and a slot left without photo or reason are refused before anything is
+// queued, naming what to fix. The server takes all of it at the next sync.
+func TestTechSign(t *testing.T) {
+	dir := t.TempDir()
+	pw := demoLogins(t, dir)
+	addr := freeAddr(t)
+	p := serveProcessAt(t, dir, addr)
+	tablet := func(login, device string) (db string, visits []string) {
+		db = filepath.Join(t.TempDir(), "tab.db")
+		if out, err := techCLI(t, db, pw[login]+"\n", "login", "--server", "http://"+addr, "--device", device, login); err != nil {
+			t.Fatalf("login: %v\n%s", err, out)
+		}
+		return db, unreportedVisits(t, db)
+	}
+	db, visits := tablet("tech.li", "tab-li")
+	dbZhang, visitsZhang := tablet("tech.zhang", "tab-zhang")
+	if len(visits) < 2 || len(visitsZhang) < 1 {
+		t.Fatalf("tech.li has %d visits without a report, tech.zhang %d; the test needs 2 and 1", len(visits), len(visitsZhang))
+	}
+	stop(t, p) // signing needs no network
+
+	tplA := answerRequired(t, db, visits[0])
+	noPhoto := func(tpl fieldsync.Template, except ...string) []string {
+		var args []string
+		for _, slot := range tpl.RequiredSlots() {
+			if !slices.Contains(except, slot) {
+				args = append(args, "--no-photo", slot+"=the customer kept it / 客户留存")
+			}
+		}
+		return args
+	}
+	pendingCount := func() string {
+		for _, line := range strings.Split(mustTech(t, db, "status"), "\n") {
+			if v, ok := strings.CutPrefix(line, "pending: "); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	strokes := filepath.Join(t.TempDir(), "customer.json")
+	writeFile(t, strokes, `[[{"x":10,"y":20,"t":0},{"x":200,"y":120,"t":300}],[{"x":250,"y":40,"t":900}]]`)
+
+	refusals := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"a strokes file that is not strokes", append([]string{"sign", visits[0], "--customer-name", "王女士", "--strokes", writeFile(t, filepath.Join(t.TempDir(), "bad.json"), `[[]]`)}, noPhoto(tplA)...),
+			[]string{"bad.json", "stroke 0 has no point"}},
+		{"a strokes file that is not JSON", append([]string{"sign", visits[0], "--customer-name", "王女士", "--strokes", writeFile(t, filepath.Join(t.TempDir(), "scan.json"), `not json`)}, noPhoto(tplA)...),
+			[]string{"scan.json", "not a JSON array of strokes"}},
+		{"a missing strokes file", []string{"sign", visits[0], "--customer-name", "王女士", "--strokes", filepath.Join(dir, "nowhere.json")},
+			[]string{"--strokes", "nowhere.json"}},
+		{"strokes without the customer's name", []string{"sign", visits[0], "--strokes", strokes}, []string{"--strokes needs --customer-name"}},
+		{"a required slot without photo or reason", append([]string{"sign", visits[0], "--customer-name", "王女士", "--strokes", strokes}, noPhoto(tplA, tplA.RequiredSlots()[0])...),
+			[]string{fieldsync.EReportIncomplete, tplA.RequiredSlots()[0]}},
+		{"a reason for an unknown slot", append([]string{"sign", visits[0], "--no-photo", "nameplate=gone"}, noPhoto(tplA)...),
+			[]string{`"nameplate" is not a required photo slot`}},
+		{"a malformed --no-photo", []string{"sign", visits[0], "--no-photo", "fault"}, []string{`"fault" is not SLOT=REASON`}},
+		{"no visit", []string{"sign", "--customer-name", "x"}, []string{"sign takes VISIT"}},
+	}
+	before := pendingCount()
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := techCLI(t, db, "", tt.args...)
+			if err == nil {
+				t.Fatalf("signed:\n%s", out)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error()+out, want) {
+					t.Errorf("the refusal %q (output %q) does not say %q", err, out, want)
+				}
+			}
+		})
+	}
+	if after := pendingCount(); after != before {
+		t.Fatalf("refused signatures queued work: pending %s, then %s", before, after)
+	}
+
+	signed := regexp.MustCompile(`report (\S+) signed, canonical hash ([0-9a-f]{12}), queued until the next sync`)
+	check := func(db, visit, out string) {
+		t.Helper()
+		m := signed.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("tech sign %s said:\n%s", visit, out)
+		}
+		var b fieldsync.VisitBundle
+		if err := json.Unmarshal([]byte(mustTech(t, db, "show", visit)), &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Reports) != 1 || b.Reports[0].ID != m[1] || b.Reports[0].Status != fieldsync.ReportSigned || b.Reports[0].Signature == nil || !strings.HasPrefix(b.Reports[0].Signature.Hash, m[2]) {
+			t.Fatalf("the visit's report after tech sign: %+v", b.Reports)
+		}
+	}
+	// The customer's strokes from a file, the technician's from another.
+	techStrokes := writeFile(t, filepath.Join(t.TempDir(), "tech.json"), `[[{"x":5,"y":5,"t":0},{"x":90,"y":60,"t":120}]]`)
+	out := mustTech(t, db, append([]string{"sign", visits[0], "--customer-name", "王女士", "--strokes", strokes, "--technician-strokes", techStrokes}, noPhoto(tplA)...)...)
+	check(db, visits[0], out)
+	if strings.Contains(out, "without the customer's signature") {
+		t.Errorf("a signature with the customer's strokes says it has none:\n%s", out)
+	}
+	// The built-in stroke, for scripts; flags before the visit.
+	tplB := answerRequired(t, db, visits[1])
+	check(db, visits[1], mustTech(t, db, append(append([]string{"sign", "--strokes", "builtin", "--customer-name", "Li Wei"}, noPhoto(tplB)...), visits[1])...))
+	// No customer: they sign later.
+	tplC := answerRequired(t, dbZhang, visitsZhang[0])
+	out = mustTech(t, dbZhang, append([]string{"sign", visitsZhang[0]}, noPhoto(tplC)...)...)
+	check(dbZhang, visitsZhang[0], out)
+	if !strings.Contains(out, "signed without the customer's signature: the customer signs later, by link") {
+		t.Errorf("a signature without the customer does not say so:\n%s", out)
+	}
+
+	serveProcessAt(t, dir, addr)
+	for _, db := range []string{db, dbZhang} {
+		if out := mustTech(t, db, "sync"); !strings.Contains(out, "refused 0") {
+			t.Fatalf("sync after signing:\n%s", out)
+		}
+	}
+}
+
+// unreportedVisits lists the device's visits that have no report yet.
+func unreportedVisits(t *testing.T, db string) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(mustTech(t, db, "visits"), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		var b fieldsync.VisitBundle
+		if err := json.Unmarshal([]byte(mustTech(t, db, "show", f[0])), &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Reports) == 0 {
+			out = append(out, f[0])
+		}
+	}
+	return out
+}
+
+// answerRequired answers every required item of the template the visit's
+// report takes, and returns the template.
+func answerRequired(t *testing.T, db, visit string) fieldsync.Template {
+	t.Helper()
+	var b fieldsync.VisitBundle
+	if err := json.Unmarshal([]byte(mustTech(t, db, "show", visit)), &b); err != nil {
+		t.Fatal(err)
+	}
+	tpl, ok := templates.ForCategory(b.Asset.Category)
+	if !ok {
+		t.Fatalf("no template for %q", b.Asset.Category)
+	}
+	for _, it := range tpl.Items {
+		if !it.Required {
+			continue
+		}
+		value := map[string]string{"yes_no": "true", "number": "1", "text": "ok"}[string(it.Type)]
+		if it.Type == "choice" {
+			value = it.Options[0].Value
+		}
+		if it.Type == "number" && it.Min != nil {
+			value = fmt.Sprint(*it.Min)
+		}
+		mustTech(t, db, "answer", visit, it.ID, value)
+	}
+	return tpl
+}
+
+func writeFile(t *testing.T, path, content string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
