@@ -95,7 +95,7 @@ func SignatureImages(photos []SlotPhoto) (customer, technician string, evidence 
 			continue
 		}
 		if *into != "" && *into != p.SHA256 {
-			return "", "", nil, Errorf(EInvalid, "slot %s holds two images; a signature is one drawing (attach it again to replace it)", p.Slot)
+			return "", "", nil, Errorf(EInvalid, "slot %s holds two images; a signature is one drawing: name only the latest", p.Slot)
 		}
 		*into = p.SHA256
 	}

@@ -105,13 +105,24 @@ func (c *Client) signFields(rd *reader, reportID string, o SignOptions, sign boo
 		return nil, fieldsync.Errorf(fieldsync.ENotFound, "asset %s of ticket %s is not on this device: sync before signing", ticket.AssetID, ticket.ID)
 	}
 
-	_, entries, err := reportPhotos(rd.tx, reportID)
+	ids, entries, err := reportPhotos(rd.tx, reportID)
 	if err != nil {
 		return nil, err
 	}
-	photos := make([]fieldsync.SlotPhoto, len(entries))
+	// A signature drawn again replaces the drawing before it: the
+	// signature names the latest image on each signature slot (the
+	// queue's ids grow), every other photo on the report.
+	latest := map[string]int64{}
 	for i, e := range entries {
-		photos[i] = fieldsync.SlotPhoto{Slot: e.Slot, SHA256: e.SHA256}
+		if e.Slot == fieldsync.SlotSignatureCustomer || e.Slot == fieldsync.SlotSignatureTechnician {
+			latest[e.Slot] = max(latest[e.Slot], ids[i])
+		}
+	}
+	photos := make([]fieldsync.SlotPhoto, 0, len(entries))
+	for i, e := range entries {
+		if last, ok := latest[e.Slot]; !ok || ids[i] == last {
+			photos = append(photos, fieldsync.SlotPhoto{Slot: e.Slot, SHA256: e.SHA256})
+		}
 	}
 	reasons := make([]fieldsync.SlotReason, 0, len(o.Unphotographed))
 	for _, slot := range slices.Sorted(maps.Keys(o.Unphotographed)) {

@@ -276,3 +276,28 @@ func dropRecord(t *testing.T, c *Client, entity fieldsync.Entity, id string) {
 	t.Helper()
 	must(t, c.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketRecords).Delete(recordKey(entity, id)) }))
 }
+
+// A customer who draws again replaces the drawing: the signature names
+// only the latest image on each signature slot.
+func TestSignReportNamesTheLatestDrawing(t *testing.T) {
+	w := newSignWorld(t)
+	c := w.c
+	first, err := c.AttachSignature(w.report, "customer", signature.Builtin())
+	must(t, err)
+	again := signature.Strokes{{{X: 10, Y: 10, T: 0}, {X: 200, Y: 120, T: 40}, {X: 400, Y: 30, T: 90}}}
+	second, err := c.AttachSignature(w.report, "customer", again)
+	must(t, err)
+	if first.SHA256 == second.SHA256 {
+		t.Fatal("two different drawings made one image")
+	}
+	o := noPhotos("tv-v1")
+	o.CustomerName = "Li Na"
+	must(t, c.SignReport(w.report, o))
+	tpl, _ := templates.ByID("tv-v1")
+	a, err := fieldsync.ParseSignAction(signAction(t, c).Fields, tpl, testDevice)
+	must(t, err)
+	want := []fieldsync.SlotPhoto{{Slot: fieldsync.SlotSignatureCustomer, SHA256: second.SHA256}}
+	if !sameElements(a.Photos, want) {
+		t.Errorf("photos = %+v, want only the second drawing %+v", a.Photos, want)
+	}
+}
