@@ -1,12 +1,13 @@
 package server
 
 import (
-	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -16,7 +17,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/signature"
 	"github.com/fieldsync/fieldsync/sync/canon"
 	"github.com/fieldsync/fieldsync/sync/seal"
@@ -198,40 +198,39 @@ func (s *Server) handleSharedPhoto(head bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p, err := s.sharedPhoto(c, l, c.Param("sha"))
+		p, open, err := s.sharedPhoto(c, l, c.Param("sha"))
 		if err != nil {
 			return err
 		}
 		if head {
 			return photoHead(c, p)
 		}
-		return s.sendPhoto(c, p)
+		return sendPhoto(c, p, open)
 	}
 }
 
-func (s *Server) sharedPhoto(c echo.Context, l *fieldsync.ShareLink, sha string) (*fieldsync.Photo, error) {
+// sharedPhoto finds a photo of the link's report, or its customer's
+// drawn signature, and how to read it.
+func (s *Server) sharedPhoto(c echo.Context, l *fieldsync.ShareLink, sha string) (*fieldsync.Photo, func(context.Context, *fieldsync.Photo, bool) (io.ReadSeekCloser, error), error) {
 	ctx := c.Request().Context()
 	photos, err := s.deps.Store.ReportPhotos(ctx, l.ReportID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, p := range photos {
 		if p.SHA256 == sha {
-			return &p, nil
+			return &p, s.media.Open, nil
 		}
 	}
 	signoffs, err := s.deps.Store.SignOffs(ctx, []string{l.ReportID})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if so, ok := signoffs[l.ReportID]; ok && so.SignatureSHA256 != "" && so.SignatureSHA256 == sha {
-		size, err := s.media.Blobs.Stat(ctx, media.EvidenceKey(sha))
-		if err != nil {
-			return nil, err
-		}
-		return &fieldsync.Photo{SHA256: sha, Size: size, Type: "image/png"}, nil
+		p, err := s.media.SignOff(ctx, sha)
+		return p, s.media.OpenSignOff, err
 	}
-	return nil, notVisible(fieldsync.EntityPhoto, sha)
+	return nil, nil, notVisible(fieldsync.EntityPhoto, sha)
 }
 
 // signRequest is a customer's answer: their name, drawn signature and the
@@ -293,7 +292,7 @@ func (s *Server) handleSharedSign() echo.HandlerFunc {
 			if s.media == nil {
 				return fieldsync.Errorf(fieldsync.EUnavailable, "signature storage is not configured on this server")
 			}
-			if err := s.media.Blobs.Put(ctx, media.EvidenceKey(so.SignatureSHA256), bytes.NewReader(png), int64(len(png))); err != nil {
+			if err := s.media.PutSignOff(ctx, png); err != nil {
 				return err
 			}
 		}

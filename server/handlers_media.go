@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -203,12 +204,12 @@ func (s *Server) handlePhotoGet() echo.HandlerFunc {
 		if err := s.maySeePhoto(c, p.SHA256); err != nil {
 			return err
 		}
-		return s.sendPhoto(c, p)
+		return sendPhoto(c, p, s.media.Open)
 	}
 }
 
-// sendPhoto answers GET of a photo the caller may see.
-func (s *Server) sendPhoto(c echo.Context, p *fieldsync.Photo) error {
+// sendPhoto answers GET of a photo the caller may see, read by open.
+func sendPhoto(c echo.Context, p *fieldsync.Photo, open func(context.Context, *fieldsync.Photo, bool) (io.ReadSeekCloser, error)) error {
 	ctx := c.Request().Context()
 	thumb := false
 	switch v := c.QueryParam("variant"); v {
@@ -218,7 +219,7 @@ func (s *Server) sendPhoto(c echo.Context, p *fieldsync.Photo) error {
 	default:
 		return fieldsync.Errorf(fieldsync.EInvalid, "variant must be thumb, not %q", v)
 	}
-	r, err := s.media.Open(ctx, p, thumb)
+	r, err := open(ctx, p, thumb)
 	if err != nil {
 		return err
 	}
