@@ -40,9 +40,5 @@ func VerifySignOff(s fieldsync.SignOff, pub ed25519.PublicKey) error {
 	if err != nil {
 		return err
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(s.Signature)
-	if err != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, stmt, sig) {
-		return fieldsync.Errorf(fieldsync.EInvalid, "sign-off: signature invalid for key kid %s", s.KeyID)
-	}
-	return nil
+	return verify("sign-off", stmt, s.Signature, s.KeyID, pub)
 }
