@@ -18,4 +18,6 @@ const (
 	EntityPolicy   Entity = "policy"   // the SLA policy, reference data
 	EntityPhoto    Entity = "photo"    // a photo attached to a report
 	EntityUpload   Entity = "upload"   // a tus upload under way
+	EntityLink     Entity = "link"     // a share link of a report
+	EntitySignOff  Entity = "signoff"  // a customer's remote sign-off of a report
 )

@@ -125,3 +125,10 @@ const EUnsupportedEncoding = "unsupported_encoding"
 // EDeviceKeyRetired means a login presented a device key the device had
 // replaced: a retired key never signs again, so the device makes a new one.
 const EDeviceKeyRetired = "device_key_retired"
+
+// Share link and remote sign-off codes.
+const (
+	ELinkExpired   = "link_expired"   // the share link is past its expiry
+	ELinkRevoked   = "link_revoked"   // the share link was revoked by staff
+	EReportChanged = "report_changed" // the report is not the version the customer reviewed
+)

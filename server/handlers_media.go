@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -178,11 +179,16 @@ func (s *Server) handlePhotoHead() echo.HandlerFunc {
 		if err := s.maySeePhoto(c, p.SHA256); err != nil {
 			return err
 		}
-		c.Response().Header().Set(echo.HeaderContentLength, strconv.FormatInt(p.Size, 10))
-		c.Response().Header().Set(echo.HeaderContentType, p.Type)
-		c.Response().Header().Set("ETag", `"`+p.SHA256+`"`)
-		return c.NoContent(http.StatusOK)
+		return photoHead(c, p)
 	}
+}
+
+// photoHead answers HEAD of a photo the caller may see.
+func photoHead(c echo.Context, p *fieldsync.Photo) error {
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.FormatInt(p.Size, 10))
+	c.Response().Header().Set(echo.HeaderContentType, p.Type)
+	c.Response().Header().Set("ETag", `"`+p.SHA256+`"`)
+	return c.NoContent(http.StatusOK)
 }
 
 // handlePhotoGet serves a photo (or ?variant=thumb) to those who may see
@@ -198,31 +204,37 @@ func (s *Server) handlePhotoGet() echo.HandlerFunc {
 		if err := s.maySeePhoto(c, p.SHA256); err != nil {
 			return err
 		}
-		thumb := false
-		switch v := c.QueryParam("variant"); v {
-		case "":
-		case "thumb":
-			thumb = true
-		default:
-			return fieldsync.Errorf(fieldsync.EInvalid, "variant must be thumb, not %q", v)
-		}
-		r, err := s.media.Open(ctx, p, thumb)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		h := c.Response().Header()
-		etag, ctype := `"`+p.SHA256+`"`, p.Type
-		if thumb {
-			etag, ctype = `"`+p.SHA256+`-thumb"`, "image/jpeg"
-		}
-		h.Set("ETag", etag)
-		h.Set(echo.HeaderContentType, ctype)
-		h.Set("Cache-Control", "private, max-age=31536000, immutable")
-		h.Set("X-Content-Type-Options", "nosniff")
-		http.ServeContent(c.Response(), c.Request(), "", time.Time{}, r)
-		return nil
+		return sendPhoto(c, p, s.media.Open)
 	}
+}
+
+// sendPhoto answers GET of a photo the caller may see, read by open.
+func sendPhoto(c echo.Context, p *fieldsync.Photo, open func(context.Context, *fieldsync.Photo, bool) (io.ReadSeekCloser, error)) error {
+	ctx := c.Request().Context()
+	thumb := false
+	switch v := c.QueryParam("variant"); v {
+	case "":
+	case "thumb":
+		thumb = true
+	default:
+		return fieldsync.Errorf(fieldsync.EInvalid, "variant must be thumb, not %q", v)
+	}
+	r, err := open(ctx, p, thumb)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	h := c.Response().Header()
+	etag, ctype := `"`+p.SHA256+`"`, p.Type
+	if thumb {
+		etag, ctype = `"`+p.SHA256+`-thumb"`, "image/jpeg"
+	}
+	h.Set("ETag", etag)
+	h.Set(echo.HeaderContentType, ctype)
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, r)
+	return nil
 }
 
 type attachRequest struct {

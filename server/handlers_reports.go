@@ -29,15 +29,38 @@ func (s *Server) handleGetReport() echo.HandlerFunc {
 	}
 }
 
-// handleListReports lists the reports of one ticket (?ticket=, required),
-// visit by visit, to staff and to the ticket's customer.
+// handleListReports lists the reports of one ticket (?ticket=), visit by
+// visit, to staff and to the ticket's customer. Without a ticket, a
+// customer pages through the reports of all their tickets; staff name one.
 func (s *Server) handleListReports() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.QueryParam("ticket")
-		if id == "" {
-			return fieldsync.Errorf(fieldsync.EInvalid, "ticket is required: reports are listed by ticket")
-		}
 		ctx := c.Request().Context()
+		if id == "" {
+			viewer, err := s.viewer(c)
+			if err != nil {
+				return err
+			}
+			if viewer.Role != fieldsync.RoleCustomer {
+				return fieldsync.Errorf(fieldsync.EInvalid, "ticket is required: reports are listed by ticket")
+			}
+			limit, err := queryLimit(c.QueryParam("limit"))
+			if err != nil {
+				return err
+			}
+			reports, next, err := s.deps.Store.CustomerReports(ctx, viewer.CustomerIDs, c.QueryParam("cursor"), limit)
+			if err != nil {
+				return err
+			}
+			views, err := s.reportViews(ctx, viewer, reports)
+			if err != nil {
+				return err
+			}
+			return respond(c, http.StatusOK, paged(views, next))
+		}
+		if c.QueryParam("cursor") != "" || c.QueryParam("limit") != "" {
+			return fieldsync.Errorf(fieldsync.EInvalid, "a ticket's reports come whole: cursor and limit page a customer's list without ticket")
+		}
 		t, reports, err := s.deps.Store.TicketReports(ctx, id)
 		if err != nil {
 			return err

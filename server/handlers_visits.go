@@ -33,6 +33,9 @@ type visitDetail struct {
 type reportView struct {
 	fieldsync.Report
 	Photos []photoView `json:"photos"`
+	// CustomerSignOff is the customer's remote sign-off or refusal, once
+	// made through a share link.
+	CustomerSignOff *fieldsync.SignOff `json:"customer_sign_off,omitempty"`
 }
 
 type photoView struct {
@@ -44,6 +47,14 @@ type photoView struct {
 // reportViews shows reports as the viewer may read them.
 func (s *Server) reportViews(ctx context.Context, viewer fieldsync.Viewer, reports []fieldsync.Report) ([]reportView, error) {
 	out := make([]reportView, 0, len(reports))
+	ids := make([]string, len(reports))
+	for i, r := range reports {
+		ids[i] = r.ID
+	}
+	signoffs, err := s.deps.Store.SignOffs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range reports {
 		if !viewer.Internal() {
 			r = r.ForCustomer()
@@ -53,6 +64,9 @@ func (s *Server) reportViews(ctx context.Context, viewer fieldsync.Viewer, repor
 			return nil, err
 		}
 		v := reportView{Report: r, Photos: make([]photoView, 0, len(photos))}
+		if so, ok := signoffs[r.ID]; ok {
+			v.CustomerSignOff = &so
+		}
 		for _, p := range photos {
 			v.Photos = append(v.Photos, photoView{Photo: p, URL: "/v1/media/" + p.SHA256, ThumbURL: thumbURL(&p)})
 		}

@@ -50,6 +50,9 @@ var statusOf = map[string]int{
 	fieldsync.EUnavailable:         http.StatusServiceUnavailable,
 	fieldsync.ETimeout:             http.StatusServiceUnavailable,
 	fieldsync.EInternal:            http.StatusInternalServerError,
+	fieldsync.ELinkExpired:         http.StatusGone,
+	fieldsync.ELinkRevoked:         http.StatusGone,
+	fieldsync.EReportChanged:       http.StatusConflict,
 }
 
 // echoCodes names the errors Echo itself raises (routing, limits,

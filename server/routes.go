@@ -83,6 +83,19 @@ func (s *Server) routes() {
 	e.HEAD("/v1/media/:sha", s.withMedia(s.handlePhotoHead()), authn)
 	e.GET("/v1/media/:sha", s.withMedia(s.handlePhotoGet()), authn)
 	e.POST("/v1/media/:sha/attach", s.withMedia(s.handlePhotoAttach()), authn, require(roleTechnician))
+
+	// Share links: staff and the report's technician (checked in the
+	// handler) make and revoke them; whoever holds a link's token reads
+	// its report and signs it off, without an account, within a per-peer
+	// rate (handlers_links.go).
+	e.POST("/v1/reports/:id/links", s.handleCreateLink(), authn, staffOr(roleTechnician))
+	e.GET("/v1/reports/:id/links", s.handleListLinks(), authn, staffOr(roleTechnician))
+	e.DELETE("/v1/reports/:id/links/:link_id", s.handleRevokeLink(), authn, staffOr(roleTechnician))
+	shared := s.sharedLimit()
+	e.GET(sharedPrefix+":token", s.handleShared(), shared)
+	e.POST(sharedPrefix+":token/sign", s.handleSharedSign(), shared)
+	e.GET(sharedMediaPath, s.withMedia(s.handleSharedPhoto(false)), shared)
+	e.HEAD(sharedMediaPath, s.withMedia(s.handleSharedPhoto(true)), shared)
 }
 
 // staffOr admits admins, dispatchers and one more role.

@@ -22,6 +22,7 @@ import (
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/sla"
 	syncproto "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/seal"
 	"github.com/fieldsync/fieldsync/sync/translog"
 	"github.com/fieldsync/fieldsync/templates"
 )
@@ -72,6 +73,18 @@ type Store interface {
 
 	// ViewLog runs fn on the transparency log in one read transaction.
 	ViewLog(ctx context.Context, fn func(translog.Reader) error) error
+
+	// Share links and customers' remote sign-offs (handlers_links.go).
+	CreateLink(ctx context.Context, l *fieldsync.ShareLink, tokenHash [32]byte, a fieldsync.Actor) error
+	LinkByToken(ctx context.Context, tokenHash [32]byte) (*fieldsync.ShareLink, error)
+	ReportLinks(ctx context.Context, reportID string) ([]fieldsync.ShareLink, error)
+	RevokeLink(ctx context.Context, reportID, linkID string, a fieldsync.Actor, now time.Time) (*fieldsync.ShareLink, error)
+	// SignOffReport keeps a sign-off once per report, checked by check on
+	// the report, sealed with k and logged, in one transaction.
+	SignOffReport(ctx context.Context, so *fieldsync.SignOff, k seal.Key, check func(*fieldsync.Report) error, a fieldsync.Actor, now time.Time) error
+	SignOffs(ctx context.Context, reportIDs []string) (map[string]fieldsync.SignOff, error)
+	// CustomerReports pages through the reports of the customers' tickets.
+	CustomerReports(ctx context.Context, customerIDs []string, cursor string, limit int) ([]fieldsync.Report, string, error)
 }
 
 // Deps are everything the server needs; New takes them explicitly.
@@ -120,8 +133,11 @@ type Server struct {
 	log      *slog.Logger
 	registry *prometheus.Registry
 	metrics  *httpMetrics
-	engine   *syncproto.Engine
-	media    *media.Service
+	// shared bounds the requests each peer makes of the public share-link
+	// routes.
+	shared *peerLimit
+	engine *syncproto.Engine
+	media  *media.Service
 	// routeSet holds "METHOD /path" of every route, for checkQuery.
 	routeSet map[string]struct{}
 }
@@ -159,7 +175,8 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientAddr(d.TrustedProxies)
-	s := &Server{echo: e, deps: d, log: d.Logger, registry: d.Registry, metrics: newHTTPMetrics(d.Registry)}
+	s := &Server{echo: e, deps: d, log: d.Logger, registry: d.Registry, metrics: newHTTPMetrics(d.Registry),
+		shared: &peerLimit{limit: SharedPerMinute, now: d.Now}}
 	e.HTTPErrorHandler = s.handleError
 	if s.media = d.Media; s.media != nil {
 		if s.media.CanAttach == nil {
@@ -226,7 +243,9 @@ func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 
 // isMedia reports whether a request is for photo bytes, which the media
 // service bounds itself (Upload-Length, its size limit).
-func isMedia(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/v1/media/") }
+func isMedia(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/v1/media/") || c.Path() == sharedMediaPath
+}
 
 // isBulk reports whether a request streams bytes that take as long as
 // they take and keep their exact length: photos, and backups.
@@ -290,7 +309,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("request_id", requestID(c)),
 			slog.String("method", c.Request().Method),
 			slog.String("route", route),
-			slog.String("path", c.Request().URL.Path),
+			slog.String("path", loggedPath(c.Request().URL.Path)),
 			slog.Int("status", status),
 			slog.Int64("bytes_out", c.Response().Size),
 			slog.Duration("latency", elapsed),

@@ -72,6 +72,13 @@ var (
 	bucketLogRecords = []byte("log_records") // index -> record bytes
 	bucketLogHashes  = []byte("log_hashes")  // stored hash index -> 32-byte hash
 
+	// Share links and customers' remote sign-offs. A link's token is kept
+	// only as its SHA-256.
+	bucketLinks      = []byte("links")            // link id -> ShareLink
+	indexLinksByHash = []byte("idx_links_hash")   // token SHA-256 (32 bytes) -> link id
+	indexLinksByRept = []byte("idx_links_report") // report \x00 link
+	bucketSignOffs   = []byte("signoffs")         // report id -> SignOff (one per report)
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -195,6 +202,15 @@ var migrations = []func(tx *bbolt.Tx) error{
 	// 10 -> 11: the transparency log of seals, empty.
 	func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketLogRecords, bucketLogHashes} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	// 11 -> 12: share links and remote sign-offs, none yet.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketLinks, indexLinksByHash, indexLinksByRept, bucketSignOffs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -70,9 +70,15 @@ func Verify(s fieldsync.Seal, pub ed25519.PublicKey) error {
 	if err != nil {
 		return err
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(s.Signature)
-	if err != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, stmt, sig) {
-		return fieldsync.Errorf(fieldsync.EInvalid, "seal: signature invalid for key kid %s", s.KeyID)
+	return verify("seal", stmt, s.Signature, s.KeyID, pub)
+}
+
+// verify returns nil when sig (base64url) is pub's signature of stmt,
+// else EInvalid naming what and the key.
+func verify(what string, stmt []byte, sig, kid string, pub ed25519.PublicKey) error {
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, stmt, raw) {
+		return fieldsync.Errorf(fieldsync.EInvalid, "%s: signature invalid for key kid %s", what, kid)
 	}
 	return nil
 }
