@@ -60,6 +60,9 @@ type Photo struct {
 	SHA256 string // as the document names it
 	Ext    string // jpg, png, webp, heic
 	Data   []byte
+	// Open, when Data is nil, streams the bytes to Write, so a server
+	// need not hold a report's photos in memory. Read fills Data.
+	Open func() (io.ReadCloser, error)
 }
 
 // Name returns the photo's member name.
@@ -190,30 +193,36 @@ func marshal(v any) ([]byte, error) {
 // contents.
 var modified = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// member is one file to write.
+// member is one file to write: its bytes, or how to open them.
 type member struct {
 	name string
 	data []byte
+	open func() (io.ReadCloser, error)
 }
 
 // members lists b's files in the order Write stores them.
 func (b *Bundle) members() []member {
-	out := []member{{NameReadme, b.Readme}, {NameReport, b.Report}, {NameSeal, b.Seal}, {NameDeviceKey, b.DeviceKey},
-		{NameServerKeys, b.ServerKeys}, {NameHead, b.Head}, {NameInclusion, b.Inclusion}}
+	out := []member{{name: NameReadme, data: b.Readme}, {name: NameReport, data: b.Report}, {name: NameSeal, data: b.Seal},
+		{name: NameDeviceKey, data: b.DeviceKey}, {name: NameServerKeys, data: b.ServerKeys}, {name: NameHead, data: b.Head},
+		{name: NameInclusion, data: b.Inclusion}}
 	if b.Consistency != nil {
-		out = append(out, member{NameConsistency, b.Consistency})
+		out = append(out, member{name: NameConsistency, data: b.Consistency})
 	}
 	photos := slices.Clone(b.Photos)
 	slices.SortFunc(photos, func(x, y Photo) int { return strings.Compare(x.Name(), y.Name()) })
 	for _, p := range photos {
-		out = append(out, member{p.Name(), p.Data})
+		m := member{name: p.Name(), data: p.Data}
+		if p.Data == nil {
+			m.open = p.Open
+		}
+		out = append(out, m)
 	}
 	for _, role := range []string{RoleCustomer, RoleTechnician} {
 		if png, ok := b.Signatures[role]; ok {
-			out = append(out, member{SignatureName(role), png})
+			out = append(out, member{name: SignatureName(role), data: png})
 		}
 		if s, ok := b.Strokes[role]; ok {
-			out = append(out, member{StrokesName(role), s})
+			out = append(out, member{name: StrokesName(role), data: s})
 		}
 	}
 	return out
@@ -235,11 +244,25 @@ func Write(w io.Writer, b Bundle) error {
 		if err != nil {
 			return err
 		}
-		if _, err := f.Write(m.data); err != nil {
-			return err
+		if err := m.write(f); err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
 		}
 	}
 	return zw.Close()
+}
+
+func (m member) write(w io.Writer) error {
+	if m.open == nil {
+		_, err := w.Write(m.data)
+		return err
+	}
+	r, err := m.open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, err = io.Copy(w, r)
+	return err
 }
 
 // sum is the lower-case hex SHA-256 of b.
