@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth"
 )
 
 // Member names.
@@ -151,15 +152,8 @@ func nonNil(p []tlog.Hash) []tlog.Hash {
 	return p
 }
 
-// JWK is one key of a JWKS, in the server's member order.
-type JWK struct {
-	Kty string `json:"kty"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Kid string `json:"kid"`
-	Alg string `json:"alg"`
-	Use string `json:"use"`
-}
+// JWK is one key of a JWKS, as the server publishes it.
+type JWK = auth.JWK
 
 // JWKS is a JSON Web Key Set of Ed25519 keys.
 type JWKS struct {

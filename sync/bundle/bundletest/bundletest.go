@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/internal/testenv"
 	"github.com/fieldsync/fieldsync/media/signature"
 	"github.com/fieldsync/fieldsync/sync/bundle"
@@ -86,23 +87,27 @@ func NewServer(t testing.TB) *Server {
 	return s
 }
 
-// NewKey makes an Ed25519 server key named by its thumbprint.
+// NewKey makes a server key as `fieldsync admin add-key` does.
 func NewKey(t testing.TB) seal.Key {
-	pub, priv, err := ed25519.GenerateKey(nil)
+	k, err := auth.NewKey(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return seal.Key{ID: bundle.Thumbprint(pub), Private: priv}
+	return seal.Key{ID: k.Kid, Private: k.Private}
 }
 
 // JWKS returns the JWKS of keys, as the server publishes it.
 func JWKS(t testing.TB, keys ...seal.Key) []byte {
-	set := bundle.JWKS{Keys: []bundle.JWK{}}
-	for _, k := range keys {
-		pub := k.Private.Public().(ed25519.PublicKey)
-		set.Keys = append(set.Keys, bundle.JWK{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub), Kid: k.ID, Alg: "EdDSA", Use: "sig"})
+	var set []auth.Key
+	for i, k := range keys {
+		// Newest first, as the key set orders them.
+		set = append(set, auth.Key{Kid: k.ID, Private: k.Private, Created: time.Unix(int64(len(keys)-i), 0)})
 	}
-	b, err := json.Marshal(set)
+	ks, err := auth.NewKeySet(set...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ks.JWKS()
 	if err != nil {
 		t.Fatal(err)
 	}
