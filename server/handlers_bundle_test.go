@@ -116,6 +116,9 @@ func TestReportBundleVerifiesWithTheServersKeys(t *testing.T) {
 		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/zip" {
 			t.Fatalf("bundle: %d %v %.300s", res.StatusCode, res.Header, body)
 		}
+		if res.Uncompressed {
+			t.Error("the bundle, a ZIP of photos, was gzip-compressed again")
+		}
 		b, err := bundle.Read(bytes.NewReader(body), int64(len(body)), bundle.Limits{})
 		if err != nil {
 			t.Fatal(err)

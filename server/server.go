@@ -230,7 +230,7 @@ func isMedia(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Pat
 
 // isBulk reports whether a request streams bytes that take as long as
 // they take and keep their exact length: photos, and backups.
-func isBulk(c echo.Context) bool { return isMedia(c) || c.Path() == backupPath }
+func isBulk(c echo.Context) bool { return isMedia(c) || c.Path() == backupPath || c.Path() == bundlePath }
 
 // byteSize writes n in the form BodyLimit parses ("1048576B").
 func byteSize(n int64) string { return strconv.FormatInt(n, 10) + "B" }
