@@ -229,8 +229,10 @@ func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 func isMedia(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/v1/media/") }
 
 // isBulk reports whether a request streams bytes that take as long as
-// they take and keep their exact length: photos, and backups.
-func isBulk(c echo.Context) bool { return isMedia(c) || c.Path() == backupPath || c.Path() == bundlePath }
+// they take and keep their exact length: photos, backups and bundles.
+func isBulk(c echo.Context) bool {
+	return isMedia(c) || c.Path() == backupPath || c.Path() == bundlePath
+}
 
 // byteSize writes n in the form BodyLimit parses ("1048576B").
 func byteSize(n int64) string { return strconv.FormatInt(n, 10) + "B" }
