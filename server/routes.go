@@ -64,6 +64,7 @@ func (s *Server) routes() {
 	e.POST("/v1/visits/:id/cancel", s.handleCancelVisit(), authn, staff)
 	e.GET("/v1/reports", s.handleListReports(), authn, staffOr(roleCustomer))
 	e.GET("/v1/reports/:id", s.handleGetReport(), authn)
+	e.GET(bundlePath, s.withMedia(s.handleReportBundle()), authn)
 	e.GET("/v1/templates", s.handleListTemplates(), authn)
 	e.GET("/v1/templates/:id", s.handleGetTemplate(), authn)
 	e.GET("/v1/audit", s.handleAudit(), authn, admin)

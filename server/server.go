@@ -248,8 +248,10 @@ func isMedia(c echo.Context) bool {
 }
 
 // isBulk reports whether a request streams bytes that take as long as
-// they take and keep their exact length: photos, and backups.
-func isBulk(c echo.Context) bool { return isMedia(c) || c.Path() == backupPath }
+// they take and keep their exact length: photos, backups and bundles.
+func isBulk(c echo.Context) bool {
+	return isMedia(c) || c.Path() == backupPath || c.Path() == bundlePath
+}
 
 // byteSize writes n in the form BodyLimit parses ("1048576B").
 func byteSize(n int64) string { return strconv.FormatInt(n, 10) + "B" }

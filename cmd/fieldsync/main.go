@@ -53,6 +53,7 @@ Commands:
   admin backup               save a running server's store (--server URL --out FILE; password on stdin)
   admin restore FILE         put a backup in place of the store (server stopped)
   tech                       a technician's tablet on the command line (fieldsync tech -h)
+  verify --keys JWKS BUNDLE  check a report bundle offline (fieldsync verify -h)
   chaos                      a fault run: real server, SDK fleet, cut connections, kills (fieldsync chaos -h)
   version                    print the version
 `
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return demo(ctx, args[1:], getenv, stdout, stderr)
 	case "chaos":
 		return chaosRun(ctx, args[1:], getenv, stdout, stderr)
+	case "verify":
+		return verify(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "fieldsync", buildVersion())
 		return nil
