@@ -31,15 +31,25 @@ func (s *Server) handleReportBundle() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		since, given, err := queryLogSize(c.QueryParam("since"), "since", false)
+		since, err := querySince(c)
 		if err != nil {
 			return err
 		}
-		if given && since < 1 {
-			return fieldsync.Errorf(fieldsync.EInvalid, "since must be the size of a saved tree head: from 1 to the log's size")
-		}
 		return s.streamBundle(c, r, vb, since)
 	}
+}
+
+// querySince reads a bundle's since: the size of a tree head the caller
+// saved, 0 when not given.
+func querySince(c echo.Context) (int64, error) {
+	since, given, err := queryLogSize(c.QueryParam("since"), "since", false)
+	if err != nil {
+		return 0, err
+	}
+	if given && since < 1 {
+		return 0, fieldsync.Errorf(fieldsync.EInvalid, "since must be the size of a saved tree head: from 1 to the log's size")
+	}
+	return since, nil
 }
 
 // streamBundle answers report r's bundle, or 409 while r is not sealed:

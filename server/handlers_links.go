@@ -24,8 +24,9 @@ import (
 
 // Share links: a link's URL is sharedPrefix + its token.
 const (
-	sharedPrefix    = "/v1/shared/"
-	sharedMediaPath = sharedPrefix + ":token/media/:sha"
+	sharedPrefix     = "/v1/shared/"
+	sharedMediaPath  = sharedPrefix + ":token/media/:sha"
+	sharedBundlePath = sharedPrefix + ":token/bundle"
 	// maxTokenLen bounds what is hashed and looked up: a token is 43
 	// characters; anything far longer is not worth a lookup.
 	maxTokenLen = 128
@@ -186,6 +187,31 @@ func (s *Server) handleShared() echo.HandlerFunc {
 			v.BundleURL = base + "/bundle"
 		}
 		return respond(c, http.StatusOK, v)
+	}
+}
+
+// handleSharedBundle streams the bundle of a link's report, as
+// GET /v1/reports/{id}/bundle does for a login.
+func (s *Server) handleSharedBundle() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		l, err := s.sharedLink(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		r, err := s.deps.Store.Report(ctx, l.ReportID)
+		if err != nil {
+			return err
+		}
+		vb, err := s.deps.Store.VisitBundle(ctx, r.VisitID)
+		if err != nil {
+			return err
+		}
+		since, err := querySince(c)
+		if err != nil {
+			return err
+		}
+		return s.streamBundle(c, r, vb, since)
 	}
 }
 

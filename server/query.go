@@ -15,16 +15,17 @@ import (
 // path as routes.go registers it; a route not listed takes none.
 // openapi.json documents exactly these (TestOpenAPIQueryParameters).
 var queryParams = map[string][]string{
-	"GET /v1/users":               {"role"},
-	"GET /v1/tickets":             {"customer_id"},
-	"GET /v1/visits":              {"technician", "ticket", "status", "sla", "from", "to", "cursor", "limit"},
-	"GET /v1/reports":             {"ticket", "cursor", "limit"},
-	"GET /v1/reports/:id/bundle":  {"since"},
-	"GET /v1/audit":               {"entity", "id", "cursor", "limit"},
-	"GET /v1/sync/pull":           {"cursor", "limit", "wait"},
-	"GET /v1/media/:sha":          {"variant"},
-	"GET " + sharedMediaPath:      {"variant"},
-	"POST /v1/devices/:id/revoke": {"user_id"},
+	"GET /v1/users":                {"role"},
+	"GET /v1/tickets":              {"customer_id"},
+	"GET /v1/visits":               {"technician", "ticket", "status", "sla", "from", "to", "cursor", "limit"},
+	"GET /v1/reports":              {"ticket", "cursor", "limit"},
+	"GET /v1/reports/:id/bundle":   {"since"},
+	"GET /v1/shared/:token/bundle": {"since"},
+	"GET /v1/audit":                {"entity", "id", "cursor", "limit"},
+	"GET /v1/sync/pull":            {"cursor", "limit", "wait"},
+	"GET /v1/media/:sha":           {"variant"},
+	"GET " + sharedMediaPath:       {"variant"},
+	"POST /v1/devices/:id/revoke":  {"user_id"},
 
 	// The transparency log's proofs: public.
 	"GET /v1/log/proof/inclusion":   {"index", "size"},

@@ -97,6 +97,7 @@ func (s *Server) routes() {
 	e.POST(sharedPrefix+":token/sign", s.handleSharedSign(), shared)
 	e.GET(sharedMediaPath, s.withMedia(s.handleSharedPhoto(false)), shared)
 	e.HEAD(sharedMediaPath, s.withMedia(s.handleSharedPhoto(true)), shared)
+	e.GET(sharedBundlePath, s.handleSharedBundle(), shared)
 }
 
 // staffOr admits admins, dispatchers and one more role.

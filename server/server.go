@@ -250,7 +250,7 @@ func isMedia(c echo.Context) bool {
 // isBulk reports whether a request streams bytes that take as long as
 // they take and keep their exact length: photos, backups and bundles.
 func isBulk(c echo.Context) bool {
-	return isMedia(c) || c.Path() == backupPath || c.Path() == bundlePath
+	return isMedia(c) || c.Path() == backupPath || c.Path() == bundlePath || c.Path() == sharedBundlePath
 }
 
 // byteSize writes n in the form BodyLimit parses ("1048576B").
