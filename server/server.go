@@ -22,6 +22,7 @@ import (
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/sla"
 	syncproto "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/seal"
 	"github.com/fieldsync/fieldsync/sync/translog"
 	"github.com/fieldsync/fieldsync/templates"
 )
@@ -72,6 +73,8 @@ type Store interface {
 
 	// ViewLog runs fn on the transparency log in one read transaction.
 	ViewLog(ctx context.Context, fn func(translog.Reader) error) error
+	// SetSealKey gives the store the key that seals signed reports.
+	SetSealKey(key func() seal.Key, log *slog.Logger)
 }
 
 // Deps are everything the server needs; New takes them explicitly.
@@ -155,6 +158,14 @@ func New(d Deps) *Server {
 	}
 	if d.Templates == nil {
 		d.Templates = templates.All()
+	}
+	if d.Issuer != nil {
+		// Reports are sealed with the server's current signing key, the
+		// key of the log heads (handleLogHead).
+		d.Store.SetSealKey(func() seal.Key {
+			k := d.Issuer.Keys.Signing()
+			return seal.Key{ID: k.Kid, Private: k.Private}
+		}, d.Logger)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
