@@ -211,7 +211,11 @@ var migrations = []func(tx *bbolt.Tx) error{
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketReports).ForEach(func(k, raw []byte) error {
+		reports := tx.Bucket(bucketReports)
+		if reports == nil {
+			return nil
+		}
+		return reports.ForEach(func(k, raw []byte) error {
 			var r fieldsync.Report
 			if err := json.Unmarshal(raw, &r); err != nil {
 				return err
