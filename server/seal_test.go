@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -175,4 +176,41 @@ func TestSignActionChecks(t *testing.T) {
 		t.Fatalf("signed by a device revoked at %v: %+v", revoked.RevokedAt, r)
 	}
 	w.checkSeals(t, sealed)
+}
+
+// A report signed before its photo reached the server waits, signed,
+// and is sealed by the photo's upload, with no action of the device;
+// the feed carries the seal to the tablets and dispatchers.
+func TestSignedReportIsSealedByItsLastPhoto(t *testing.T) {
+	for _, kind := range backends {
+		t.Run(kind, func(t *testing.T) {
+			w := newMediaWorld(t, kind)
+			tab := w.device(t, "tech.a", "tab-late")
+			w.draft(t, tab, w.report)
+			plate, fault := testJPEG(t, 64, 48, 7), testJPEG(t, 64, 48, 8)
+			photos := []fieldsync.SlotPhoto{{Slot: "serial_plate", SHA256: hexSHA(plate)}, {Slot: "fault", SHA256: hexSHA(fault)}}
+			if rs := tab.push(t, tab.sign(t, w.report, signing{photos: photos})); rs[0].Status != syncproto.Applied {
+				t.Fatalf("sign: %s %s", statuses(rs), rs[0].Detail)
+			}
+			for i, data := range [][]byte{plate, fault} {
+				if rep := w.reportJSON(t, w.report); rep.Status != fieldsync.ReportSigned || rep.Seal != nil {
+					t.Fatalf("with %d of 2 photos the report is %s, seal %v; want signed", i, rep.Status, rep.Seal)
+				}
+				res, body := w.createOn(t, w.techA, w.report, photos[i].Slot, data)
+				if res.StatusCode != 201 {
+					t.Fatalf("create: %d %s", res.StatusCode, body)
+				}
+				if res, body := w.patch(t, w.techA, res.Header.Get("Location"), 0, data, ""); res.StatusCode != 204 {
+					t.Fatalf("upload: %d %s", res.StatusCode, body)
+				}
+			}
+			w.checkSeals(t, []string{w.report})
+			c, ok := tab.pull(t)["report/"+w.report]
+			var pulled fieldsync.Report
+			noErr(t, json.Unmarshal(c.Data, &pulled))
+			if !ok || pulled.Status != fieldsync.ReportSealed || pulled.Seal == nil || pulled.Signature == nil {
+				t.Fatalf("the tablet pulls %s", c.Data)
+			}
+		})
+	}
 }

@@ -206,7 +206,7 @@ func (s *DB) addPhoto(tx *bbolt.Tx, p *fieldsync.Photo) error {
 	if err := attachPhoto(tx, p); err != nil {
 		return err
 	}
-	if tx.Bucket(indexSealWaiting).Get([]byte(p.ReportID)) == nil {
+	if !exists(tx.Bucket(indexSealWaiting), []byte(p.ReportID)) {
 		return nil
 	}
 	_, err := s.sealIfReady(tx, p.ReportID, p.CreatedAt)

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -91,7 +92,7 @@ func (s *DB) sealIfReady(tx *bbolt.Tx, id string, now time.Time) (bool, error) {
 	}
 	attached, photos := tx.Bucket(indexReportPhotos), tx.Bucket(bucketPhotos)
 	for _, p := range r.SignedPhotos {
-		if attached.Get(key(id, p.Slot, p.SHA256)) == nil || photos.Get([]byte(p.SHA256)) == nil {
+		if !exists(attached, key(id, p.Slot, p.SHA256)) || !exists(photos, []byte(p.SHA256)) {
 			return false, waiting.Put([]byte(id), nil)
 		}
 	}
@@ -127,4 +128,11 @@ func (s *DB) sealIfReady(tx *bbolt.Tx, id string, now time.Time) (bool, error) {
 		return false, err
 	}
 	return true, waiting.Delete([]byte(id))
+}
+
+// exists reports whether b holds k. Get cannot tell: in the transaction
+// that put it, a key of an index, whose value is empty, reads as nil.
+func exists(b *bbolt.Bucket, k []byte) bool {
+	found, _ := b.Cursor().Seek(k)
+	return bytes.Equal(found, k)
 }
