@@ -45,18 +45,25 @@ func (ts *testServer) metrics(t *testing.T) string {
 // newTestServer starts a server; opts adjust its Deps (a clock, say).
 func newTestServer(t *testing.T, opts ...func(*Deps)) *testServer {
 	t.Helper()
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "fieldsync.db"))
+	k, err := auth.NewKey(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := auth.NewKeySet(k)
+	return newTestServerOn(t, filepath.Join(t.TempDir(), "fieldsync.db"), keys, opts...)
+}
+
+// newTestServerOn starts a server on the bbolt file at path, signing with
+// keys.
+func newTestServerOn(t *testing.T, path string, keys *auth.KeySet, opts ...func(*Deps)) *testServer {
+	t.Helper()
+	store, err := bolt.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := store.PublishTemplates(t.Context(), templates.All()); err != nil {
 		t.Fatal(err)
 	}
-	k, err := auth.NewKey(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, _ := auth.NewKeySet(k)
 	issuer := auth.NewIssuer(keys)
 	svc := auth.NewService(store, issuer, nil)
 	logs := &testenv.Buffer{}
