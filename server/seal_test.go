@@ -214,3 +214,35 @@ func TestSignedReportIsSealedByItsLastPhoto(t *testing.T) {
 		})
 	}
 }
+
+// A server without a key to seal leaves signed reports signed, logged
+// once; the sweep at start seals them once there is a key.
+func TestSignedReportsWaitForAKey(t *testing.T) {
+	w := newMediaWorld(t, "local")
+	w.store.SetSealKey(nil, w.api.log)
+	tab := w.device(t, "tech.a", "tab-nokey")
+	ids := []string{"0190f000-0000-7000-8000-000000000301", "0190f000-0000-7000-8000-000000000302"}
+	for _, id := range ids {
+		w.draft(t, tab, id)
+		if rs := tab.push(t, tab.sign(t, id, signing{})); rs[0].Status != syncproto.Applied {
+			t.Fatalf("sign: %s", statuses(rs))
+		}
+		if rep := w.reportJSON(t, id); rep.Status != fieldsync.ReportSigned || rep.Seal != nil {
+			t.Fatalf("without a key the report is %s, seal %v", rep.Status, rep.Seal)
+		}
+	}
+	if n := strings.Count(w.logs.String(), "no server key"); n != 1 {
+		t.Errorf("the missing key is logged %d times, want once", n)
+	}
+	w.checkSeals(t, nil)
+	k := w.keys.Signing()
+	w.store.SetSealKey(func() seal.Key { return seal.Key{ID: k.Kid, Private: k.Private} }, nil)
+	n, err := w.store.SealWaiting(t.Context(), w.clock.Now())
+	if err != nil || n != 2 {
+		t.Fatalf("SealWaiting = %d, %v; want both reports sealed", n, err)
+	}
+	w.checkSeals(t, ids)
+	if n, err := w.store.SealWaiting(t.Context(), w.clock.Now()); err != nil || n != 0 {
+		t.Fatalf("SealWaiting again = %d, %v; want nothing left", n, err)
+	}
+}
