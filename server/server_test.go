@@ -103,9 +103,17 @@ func (ts *testServer) user(t *testing.T, login string, role fieldsync.Role) {
 // login signs login in from device and returns the session.
 func (ts *testServer) login(t *testing.T, login, device string) authproto.Tokens {
 	t.Helper()
-	res, body := ts.do(t, "POST", "/v1/auth/login", "", map[string]string{
-		"login": login, "password": login + "-password", "device_id": device, "device_name": "Tablet " + device,
-	})
+	return ts.loginWith(t, login, device, nil)
+}
+
+// loginWith signs login in from device, with extra fields in the request.
+func (ts *testServer) loginWith(t *testing.T, login, device string, extra map[string]string) authproto.Tokens {
+	t.Helper()
+	req := map[string]string{"login": login, "password": login + "-password", "device_id": device, "device_name": "Tablet " + device}
+	for k, v := range extra {
+		req[k] = v
+	}
+	res, body := ts.do(t, "POST", "/v1/auth/login", "", req)
 	if res.StatusCode != 200 {
 		t.Fatalf("login %s: %d %s", login, res.StatusCode, body)
 	}

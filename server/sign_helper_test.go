@@ -19,18 +19,7 @@ import (
 // device's signing key.
 func (ts *testServer) loginWithKey(t *testing.T, login, device string, pub ed25519.PublicKey) authproto.Tokens {
 	t.Helper()
-	res, body := ts.do(t, "POST", "/v1/auth/login", "", map[string]string{
-		"login": login, "password": login + "-password", "device_id": device, "device_name": "Tablet " + device,
-		"device_key": base64.RawURLEncoding.EncodeToString(pub),
-	})
-	if res.StatusCode != 200 {
-		t.Fatalf("login %s: %d %s", login, res.StatusCode, body)
-	}
-	var s authproto.Tokens
-	if err := json.Unmarshal(body, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return ts.loginWith(t, login, device, map[string]string{"device_key": base64.RawURLEncoding.EncodeToString(pub)})
 }
 
 func newDeviceKey(t *testing.T) ed25519.PrivateKey {
