@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -89,7 +91,7 @@ func (p *pushTx) flush() error {
 	}
 	// A report signed in this batch is sealed now if its photos are all
 	// in, after its placement above, so that the seal is its latest change.
-	for id := range p.dirty {
+	for _, id := range slices.Sorted(maps.Keys(p.dirty)) {
 		if p.reports[id].Status != fieldsync.ReportSigned {
 			continue
 		}
