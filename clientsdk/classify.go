@@ -44,7 +44,8 @@ func classify(err error) class {
 		return sessionEnded
 	}
 	switch code(err) {
-	case fieldsync.ENotAnImage, fieldsync.EImageTooLarge, fieldsync.ETooLarge, fieldsync.EUnsupported, fieldsync.EForbidden, fieldsync.EReportSealed:
+	case fieldsync.ENotAnImage, fieldsync.EImageTooLarge, fieldsync.ETooLarge, fieldsync.EUnsupported, fieldsync.EForbidden, fieldsync.EReportSealed,
+		fieldsync.ESealHashMismatch, fieldsync.EBadDeviceSignature:
 		return refusedForGood
 	case fieldsync.EInvalid, fieldsync.EChecksumMismatch:
 		return bodyRejected

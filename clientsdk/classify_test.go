@@ -30,6 +30,8 @@ func TestClassify(t *testing.T) {
 		{"a photo over the size limit is refused for good", answer(fieldsync.ETooLarge), refusedForGood},
 		{"a forbidden report is refused for good", answer(fieldsync.EForbidden), refusedForGood},
 		{"an unsupported content type is refused for good", answer(fieldsync.EUnsupported), refusedForGood},
+		{"a report signed as the server does not hold it is refused for good", answer(fieldsync.ESealHashMismatch), refusedForGood},
+		{"a signature the device key does not verify is refused for good", answer(fieldsync.EBadDeviceSignature), refusedForGood},
 		{"a request found malformed is rejected", answer(fieldsync.EInvalid), bodyRejected},
 		{"a chunk that does not match its checksum is rejected", answer(fieldsync.EChecksumMismatch), bodyRejected},
 		{"a report the server does not have is absent", answer(fieldsync.ENotFound), absent},

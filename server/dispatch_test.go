@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/internal/testenv"
+	"github.com/fieldsync/fieldsync/store/bolt"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -33,7 +35,17 @@ type dispatchWorld struct {
 func newDispatchWorld(t *testing.T, now time.Time) *dispatchWorld {
 	t.Helper()
 	c := testenv.NewClock(now)
-	return worldOn(t, newTestServer(t, func(d *Deps) { d.Now = c.Now }), c)
+	return worldOn(t, newTestServer(t, func(d *Deps) { onClock(d, c) }), c)
+}
+
+// onClock runs the server on the test's clock c, its sign-ins too (as
+// `fieldsync serve` runs both on one clock): a device key is registered
+// at the server's time, so a signature received later is the key's.
+// Access tokens last as long as the test, whose clock jumps hours.
+func onClock(d *Deps, c *testenv.Clock) {
+	d.Now = c.Now
+	d.Issuer.Now, d.Issuer.TTL = c.Now, 365*24*time.Hour
+	d.Auth = auth.NewService(d.Store.(*bolt.DB), d.Issuer, nil)
 }
 
 // worldOn adds the accounts of a dispatch world to a test server.

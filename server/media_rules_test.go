@@ -22,7 +22,8 @@ func (w *mediaWorld) sign(t *testing.T) {
 			answers[it.ID] = sampleAnswer(it)
 		}
 	}
-	rs := tab.push(t, tab.mutation("report", w.report, "upsert", "", map[string]any{"answers": answers}), tab.mutation("report", w.report, "action", "sign", nil))
+	rs := tab.push(t, tab.mutation("report", w.report, "upsert", "", map[string]any{"answers": answers}))
+	rs = append(rs, tab.push(t, tab.sign(t, w.report, signing{}))...)
 	if rs[0].Status != syncproto.Applied || rs[1].Status != syncproto.Applied {
 		t.Fatalf("complete and sign: %s", statuses(rs))
 	}

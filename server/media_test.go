@@ -130,7 +130,7 @@ func newMediaWorld(t *testing.T, kind string) *mediaWorld {
 	var w *dispatchWorld
 	c := testenv.NewClock(date(2026, 3, 10, 9))
 	ts := newTestServer(t, func(d *Deps) {
-		d.Now = c.Now
+		onClock(d, c)
 		svc = media.New(media.Config{Blobs: be.blobs, Store: d.Store.(media.Store), SpoolDir: t.TempDir(), Now: c.Now, Logger: d.Logger})
 		d.Media = svc
 	})

@@ -64,7 +64,7 @@ func TestSyncBackDatedStampsAreBounded(t *testing.T) {
 		tab.at(5000, "visit", v.ID, "action", "depart", nil),
 		tab.at(1000, "visit", v.ID, "action", "arrive", nil),
 		tab.at(2000, "report", report, "upsert", "", map[string]any{"visit_id": v.ID, "template_id": "tv-v1", "answers": answers}),
-		tab.at(3000, "report", report, "action", "sign", nil),
+		tab.at(3000, "report", report, "action", "sign", tab.signFields(t, report, signing{report: draftOf(t, report, v.ID, "tv-v1", answers)})),
 	)
 	if statuses(rs) != "1:applied: 2:applied: 3:applied: 4:applied: " {
 		t.Fatalf("push: %s", statuses(rs))

@@ -85,6 +85,8 @@ type Store interface {
 	SignOffs(ctx context.Context, reportIDs []string) (map[string]fieldsync.SignOff, error)
 	// CustomerReports pages through the reports of the customers' tickets.
 	CustomerReports(ctx context.Context, customerIDs []string, cursor string, limit int) ([]fieldsync.Report, string, error)
+	// SetSealKey gives the store the key that seals signed reports.
+	SetSealKey(key func() seal.Key, log *slog.Logger)
 }
 
 // Deps are everything the server needs; New takes them explicitly.
@@ -171,6 +173,14 @@ func New(d Deps) *Server {
 	}
 	if d.Templates == nil {
 		d.Templates = templates.All()
+	}
+	if d.Issuer != nil {
+		// Reports are sealed with the server's current signing key, the
+		// key of the log heads (handleLogHead).
+		d.Store.SetSealKey(func() seal.Key {
+			k := d.Issuer.Keys.Signing()
+			return seal.Key{ID: k.Kid, Private: k.Private}
+		}, d.Logger)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

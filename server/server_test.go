@@ -45,18 +45,25 @@ func (ts *testServer) metrics(t *testing.T) string {
 // newTestServer starts a server; opts adjust its Deps (a clock, say).
 func newTestServer(t *testing.T, opts ...func(*Deps)) *testServer {
 	t.Helper()
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "fieldsync.db"))
+	k, err := auth.NewKey(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := auth.NewKeySet(k)
+	return newTestServerOn(t, filepath.Join(t.TempDir(), "fieldsync.db"), keys, opts...)
+}
+
+// newTestServerOn starts a server on the bbolt file at path, signing with
+// keys.
+func newTestServerOn(t *testing.T, path string, keys *auth.KeySet, opts ...func(*Deps)) *testServer {
+	t.Helper()
+	store, err := bolt.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := store.PublishTemplates(t.Context(), templates.All()); err != nil {
 		t.Fatal(err)
 	}
-	k, err := auth.NewKey(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, _ := auth.NewKeySet(k)
 	issuer := auth.NewIssuer(keys)
 	svc := auth.NewService(store, issuer, nil)
 	logs := &testenv.Buffer{}
@@ -96,9 +103,17 @@ func (ts *testServer) user(t *testing.T, login string, role fieldsync.Role) {
 // login signs login in from device and returns the session.
 func (ts *testServer) login(t *testing.T, login, device string) authproto.Tokens {
 	t.Helper()
-	res, body := ts.do(t, "POST", "/v1/auth/login", "", map[string]string{
-		"login": login, "password": login + "-password", "device_id": device, "device_name": "Tablet " + device,
-	})
+	return ts.loginWith(t, login, device, nil)
+}
+
+// loginWith signs login in from device, with extra fields in the request.
+func (ts *testServer) loginWith(t *testing.T, login, device string, extra map[string]string) authproto.Tokens {
+	t.Helper()
+	req := map[string]string{"login": login, "password": login + "-password", "device_id": device, "device_name": "Tablet " + device}
+	for k, v := range extra {
+		req[k] = v
+	}
+	res, body := ts.do(t, "POST", "/v1/auth/login", "", req)
 	if res.StatusCode != 200 {
 		t.Fatalf("login %s: %d %s", login, res.StatusCode, body)
 	}

@@ -7,11 +7,14 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/sync/canon"
 )
 
 // Codes of refused mutations, beside the domain's own (invalid_transition,
 // report_sealed, report_incomplete, unknown_field, not_found, forbidden,
-// invalid).
+// invalid, and a sign action's seal_hash_mismatch and
+// bad_device_signature, which are rejections: the signature itself is
+// wrong, and sending it again cannot change that).
 const (
 	CodeSeqGap          = "seq_gap"
 	CodeUnknownEntity   = "unknown_entity"
@@ -60,6 +63,12 @@ type Txn interface {
 	SetDeviceSeq(install string, seq int64) error
 	Visit(id string) (*fieldsync.Visit, error)
 	Report(id string) (*fieldsync.Report, error)
+	// Ticket, Asset and Device read what a sign action is checked
+	// against: the records its canonical document is rebuilt from, and
+	// the pushing device (of user) with its registered keys.
+	Ticket(id string) (*fieldsync.Ticket, error)
+	Asset(id string) (*fieldsync.Asset, error)
+	Device(userID, deviceID string) (*fieldsync.Device, error)
 	// PutVisit and PutReport store the record, audit the change and
 	// publish it to the partitions that see it (staff, and the technician
 	// of the visit); they return its new revision. changes names what the
@@ -484,18 +493,28 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		if !ok {
 			return Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "unknown template " + quote(r.TemplateID)}, nil
 		}
+		a, err := fieldsync.ParseSignAction(m.Fields, tpl, p.Device)
+		if err != nil {
+			return outcome(err), nil
+		}
 		if err := r.CheckSignable(tpl); err != nil {
 			return outcome(err), nil
 		}
-		photos, err := fieldsync.ParseSignedPhotos(m.Fields["photos"], tpl)
-		if err != nil {
+		if err := fieldsync.CheckEvidence(tpl, a.Photos, a.Signature.Unphotographed); err != nil {
+			return outcome(err), nil
+		}
+		if err := e.checkSignature(tx, p, &r, v, &a, now); err != nil {
+			if fieldsync.ErrorCode(err) == fieldsync.EInternal {
+				return Result{}, err
+			}
 			return outcome(err), nil
 		}
 		if err := r.SignAt(deviceAt, now, v); err != nil {
 			return outcome(err), nil
 		}
-		r.SignedBy, r.SignedPhotos, r.UpdatedAt = p.UserID, photos, now
-		changes := map[string]json.RawMessage{"status": rawJSON(r.Status), "signed_at": rawJSON(r.SignedAt), "signed_by": rawJSON(r.SignedBy), "received": rawJSON(r.Received)}
+		photos := a.Photos
+		r.SignedBy, r.SignedPhotos, r.Signature, r.UpdatedAt = p.UserID, photos, &a.Signature, now
+		changes := map[string]json.RawMessage{"status": rawJSON(r.Status), "signed_at": rawJSON(r.SignedAt), "signed_by": rawJSON(r.SignedBy), "received": rawJSON(r.Received), "signature": rawJSON(r.Signature)}
 		if len(photos) > 0 {
 			changes["signed_photos"] = rawJSON(photos)
 		}
@@ -509,6 +528,64 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		return Result{Status: Applied, Rev: rev}, err
 	}
 	return Result{Status: Rejected, Code: CodeUnknownOp, Detail: "unknown op " + quote(m.Op)}, nil
+}
+
+// checkSignature checks what a sign action signed against the server's
+// records: the canonical document rebuilt from them must have the hash
+// the device signed (ESealHashMismatch), and the signature must verify
+// with the pushing device's registered key, valid when the server
+// received it (EBadDeviceSignature). A fieldsync.Error is the refusal;
+// any other error is a store fault.
+func (e *Engine) checkSignature(tx Txn, p Principal, r *fieldsync.Report, v *fieldsync.Visit, a *fieldsync.SignAction, now time.Time) error {
+	sig := &a.Signature
+	t, err := tx.Ticket(v.TicketID)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return fieldsync.Errorf(fieldsync.EInvalid, "visit %s has no ticket %s on the server; the report cannot be signed", v.ID, v.TicketID)
+	}
+	asset, err := tx.Asset(t.AssetID)
+	if err != nil {
+		return err
+	}
+	if asset == nil {
+		return fieldsync.Errorf(fieldsync.EInvalid, "ticket %s has no asset %s on the server; the report cannot be signed", t.ID, t.AssetID)
+	}
+	signing, err := canon.SigningOf(sig, a.Photos)
+	if err != nil {
+		return err
+	}
+	doc, err := canon.Build(r, v, t, asset, signing)
+	if err != nil {
+		return err
+	}
+	hash, err := doc.Hash()
+	if err != nil {
+		return err
+	}
+	if hash != sig.Hash {
+		return fieldsync.Errorf(fieldsync.ESealHashMismatch, "the device signed a document of hash %s, but the report on the server makes a document of hash %s: the report on the device differs from the server's (pull, review and sign again)", sig.Hash, hash)
+	}
+	d, err := tx.Device(p.UserID, p.Device)
+	if err != nil {
+		return err
+	}
+	switch {
+	case d == nil:
+		return fieldsync.Errorf(fieldsync.EBadDeviceSignature, "device %s is not registered", quote(p.Device))
+	case d.Key(sig.KeyID) == nil:
+		return fieldsync.Errorf(fieldsync.EBadDeviceSignature, "device %s has no key %s: sign in again so that it registers its key", quote(p.Device), quote(sig.KeyID))
+	case d.RevokedAt != nil && !now.Before(*d.RevokedAt):
+		return fieldsync.Errorf(fieldsync.EBadDeviceSignature, "device %s was revoked at %s; its keys sign nothing after", quote(p.Device), d.RevokedAt.UTC().Format(time.RFC3339))
+	case !d.KeyValidAt(sig.KeyID, now):
+		k := d.Key(sig.KeyID)
+		if k.RetiredAt != nil {
+			return fieldsync.Errorf(fieldsync.EBadDeviceSignature, "device key %s was retired at %s; sign with the device's current key", quote(sig.KeyID), k.RetiredAt.UTC().Format(time.RFC3339))
+		}
+		return fieldsync.Errorf(fieldsync.EBadDeviceSignature, "device key %s was registered at %s, after the server received this signature", quote(sig.KeyID), k.AddedAt.UTC().Format(time.RFC3339))
+	}
+	return sig.VerifyWith(d.Key(sig.KeyID))
 }
 
 // mergeReport lays fields over r (fieldsync.Report.SetFields), field by

@@ -120,6 +120,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		// The client address of login throttling and the logs.
 		TrustedProxies: proxies,
 	})
+	// Reports a crash or a missing key left signed are sealed before any
+	// request can sign more.
+	if n, err := store.SealWaiting(ctx, time.Now().UTC()); err != nil {
+		return fmt.Errorf("sealing signed reports: %w", err)
+	} else if n > 0 {
+		log.Info("sealed reports signed before the server stopped", "reports", n)
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/sync/seal"
 )
 
 const initialMmapSize = 1 << 30
@@ -25,6 +27,10 @@ type DB struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed at the next committed change
+	sealKey func() seal.Key
+	sealLog *slog.Logger
+
+	noSealKey sync.Once // warned that reports wait for a key
 }
 
 // Open opens (creating if needed) the bbolt file at path and migrates it

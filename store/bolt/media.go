@@ -156,7 +156,7 @@ func (s *DB) ExpiredUploads(ctx context.Context, before time.Time, limit int) ([
 // the attachment as stored: the photo's record with p's report, slot,
 // uploader, device, time and file name.
 func (s *DB) AddPhoto(ctx context.Context, p *fieldsync.Photo) error {
-	return s.update(func(tx *bbolt.Tx) error { return addPhoto(tx, p) })
+	return s.update(func(tx *bbolt.Tx) error { return s.addPhoto(tx, p) })
 }
 
 // FinishUpload records the photo a finished upload became (as AddPhoto)
@@ -164,7 +164,7 @@ func (s *DB) AddPhoto(ctx context.Context, p *fieldsync.Photo) error {
 // to be finished again, or the photo, never both.
 func (s *DB) FinishUpload(ctx context.Context, uploadID string, p *fieldsync.Photo) error {
 	return s.update(func(tx *bbolt.Tx) error {
-		if err := addPhoto(tx, p); err != nil {
+		if err := s.addPhoto(tx, p); err != nil {
 			return err
 		}
 		return deleteUpload(tx, uploadID)
@@ -200,7 +200,20 @@ func attachable(tx *bbolt.Tx, reportID, slot, sha string) error {
 	return t.CheckSlot(slot)
 }
 
-func addPhoto(tx *bbolt.Tx, p *fieldsync.Photo) error {
+// addPhoto attaches a photo (attachPhoto) and seals its report if it was
+// waiting for this photo (sealIfReady), in tx.
+func (s *DB) addPhoto(tx *bbolt.Tx, p *fieldsync.Photo) error {
+	if err := attachPhoto(tx, p); err != nil {
+		return err
+	}
+	if !exists(tx.Bucket(indexSealWaiting), []byte(p.ReportID)) {
+		return nil
+	}
+	_, err := s.sealIfReady(tx, p.ReportID, p.CreatedAt)
+	return err
+}
+
+func attachPhoto(tx *bbolt.Tx, p *fieldsync.Photo) error {
 	attachments := tx.Bucket(indexReportPhotos)
 	if attachments.Get(key(p.ReportID, p.Slot, p.SHA256)) == nil {
 		// A retry of an attachment made is answered as it was, whatever

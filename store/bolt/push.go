@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -15,7 +17,7 @@ import (
 // Push runs one push batch in one transaction (one fsync).
 func (s *DB) Push(ctx context.Context, fn func(syncproto.Txn) error) error {
 	return s.update(func(tx *bbolt.Tx) error {
-		p := &pushTx{tx: tx, visits: map[string]*fieldsync.Visit{}, reports: map[string]*fieldsync.Report{}, dirty: map[string]bool{}, placed: map[recordRef]*placement{}}
+		p := &pushTx{db: s, tx: tx, visits: map[string]*fieldsync.Visit{}, reports: map[string]*fieldsync.Report{}, dirty: map[string]bool{}, placed: map[recordRef]*placement{}}
 		if err := fn(p); err != nil {
 			return err
 		}
@@ -32,6 +34,7 @@ func (s *DB) Push(ctx context.Context, fn func(syncproto.Txn) error) error {
 // revision, its first, and one place per partition, written at the end;
 // the feed holds each record once at its latest anyway.
 type pushTx struct {
+	db      *DB
 	tx      *bbolt.Tx
 	visits  map[string]*fieldsync.Visit
 	reports map[string]*fieldsync.Report
@@ -86,6 +89,16 @@ func (p *pushTx) flush() error {
 			}
 		}
 	}
+	// A report signed in this batch is sealed now if its photos are all
+	// in, after its placement above, so that the seal is its latest change.
+	for _, id := range slices.Sorted(maps.Keys(p.dirty)) {
+		if p.reports[id].Status != fieldsync.ReportSigned {
+			continue
+		}
+		if _, err := p.db.sealIfReady(p.tx, id, p.now); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -128,6 +141,18 @@ func (p *pushTx) Report(id string) (*fieldsync.Report, error) {
 		p.reports[id] = r
 	}
 	return r, err
+}
+
+func (p *pushTx) Ticket(id string) (*fieldsync.Ticket, error) {
+	return get[fieldsync.Ticket](p.tx.Bucket(bucketTickets), id)
+}
+
+func (p *pushTx) Asset(id string) (*fieldsync.Asset, error) {
+	return get[fieldsync.Asset](p.tx.Bucket(bucketAssets), id)
+}
+
+func (p *pushTx) Device(userID, deviceID string) (*fieldsync.Device, error) {
+	return get[fieldsync.Device](p.tx.Bucket(bucketDevices), deviceKey(userID, deviceID))
 }
 
 func (p *pushTx) Rev(entity fieldsync.Entity, id string) (int64, error) {

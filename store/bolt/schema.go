@@ -3,6 +3,7 @@ package bolt
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -69,8 +70,9 @@ var (
 	// The transparency log (sync/translog): its records and the stored
 	// hashes of its Merkle tree (tlog.StoredHashIndex), keyed by index as
 	// 8 big-endian bytes; its size is meta/log_size.
-	bucketLogRecords = []byte("log_records") // index -> record bytes
-	bucketLogHashes  = []byte("log_hashes")  // stored hash index -> 32-byte hash
+	bucketLogRecords = []byte("log_records")      // index -> record bytes
+	bucketLogHashes  = []byte("log_hashes")       // stored hash index -> 32-byte hash
+	indexSealWaiting = []byte("idx_seal_waiting") // report id -> nothing: signed reports waiting for their seal (seal.go)
 
 	// Share links and customers' remote sign-offs. A link's token is kept
 	// only as its SHA-256.
@@ -216,6 +218,29 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 12 -> 13: signed reports waiting for their seal, so the sweep at
+	// start (SealWaiting) reads only them. Every report signed with a
+	// device signature and not sealed waits.
+	func(tx *bbolt.Tx) error {
+		waiting, err := tx.CreateBucketIfNotExists(indexSealWaiting)
+		if err != nil {
+			return err
+		}
+		reports := tx.Bucket(bucketReports)
+		if reports == nil {
+			return nil
+		}
+		return reports.ForEach(func(k, raw []byte) error {
+			var r fieldsync.Report
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return err
+			}
+			if r.Status != fieldsync.ReportSigned || r.Signature == nil {
+				return nil
+			}
+			return waiting.Put(k, nil)
+		})
 	},
 }
 
