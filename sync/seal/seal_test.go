@@ -52,7 +52,7 @@ func TestSealVerifiesAndEveryFieldCounts(t *testing.T) {
 		"sealed_at":        func(s *fieldsync.Seal) { s.SealedAt = "2026-05-01T00:00:01Z" },
 		"log_index":        func(s *fieldsync.Seal) { s.LogIndex = 42 },
 		"key_id":           func(s *fieldsync.Seal) { s.KeyID = "kid-2" },
-		"signature":        func(s *fieldsync.Seal) { s.Signature = s.Signature[:10] + "A" + s.Signature[11:] },
+		"signature":        func(s *fieldsync.Seal) { s.Signature = s.Signature[:10] + flip(s.Signature[10]) + s.Signature[11:] },
 	} {
 		c := s
 		change(&c)
@@ -88,4 +88,12 @@ func TestParse(t *testing.T) {
 	if p, err := Parse(stmt); err != nil || p.Hash != s.Hash {
 		t.Errorf("Parse(statement) = %+v, %v", p, err)
 	}
+}
+
+// flip returns a base64url character other than c.
+func flip(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
 }
