@@ -372,7 +372,9 @@ func TestE2EOfflineDayReachesServerOnReconnect(t *testing.T) {
 		t.Fatalf("the dispatcher sees %d reports, want 1", len(got.Reports))
 	}
 	r := got.Reports[0]
-	if r.ID != report || r.Status != fieldsync.ReportSigned || r.SignedBy != w.techA || r.Findings != findings {
+	// Every required slot has a reason, so the server seals the report as
+	// soon as the signature arrives.
+	if r.ID != report || r.Status != fieldsync.ReportSealed || r.Seal == nil || r.SignedBy != w.techA || r.Findings != findings {
 		t.Fatalf("the dispatcher sees the report %+v", r)
 	}
 	for item, want := range answers {
@@ -399,7 +401,7 @@ func TestE2EOfflineDayReachesServerOnReconnect(t *testing.T) {
 	// The tablet now reads the server's own copy.
 	lr, err := tab.c.Report(report)
 	must(t, err)
-	if lr.Status != fieldsync.ReportSigned || lr.Findings != findings || lr.SignedBy != w.techA {
+	if lr.Status != fieldsync.ReportSealed || lr.Seal == nil || lr.Findings != findings || lr.SignedBy != w.techA {
 		t.Fatalf("the tablet shows the report %+v", lr)
 	}
 }
@@ -520,11 +522,11 @@ func TestE2EReplayedPushesApplyExactlyOnce(t *testing.T) {
 		t.Errorf("the visit's audit: %v", visit)
 	}
 	rep2 := w.auditActions("report", report)
-	if countOf(rep2, "report.create") != 1 || countOf(rep2, "report.update") != len(answers) || countOf(rep2, "report.sign") != 1 || len(rep2) != len(answers)+2 {
-		t.Errorf("the report's audit: %v, want create, %d updates, sign", rep2, len(answers))
+	if countOf(rep2, "report.create") != 1 || countOf(rep2, "report.update") != len(answers) || countOf(rep2, "report.sign") != 1 || countOf(rep2, "report.seal") != 1 || len(rep2) != len(answers)+3 {
+		t.Errorf("the report's audit: %v, want create, %d updates, sign, seal", rep2, len(answers))
 	}
 	r := w.dispatcherVisit(w.visit).Reports
-	if len(r) != 1 || r[0].Status != fieldsync.ReportSigned {
+	if len(r) != 1 || r[0].Status != fieldsync.ReportSealed {
 		t.Fatalf("reports %+v", r)
 	}
 }

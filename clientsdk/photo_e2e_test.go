@@ -952,7 +952,8 @@ func TestE2EPhotosOfASignedReportUploadAfterTheSignature(t *testing.T) {
 		t.Fatalf("GET the visit: %d %s", status, raw)
 	}
 	must(t, json.Unmarshal(raw, &got))
-	if len(got.Reports) != 1 || got.Reports[0].Status != "signed" {
+	// The photo the signature names arrived, so the report is sealed.
+	if len(got.Reports) != 1 || got.Reports[0].Status != "sealed" {
 		t.Fatalf("reports %+v", got.Reports)
 	}
 	r := got.Reports[0]
