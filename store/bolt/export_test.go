@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -47,4 +48,19 @@ func AppendingLog(fn func(syncproto.Txn) error, record []byte) func(syncproto.Tx
 		_, err := translog.Append(logTx(tx.(*pushTx).tx), record)
 		return err
 	}
+}
+
+// ReadKeys reads keys of the bucket named name in one read transaction,
+// failing on a missing one: raw bbolt point reads, the reference of the
+// log's proofs.
+func (s *DB) ReadKeys(name string, keys [][]byte) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(name))
+		for _, k := range keys {
+			if b.Get(k) == nil {
+				return fmt.Errorf("%s: key %x missing", name, k)
+			}
+		}
+		return nil
+	})
 }
