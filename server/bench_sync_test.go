@@ -15,8 +15,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,26 +222,7 @@ func BenchmarkConcurrentPushHTTP(b *testing.B) {
 			}
 			pool <- t
 		}
-		b.Run(name, func(b *testing.B) {
-			b.SetParallelism((n + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-			var pushes atomic.Int64
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				// With more goroutines than tablets (one-tablet on two
-				// cores), a goroutine waits here for the tablet, so one
-				// tablet pushes one push at a time.
-				t := <-pool
-				defer func() { pool <- t }()
-				for pb.Next() {
-					if err := push(t); err != nil {
-						b.Error(err)
-						return
-					}
-					pushes.Add(1)
-				}
-			})
-			b.ReportMetric(float64(pushes.Load())/b.Elapsed().Seconds(), "pushes/s")
-		})
+		b.Run(name, func(b *testing.B) { benchworld.RunTablets(b, n, pool, push) })
 		s.Close()
 		db.Close()
 	}

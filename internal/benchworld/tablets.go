@@ -3,6 +3,9 @@ package benchworld
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
 
 	"github.com/fieldsync/fieldsync"
 	syncproto "github.com/fieldsync/fieldsync/sync"
@@ -60,4 +63,27 @@ func (t *Tablet) Principal() syncproto.Principal {
 // Request is batch as the tablet sends it.
 func (t *Tablet) Request(batch []syncproto.Mutation) syncproto.PushRequest {
 	return syncproto.PushRequest{DeviceID: t.Device, InstallID: t.Install, Mutations: batch}
+}
+
+// RunTablets runs b's pushes from n goroutines at once, each taking a
+// tablet from pool for its pushes (with more goroutines than tablets, a
+// goroutine waits for one), and reports pushes/s; it returns the number
+// of pushes.
+func RunTablets[T any](b *testing.B, n int, pool chan T, push func(T) error) int64 {
+	b.SetParallelism((n + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	var pushes atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		t := <-pool
+		defer func() { pool <- t }()
+		for pb.Next() {
+			if err := push(t); err != nil {
+				b.Error(err)
+				return
+			}
+			pushes.Add(1)
+		}
+	})
+	b.ReportMetric(float64(pushes.Load())/b.Elapsed().Seconds(), "pushes/s")
+	return pushes.Load()
 }

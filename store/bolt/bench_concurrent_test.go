@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,26 +45,12 @@ func (s benchPushStore) Push(ctx context.Context, fn func(syncproto.Txn) error) 
 	return s.db.Push(ctx, fn)
 }
 
-// parallel runs push with benchTablets goroutines, each a tablet of its
-// own, and reports pushes/s (and seals/s when each push seals).
+// parallel runs push from benchTablets tablets at once and reports
+// pushes/s, and seals/s when each push seals.
 func parallel(b *testing.B, tablets chan *benchworld.Tablet, push func(t *benchworld.Tablet) error, sealing bool) {
-	b.SetParallelism((benchTablets + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-	var pushes atomic.Int64
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		t := <-tablets
-		defer func() { tablets <- t }()
-		for pb.Next() {
-			if err := push(t); err != nil {
-				b.Error(err)
-				return
-			}
-			pushes.Add(1)
-		}
-	})
-	b.ReportMetric(float64(pushes.Load())/b.Elapsed().Seconds(), "pushes/s")
+	n := benchworld.RunTablets(b, benchTablets, tablets, push)
 	if sealing {
-		b.ReportMetric(float64(pushes.Load())/b.Elapsed().Seconds(), "seals/s")
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "seals/s")
 	}
 }
 
