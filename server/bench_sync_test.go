@@ -28,6 +28,7 @@ import (
 // technician under test logged in from a tablet.
 type benchSyncServer struct {
 	*httptest.Server
+	svc     *auth.Service
 	token   string
 	install string
 }
@@ -51,16 +52,30 @@ func newBenchSyncServer(b *testing.B, db *bolt.DB, device string) *benchSyncServ
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}))
 	b.Cleanup(ts.Close)
-	sess, err := svc.Login(b.Context(), auth.Credentials{Login: benchworld.TechLogin, Password: benchworld.TechPassword, DeviceID: device, DeviceName: "Tablet " + device})
+	s := &benchSyncServer{Server: ts, svc: svc}
+	s.token, s.install = s.login(b, device)
+	return s
+}
+
+// login signs the technician under test in from device and returns its
+// access token and install.
+func (s *benchSyncServer) login(b *testing.B, device string) (token, install string) {
+	b.Helper()
+	sess, err := s.svc.Login(b.Context(), auth.Credentials{Login: benchworld.TechLogin, Password: benchworld.TechPassword, DeviceID: device, DeviceName: "Tablet " + device})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &benchSyncServer{Server: ts, token: sess.AccessToken, install: sess.InstallID}
+	return sess.AccessToken, sess.InstallID
 }
 
 // do sends a request and decodes the 200 answer into out. The client
 // asks for gzip, as Go's transport (and the tablets) do.
 func (s *benchSyncServer) do(method, path string, body []byte, out any) error {
+	return s.doAs(s.token, method, path, body, out)
+}
+
+// doAs is do with another device's access token.
+func (s *benchSyncServer) doAs(token, method, path string, body []byte, out any) error {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
@@ -69,7 +84,7 @@ func (s *benchSyncServer) do(method, path string, body []byte, out any) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set(syncproto.Header, "1")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -158,4 +173,57 @@ func BenchmarkPushHTTP(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(mutations)/b.Elapsed().Seconds(), "mutations/s")
+}
+
+// BenchmarkConcurrentPushHTTP is store/bolt's BenchmarkConcurrentPush
+// through the real server on loopback: 32 tablets, each logged in with a
+// token of its own, POST /v1/sync/push a small batch each, at once; the
+// production store shares their transactions. "one-tablet" is the
+// reference: the same pushes from one tablet, one after another.
+func BenchmarkConcurrentPushHTTP(b *testing.B) {
+	const tablets = 32
+	for _, n := range []int{1, tablets} {
+		name := "one-tablet"
+		if n > 1 {
+			name = fmt.Sprintf("tablets=%d", n)
+		}
+		db, visits := benchworld.PushStore(b, b.TempDir(), bolt.Open)
+		s := newBenchSyncServer(b, db, benchworld.PushDevice)
+		type tablet struct {
+			*benchworld.Tablet
+			token string
+		}
+		pool := make(chan tablet, n)
+		push := func(t tablet) error {
+			batch := t.Next()
+			raw, err := json.Marshal(t.Request(batch))
+			if err != nil {
+				return err
+			}
+			var resp syncproto.PushResponse
+			if err := s.doAs(t.token, "POST", pushPath, raw, &resp); err != nil {
+				return err
+			}
+			for i, r := range resp.Results {
+				if r.Status != syncproto.Applied || r.Seq != batch[i].Seq {
+					return fmt.Errorf("%s: result %d is %+v", t.Device, i, r)
+				}
+			}
+			if len(resp.Results) != len(batch) {
+				return fmt.Errorf("%s: %d results for %d mutations", t.Device, len(resp.Results), len(batch))
+			}
+			return nil
+		}
+		for i := range n {
+			t := tablet{Tablet: benchworld.NewTablet(i, visits[i])}
+			t.token, t.Install = s.login(b, t.Device)
+			if err := push(t); err != nil { // creates its report
+				b.Fatal(err)
+			}
+			pool <- t
+		}
+		b.Run(name, func(b *testing.B) { benchworld.RunTablets(b, n, pool, push) })
+		s.Close()
+		db.Close()
+	}
 }

@@ -92,7 +92,10 @@ type Txn interface {
 }
 
 // Store runs fn in one read-write transaction (one fsync): if fn fails,
-// nothing of the batch is written.
+// nothing of the batch is written. Concurrent pushes may share the
+// transaction, and fn may then run more than once (when another push in
+// it fails): it must start afresh each time, keeping nothing from a run
+// before.
 type Store interface {
 	Push(ctx context.Context, fn func(Txn) error) error
 }

@@ -20,6 +20,12 @@ import (
 
 const initialMmapSize = 1 << 30
 
+// maxBatchDelay is how long a push waits for concurrent pushes to share
+// its transaction and fsync (DB.batch). Longer gathers more pushes per
+// fsync but delays a lone push by as much; BENCHMARKS.md ("Concurrent
+// pushes") has the measurements it was chosen by.
+const maxBatchDelay = 2 * time.Millisecond
+
 // DB is the store. It is safe for concurrent use.
 type DB struct {
 	db    *bbolt.DB
@@ -60,6 +66,7 @@ func Open(path string) (*DB, error) {
 		epoch = append(epoch, tx.Bucket(bucketMeta).Get(keyEpoch)...)
 		return nil
 	})
+	db.MaxBatchDelay = maxBatchDelay
 	return &DB{db: db, epoch: hex.EncodeToString(epoch)}, nil
 }
 
@@ -104,6 +111,20 @@ func notFound(kind fieldsync.Entity, id string) error {
 // once it has committed.
 func (s *DB) update(fn func(tx *bbolt.Tx) error) error {
 	if err := s.db.Update(fn); err != nil {
+		return err
+	}
+	s.notify()
+	return nil
+}
+
+// batch is update for many concurrent writers: calls that arrive within
+// maxBatchDelay share one transaction and one fsync (bbolt's Batch). When
+// one of them fails, the transaction is rolled back and the others run
+// again in a new one, the failing one alone; so fn may run more than
+// once, and must start from nothing each time (no state kept across runs
+// but what it resets first, no effect outside tx).
+func (s *DB) batch(fn func(tx *bbolt.Tx) error) error {
+	if err := s.db.Batch(fn); err != nil {
 		return err
 	}
 	s.notify()

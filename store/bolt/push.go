@@ -14,15 +14,25 @@ import (
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
-// Push runs one push batch in one transaction (one fsync).
+// Push runs one push batch in one transaction, which concurrent pushes
+// share (one fsync for all of them: DB.batch). Each push is applied
+// whole or not at all; fn may run more than once (when a push sharing
+// its transaction fails), each time on a fresh pushTx, so it must reset
+// what it collects at its start.
 func (s *DB) Push(ctx context.Context, fn func(syncproto.Txn) error) error {
-	return s.update(func(tx *bbolt.Tx) error {
+	return s.batch(s.pushing(fn))
+}
+
+// pushing is a push's transaction: fn on a pushTx of its own, then the
+// pushTx's deferred writes.
+func (s *DB) pushing(fn func(syncproto.Txn) error) func(tx *bbolt.Tx) error {
+	return func(tx *bbolt.Tx) error {
 		p := &pushTx{db: s, tx: tx, visits: map[string]*fieldsync.Visit{}, reports: map[string]*fieldsync.Report{}, dirty: map[string]bool{}, placed: map[recordRef]*placement{}}
 		if err := fn(p); err != nil {
 			return err
 		}
 		return p.flush()
-	})
+	}
 }
 
 // pushTx is the store seen from inside a push. A batch often holds many

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -71,23 +72,76 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
-// BenchmarkProof measures inclusion and consistency proofs (time, and
-// hashes per proof) in logs of 10k and 1M entries: both grow as log n.
-func BenchmarkProof(b *testing.B) {
-	for _, size := range []int64{10_000, 1_000_000} {
-		db, err := bolt.Open(filepath.Join(b.TempDir(), "log.db"))
+// envLog1M adds the log of 1M entries to BenchmarkProof; building it
+// once takes about a minute, and it is cached in os.TempDir() after.
+const envLog1M = "FIELDSYNC_BENCH_LOG_1M"
+
+// benchLog returns a store whose log holds size records (logRecord),
+// built once in transactions of 50,000 appends and cached in
+// os.TempDir() by schema version; the benchmarks only read it.
+func benchLog(b *testing.B, size int64) *bolt.DB {
+	b.Helper()
+	cache := filepath.Join(os.TempDir(), fmt.Sprintf("fieldsync-bench-log-%d-schema%d-v1.db", size, bolt.SchemaVersion()))
+	if _, err := os.Stat(cache); err != nil {
+		start := time.Now()
+		tmp := cache + ".building"
+		os.Remove(tmp)
+		db, err := bolt.Open(tmp)
 		if err != nil {
 			b.Fatal(err)
 		}
-		for i := int64(0); i < size; i += 10_000 {
-			batch := make([][]byte, 0, 10_000)
-			for j := i; j < min(i+10_000, size); j++ {
+		const perTx = 50_000
+		for i := int64(0); i < size; i += perTx {
+			batch := make([][]byte, 0, perTx)
+			for j := i; j < min(i+perTx, size); j++ {
 				batch = append(batch, logRecord(j))
 			}
 			if err := db.AppendLogBatch(batch); err != nil {
 				b.Fatal(err)
 			}
 		}
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Rename(tmp, cache); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("built a log of %d entries in %s", size, time.Since(start).Round(time.Second))
+	}
+	db, err := bolt.Open(cache)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// countingReader counts the stored hashes a proof reads.
+type countingReader struct {
+	translog.Reader
+	reads int
+}
+
+func (c *countingReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	c.reads += len(indexes)
+	return c.Reader.ReadHashes(indexes)
+}
+
+// BenchmarkProof measures inclusion and consistency proofs (time, hashes
+// and bytes per proof, stored hashes read) and their verification, in
+// logs of 10k entries and, with FIELDSYNC_BENCH_LOG_1M=1, 1M entries:
+// both grow as log n. The reference, "rawbolt", is bbolt itself reading
+// as many keys of the log's hashes as the largest proof read, at random,
+// in one read transaction.
+func BenchmarkProof(b *testing.B) {
+	sizes := []int64{10_000}
+	if os.Getenv(envLog1M) == "1" {
+		sizes = append(sizes, 1_000_000)
+	} else {
+		b.Logf("%s=1 adds a log of 1M entries", envLog1M)
+	}
+	for _, size := range sizes {
+		db := benchLog(b, size)
 		// Each prover proves something random at the full size and
 		// returns the proof's length in hashes.
 		provers := map[string]func(r translog.Reader) (int, error){
@@ -100,22 +154,39 @@ func BenchmarkProof(b *testing.B) {
 				return len(p), err
 			},
 		}
+		maxReads := 0
 		for _, kind := range []string{"inclusion", "consistency"} {
 			b.Run(fmt.Sprintf("%s/n=%d", kind, size), func(b *testing.B) {
-				hashes := 0
+				hashes, reads := 0, 0
 				for b.Loop() {
 					if err := db.ViewLog(context.Background(), func(r translog.Reader) error {
-						n, err := provers[kind](r)
-						hashes = max(hashes, n)
+						c := &countingReader{Reader: r}
+						n, err := provers[kind](c)
+						hashes, reads = max(hashes, n), max(reads, c.reads)
 						return err
 					}); err != nil {
 						b.Fatal(err)
 					}
 				}
+				maxReads = max(maxReads, reads)
 				b.ReportMetric(float64(hashes), "max-hashes/proof")
-				b.ReportMetric(float64(hashes*32), "max-B/proof")
+				b.ReportMetric(float64(hashes*tlog.HashSize), "max-B/proof")
+				b.ReportMetric(float64(reads), "max-reads/proof")
 			})
 		}
+		b.Run(fmt.Sprintf("rawbolt/n=%d", size), func(b *testing.B) {
+			count := tlog.StoredHashCount(size)
+			for b.Loop() {
+				keys := make([][]byte, maxReads)
+				for i := range keys {
+					keys[i] = be64(int(rand.Int64N(count)))
+				}
+				if err := db.ReadKeys("log_hashes", keys); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(maxReads), "reads/op")
+		})
 		b.Run(fmt.Sprintf("verify-inclusion/n=%d", size), func(b *testing.B) {
 			head, p := mustLogProof(b, db, size/3, size)
 			rec := logRecord(size / 3)
@@ -125,7 +196,28 @@ func BenchmarkProof(b *testing.B) {
 				}
 			}
 		})
-		db.Close()
+		b.Run(fmt.Sprintf("verify-consistency/n=%d", size), func(b *testing.B) {
+			var old, head tlog.Tree
+			var p tlog.TreeProof
+			if err := db.ViewLog(b.Context(), func(r translog.Reader) error {
+				var err error
+				if old, err = translog.Head(r, size/3); err != nil {
+					return err
+				}
+				if head, err = translog.Head(r, size); err != nil {
+					return err
+				}
+				p, err = translog.ProveConsistency(r, size/3, size)
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if err := translog.VerifyConsistency(p, old, head); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
