@@ -3,8 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image/png"
@@ -40,7 +38,8 @@ type sharedJSON struct {
 }
 
 // signedCase is a customer's report, completed and signed from technician
-// A's tablet, with the device signature of hash on it.
+// A's tablet with its device key, and sealed; it returns the canonical
+// hash the device signed.
 func (w *mediaWorld) signedCase(t *testing.T, user, report string, seed int64) (customerCase, string) {
 	t.Helper()
 	cc := w.customerCase(t, user, report, seed)
@@ -51,37 +50,20 @@ func (w *mediaWorld) signedCase(t *testing.T, user, report string, seed int64) (
 			answers[it.ID] = sampleAnswer(it)
 		}
 	}
-	rs := tab.push(t, tab.mutation("report", report, "upsert", "", map[string]any{"answers": answers}), tab.mutation("report", report, "action", "sign", nil))
-	if rs[0].Status != syncproto.Applied || rs[1].Status != syncproto.Applied {
-		t.Fatalf("complete and sign: %s", statuses(rs))
+	if rs := tab.push(t, tab.mutation("report", report, "upsert", "", map[string]any{"answers": answers})); rs[0].Status != syncproto.Applied {
+		t.Fatalf("complete: %s", statuses(rs))
 	}
-	sum := sha256.Sum256([]byte("document of " + report))
-	hash := hex.EncodeToString(sum[:])
-	w.putSignature(t, report, hash)
-	return cc, hash
-}
-
-// putSignature stores the device signature a sign action carries, as the
-// push engine keeps it on the report.
-func (w *mediaWorld) putSignature(t *testing.T, report, hash string) {
-	t.Helper()
-	err := w.store.Push(t.Context(), func(tx syncproto.Txn) error {
-		r, err := tx.Report(report)
-		if err != nil {
-			return err
-		}
-		v, err := tx.Visit(r.VisitID)
-		if err != nil {
-			return err
-		}
-		r.Signature = &fieldsync.Signature{SignedAt: w.clock.Now().UTC(), DeviceID: "tab", KeyID: "k1", Hash: hash, Value: "sig"}
-		raw, _ := json.Marshal(r.Signature)
-		_, err = tx.PutReport(r, false, v, map[string]json.RawMessage{"signature": raw}, fieldsync.Actor{UserID: w.techAID}, "report.sign", w.clock.Now())
-		return err
-	})
+	if rs := tab.push(t, tab.sign(t, report, signing{})); rs[0].Status != syncproto.Applied {
+		t.Fatalf("sign: %s", statuses(rs))
+	}
+	r, err := w.store.Report(t.Context(), report)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r.Status != fieldsync.ReportSealed || r.Signature == nil {
+		t.Fatalf("the signed report is %s", r.Status)
+	}
+	return cc, r.Signature.Hash
 }
 
 func (w *mediaWorld) link(t *testing.T, token, report string, body any) linkJSON {
@@ -215,8 +197,8 @@ func TestRemoteSignOff(t *testing.T) {
 	l := w.link(t, w.techA, a.report, nil)
 	var sh sharedJSON
 	w.call(t, "", "GET", l.URL, nil, 200, &sh)
-	if sh.Status != "signed" {
-		t.Fatalf("shared status %q", sh.Status)
+	if sh.Status != "sealed" || sh.BundleURL != l.URL+"/bundle" {
+		t.Fatalf("shared status %q, bundle %q", sh.Status, sh.BundleURL)
 	}
 
 	// A hash other than the report's: it changed since the page showed it.
@@ -286,11 +268,12 @@ func TestRemoteSignOff(t *testing.T) {
 	// A refusal, with its reason, for the dispatcher and in the audit.
 	b, _ := w.signedCase(t, w.custBUser, "0190f000-0000-7000-8000-0000000000b1", 33)
 	lb := w.link(t, w.disp, b.report, nil)
+	before = w.logSize(t)
 	res, body = w.do(t, "POST", lb.URL+"/sign", "", map[string]any{"refuse": true})
 	wantProblem(t, res, body, 400, fieldsync.EInvalid)
 	var refusal fieldsync.SignOff
 	w.call(t, "", "POST", lb.URL+"/sign", map[string]any{"refuse": true, "reason": "屏幕仍有竖线"}, 201, &refusal)
-	if refusal.Decision != fieldsync.SignOffRefused || refusal.SignatureSHA256 != "" || refusal.LogIndex != so.LogIndex+1 {
+	if refusal.Decision != fieldsync.SignOffRefused || refusal.SignatureSHA256 != "" || refusal.LogIndex != before {
 		t.Fatalf("refusal: %+v", refusal)
 	}
 	var r struct {
