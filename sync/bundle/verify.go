@@ -325,7 +325,7 @@ func (v *verifier) sealSignature() {
 		return
 	}
 	if err := seal.Verify(*v.seal, pub); err != nil {
-		v.fail("seal", "%s", strings.TrimPrefix(err.Error(), "seal: "))
+		v.fail("seal", "%s", strings.TrimPrefix(fieldsync.ErrorDetail(err), "seal: "))
 		return
 	}
 	v.pass("seal", "signed by server key %s", v.seal.KeyID)
