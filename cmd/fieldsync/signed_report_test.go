@@ -79,6 +79,19 @@ func TestSignedReportEndToEnd(t *testing.T) {
 	}
 	sealA := waitSealed(t, p, dispatcher, reportA)
 
+	// The technician's tablet shares it with the customer: a link in full.
+	shareOut := mustTech(t, db, "share", visitA)
+	lines := strings.Split(strings.TrimSpace(shareOut), "\n")
+	techLink := lines[len(lines)-1]
+	if !strings.Contains(shareOut, reportA) || !strings.HasPrefix(techLink, "http://") || !strings.Contains(techLink, "/v1/shared/") {
+		t.Fatalf("tech share:\n%s", shareOut)
+	}
+	if res, err := http.Get(techLink); err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET the technician's link: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+
 	// The dispatcher shares the report; the link opens it without a login.
 	link := createLink(t, p, dispatcher, reportA)
 	var shared struct {

@@ -74,6 +74,7 @@ var techCommands = []techCommand{
 		"--technician-strokes FILE.json (default: a\n" +
 		"  built-in stroke); --no-photo SLOT=REASON for\n" +
 		"  each required slot left without a photo", flags: true, run: techSign},
+	{name: "share", args: "VISIT", about: "a link the customer opens to read the signed\nreport and sign it off (online; 30 days)", run: techShare},
 	{name: "attach", args: "VISIT SLOT FILE", about: "attach a photo to the visit's report (queued\nfor upload; the file is copied)", run: techAttach},
 	{name: "photos", about: "each photo's upload: state and progress", run: techPhotos},
 	{name: "sync", about: "push pending work, pull news", run: techSync},
@@ -111,7 +112,7 @@ func techUsage() string {
 			}
 		}
 	}
-	b.WriteString("\nEvery command but login and sync works without a network.\n")
+	b.WriteString("\nEvery command but login, sync and share works without a network.\n")
 	return b.String()
 }
 
@@ -342,6 +343,41 @@ func (f noPhotoFlag) Set(v string) error {
 	}
 	(*f.m)[slot] = reason
 	return nil
+}
+
+func techShare(ctx context.Context, t techCall) error {
+	report, err := signedOf(t.c, t.args[0])
+	if err != nil {
+		return err
+	}
+	l, err := t.c.ShareReport(ctx, report, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "share link of report %s, open until %s (shown once; send it to the customer):\n%s\n", report, l.ExpiresAt.In(cst).Format("2006-01-02 15:04"), l.URL)
+	return nil
+}
+
+// signedOf returns the report id itself, or the visit's latest report
+// that is signed or sealed.
+func signedOf(c *clientsdk.Client, id string) (string, error) {
+	if r, err := c.Report(id); err == nil && r != nil {
+		return r.ID, nil
+	}
+	b, err := c.Bundle(id)
+	if err != nil {
+		return "", err
+	}
+	var latest *fieldsync.Report
+	for i, r := range b.Reports {
+		if r.Status != fieldsync.ReportDraft && (latest == nil || r.CreatedAt.After(latest.CreatedAt)) {
+			latest = &b.Reports[i]
+		}
+	}
+	if latest == nil {
+		return "", fmt.Errorf("visit %s has no signed report to share: sign it (fieldsync tech sign) and sync first", id)
+	}
+	return latest.ID, nil
 }
 
 func techAttach(_ context.Context, t techCall) error {

@@ -252,6 +252,8 @@ func TestTechUsage(t *testing.T) {
                                                      --technician-strokes FILE.json (default: a
                                                        built-in stroke); --no-photo SLOT=REASON for
                                                        each required slot left without a photo
+  fieldsync tech [--db FILE] share VISIT             a link the customer opens to read the signed
+                                                     report and sign it off (online; 30 days)
   fieldsync tech [--db FILE] attach VISIT SLOT FILE  attach a photo to the visit's report (queued
                                                      for upload; the file is copied)
   fieldsync tech [--db FILE] photos                  each photo's upload: state and progress
@@ -261,7 +263,7 @@ func TestTechUsage(t *testing.T) {
   fieldsync tech [--db FILE] export FILE             write the unsynced work as JSON for a
                                                      dispatcher (a revoked device's work)
 
-Every command but login and sync works without a network.
+Every command but login, sync and share works without a network.
 `
 	if got := techUsage(); got != want {
 		t.Errorf("usage:\n%s\nwant:\n%s", got, want)
