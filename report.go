@@ -37,9 +37,12 @@ const (
 
 // Report is the inspection / appraisal report (鉴定单) of a visit.
 type Report struct {
-	ID             string         `json:"id"`
-	VisitID        string         `json:"visit_id"`
-	TemplateID     string         `json:"template_id"`
+	ID         string `json:"id"`
+	VisitID    string `json:"visit_id"`
+	TemplateID string `json:"template_id"`
+	// Corrects names the sealed report this one is an addendum of: set
+	// when the report is made (CheckCorrects), never changed.
+	Corrects       string         `json:"corrects,omitempty"`
 	Answers        Answers        `json:"answers"` // checklist item id -> value
 	Findings       string         `json:"findings,omitempty"`
 	Cause          string         `json:"cause,omitempty"`
@@ -186,6 +189,36 @@ func (r *Report) Sealed(s Seal, now time.Time) error {
 	return nil
 }
 
+// CheckCorrects returns nil when r, a report being made with Corrects
+// set, may be an addendum of orig, the report Corrects names (nil when
+// there is none the creator may see). A sealed report never changes; a
+// correction is an addendum: its own report, signed and sealed the same
+// way, of the same visit and template, of a report that is not itself an
+// addendum (a report lists all its corrections). EInvalid names the
+// field; EInvalidTransition while orig is a draft (edit it instead) or
+// signed but not yet sealed (its seal comes once its photos are in).
+func (r *Report) CheckCorrects(orig *Report) error {
+	switch {
+	case orig == nil:
+		return Errorf(EInvalid, "corrects: no report %q", r.Corrects)
+	case orig.ID == r.ID:
+		return Errorf(EInvalid, "corrects: report %s cannot correct itself", r.ID)
+	case orig.VisitID != r.VisitID:
+		return Errorf(EInvalid, "corrects: report %s is of visit %s, not %s: an addendum is of the visit of the report it corrects", orig.ID, orig.VisitID, r.VisitID)
+	case orig.TemplateID != r.TemplateID:
+		return Errorf(EInvalid, "corrects: report %s is on template %s, not %s: an addendum is on the template of the report it corrects", orig.ID, orig.TemplateID, r.TemplateID)
+	case orig.Corrects != "":
+		return Errorf(EInvalid, "corrects: report %s is itself an addendum of %s: correct %s", orig.ID, orig.Corrects, orig.Corrects)
+	case orig.Status == ReportDraft:
+		return Errorf(EInvalidTransition, "report %s is a draft: edit it rather than add an addendum", orig.ID)
+	case orig.Status == ReportSigned:
+		return Errorf(EInvalidTransition, "report %s is signed, not sealed: wait for its seal", orig.ID)
+	case orig.Status != ReportSealed:
+		return Errorf(EInvalidTransition, "report %s is %s, not sealed", orig.ID, orig.Status)
+	}
+	return nil
+}
+
 // CheckSignable returns EReportIncomplete, naming them, while required
 // items of t are unanswered: signing needs every one.
 func (r *Report) CheckSignable(t Template) error {
@@ -248,6 +281,9 @@ func CheckReportField(name string, raw json.RawMessage, t *Template) error {
 // the fields it changes, as JSON:
 //   - visit_id, template_id: strings naming the report's visit and
 //     template, set once and never changed;
+//   - corrects: the id of the report this one is an addendum of, set
+//     only with the report's first fields (the creator checks it with
+//     CheckCorrects), never added or changed later;
 //   - answers: an object of checklist item id to value, each answer its own
 //     field ("answers.<item>");
 //   - findings, cause: text (CheckReportText);
@@ -278,8 +314,14 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 		if err != nil {
 			return nil, err
 		}
-		if id := r.identity(name); id != nil && *id != "" && *id != f.text {
-			return nil, Errorf(EInvalid, "%s cannot change", name)
+		if id := r.identity(name); id != nil && *id != f.text {
+			switch {
+			case name == "corrects" && r.VisitID != "":
+				// A report is made with its visit: corrects comes with it or never.
+				return nil, Errorf(EInvalid, "corrects is set when a report is made and cannot change: make a new report to correct another")
+			case name != "corrects" && *id != "":
+				return nil, Errorf(EInvalid, "%s cannot change", name)
+			}
 		}
 		parsed = append(parsed, f)
 	}
@@ -296,7 +338,7 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 	}
 	for _, f := range parsed {
 		switch f.name {
-		case "visit_id", "template_id":
+		case "visit_id", "template_id", "corrects":
 			*r.identity(f.name) = f.text
 		case "answers":
 			for item, v := range f.answers {
@@ -362,20 +404,22 @@ func (r *Report) checkExtra(parsed []reportField, newer func(field string) bool)
 // Extra.
 func (f reportField) kept() bool {
 	switch f.name {
-	case "visit_id", "template_id", "answers", "findings", "cause", "responsibility":
+	case "visit_id", "template_id", "corrects", "answers", "findings", "cause", "responsibility":
 		return false
 	}
 	return true
 }
 
-// identity returns r's field that visit_id or template_id names, nil for
-// any other name.
+// identity returns r's field that visit_id, template_id or corrects
+// names, nil for any other name.
 func (r *Report) identity(name string) *string {
 	switch name {
 	case "visit_id":
 		return &r.VisitID
 	case "template_id":
 		return &r.TemplateID
+	case "corrects":
+		return &r.Corrects
 	}
 	return nil
 }
@@ -394,6 +438,10 @@ func parseReportField(name string, raw json.RawMessage, t *Template) (reportFiel
 	case "visit_id", "template_id":
 		if json.Unmarshal(raw, &f.text) != nil {
 			return f, Errorf(EInvalid, "%s must be a string", name)
+		}
+	case "corrects":
+		if json.Unmarshal(raw, &f.text) != nil || f.text == "" {
+			return f, Errorf(EInvalid, "corrects must be the id of the report this one corrects")
 		}
 	case "answers":
 		if json.Unmarshal(raw, &f.answers) != nil {

@@ -269,6 +269,17 @@ func TestReportSetFields(t *testing.T) {
 		{"without the template an answer is taken as it is", draft, edit("answers", `{"power_on":"yes"}`), nil, always, "",
 			[]string{"answers.power_on"},
 			func(r Report) bool { return string(r.Answers["power_on"]) == `"yes"` }},
+		{"a new report takes corrects with its visit and template", func() Report { return Report{Status: ReportDraft} },
+			edit("visit_id", `"v9"`, "template_id", `"tv-v1"`, "corrects", `"r0"`), nil, always, "", []string{},
+			func(r Report) bool { return r.Corrects == "r0" && r.VisitID == "v9" }},
+		{"an addendum may name the report it corrects again", func() Report { r := draft(); r.Corrects = "r0"; return r },
+			edit("corrects", `"r0"`, "findings", `"new"`), &tp, always, "", []string{"findings"},
+			func(r Report) bool { return r.Corrects == "r0" }},
+		{"a report made without corrects cannot become an addendum", draft, edit("corrects", `"r0"`), &tp, always, EInvalid, nil, nil},
+		{"the report an addendum corrects cannot change", func() Report { r := draft(); r.Corrects = "r0"; return r },
+			edit("corrects", `"r2"`), &tp, always, EInvalid, nil, nil},
+		{"corrects must name a report", func() Report { return Report{Status: ReportDraft} },
+			edit("visit_id", `"v9"`, "template_id", `"tv-v1"`, "corrects", `""`), nil, always, EInvalid, nil, nil},
 		{"an unknown field name over 64 bytes refuses the edit", draft, edit(strings.Repeat("x", 65), `1`), &tp, always, EUnknownField, nil, nil},
 		{"a signed report refuses edits", func() Report { return reportIn(ReportSigned) }, edit("findings", `"new"`), &tp, always, EReportSealed, nil, nil},
 		{"an empty edit changes nothing", draft, nil, &tp, always, "", []string{}, nil},
@@ -291,6 +302,37 @@ func TestReportSetFields(t *testing.T) {
 			if tt.check != nil && !tt.check(r) {
 				t.Fatalf("after SetFields: %+v", r)
 			}
+		})
+	}
+}
+
+func TestReportCheckCorrects(t *testing.T) {
+	addendum := Report{ID: "a1", VisitID: "v1", TemplateID: "tv-v1", Corrects: "r1", Status: ReportDraft}
+	of := func(s ReportStatus, change func(*Report)) *Report {
+		r := reportIn(s)
+		if change != nil {
+			change(&r)
+		}
+		return &r
+	}
+	tests := []struct {
+		name         string
+		orig         *Report
+		code, detail string
+	}{
+		{"a sealed report of the same visit and template may be corrected", of(ReportSealed, nil), "", ""},
+		{"an unknown report cannot be corrected", nil, EInvalid, `corrects: no report "r1"`},
+		{"a draft is edited, not corrected", of(ReportDraft, nil), EInvalidTransition, "report r1 is a draft"},
+		{"a signed report waits for its seal", of(ReportSigned, nil), EInvalidTransition, "report r1 is signed, not sealed: wait for its seal"},
+		{"a report of another visit cannot be corrected", of(ReportSealed, func(r *Report) { r.VisitID = "v2" }), EInvalid, "corrects: report r1 is of visit v2, not v1"},
+		{"a report on another template cannot be corrected", of(ReportSealed, func(r *Report) { r.TemplateID = "tv-v2" }), EInvalid, "corrects: report r1 is on template tv-v2"},
+		{"an addendum is not corrected: its report is", of(ReportSealed, func(r *Report) { r.Corrects = "r0" }), EInvalid, "is itself an addendum of r0: correct r0"},
+		{"a report does not correct itself", of(ReportSealed, func(r *Report) { r.ID = "a1" }), EInvalid, "cannot correct itself"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := addendum
+			checkErr(t, a.CheckCorrects(tt.orig), tt.code, tt.detail)
 		})
 	}
 }

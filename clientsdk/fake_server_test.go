@@ -434,9 +434,10 @@ func (f *fakeServer) apply(user, device string, m syncproto.Mutation) syncproto.
 			}
 			f.check(json.Unmarshal(rec.data, &rep))
 		} else {
-			var visitID, templateID string
+			var visitID, templateID, corrects string
 			_ = json.Unmarshal(m.Fields["visit_id"], &visitID)
 			_ = json.Unmarshal(m.Fields["template_id"], &templateID)
+			_ = json.Unmarshal(m.Fields["corrects"], &corrects)
 			vr, vok := f.records[key("visit", visitID)]
 			switch {
 			case m.Op != syncproto.OpUpsert:
@@ -446,7 +447,7 @@ func (f *fakeServer) apply(user, device string, m syncproto.Mutation) syncproto.
 			case templateID == "":
 				return refuse(syncproto.Rejected, fieldsync.EInvalid, "a new report needs template_id")
 			}
-			rep = fieldsync.Report{ID: m.ID, VisitID: visitID, TemplateID: templateID, Answers: map[string]json.RawMessage{},
+			rep = fieldsync.Report{ID: m.ID, VisitID: visitID, TemplateID: templateID, Corrects: corrects, Answers: map[string]json.RawMessage{},
 				Status: fieldsync.ReportDraft, CreatedAt: at}
 		}
 		if err := rep.Editable(); err != nil {
@@ -473,7 +474,7 @@ func (f *fakeServer) apply(user, device string, m syncproto.Mutation) syncproto.
 		for name, raw := range m.Fields {
 			var err error
 			switch name {
-			case "visit_id", "template_id":
+			case "visit_id", "template_id", "corrects":
 			case "findings":
 				err = json.Unmarshal(raw, &rep.Findings)
 			case "cause":

@@ -36,6 +36,9 @@ type reportView struct {
 	// CustomerSignOff is the customer's remote sign-off or refusal, once
 	// made through a share link.
 	CustomerSignOff *fieldsync.SignOff `json:"customer_sign_off,omitempty"`
+	// Addenda are the reports that correct this one, in the order they
+	// were made (their corrects names this report).
+	Addenda []string `json:"addenda"`
 }
 
 type photoView struct {
@@ -55,6 +58,10 @@ func (s *Server) reportViews(ctx context.Context, viewer fieldsync.Viewer, repor
 	if err != nil {
 		return nil, err
 	}
+	addenda, err := s.deps.Store.Addenda(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range reports {
 		if !viewer.Internal() {
 			r = r.ForCustomer()
@@ -63,7 +70,7 @@ func (s *Server) reportViews(ctx context.Context, viewer fieldsync.Viewer, repor
 		if err != nil {
 			return nil, err
 		}
-		v := reportView{Report: r, Photos: make([]photoView, 0, len(photos))}
+		v := reportView{Report: r, Photos: make([]photoView, 0, len(photos)), Addenda: append([]string{}, addenda[r.ID]...)}
 		if so, ok := signoffs[r.ID]; ok {
 			v.CustomerSignOff = &so
 		}

@@ -65,6 +65,9 @@ type Store interface {
 	TicketReports(ctx context.Context, ticketID string) (*fieldsync.Ticket, []fieldsync.Report, error)
 	ReportPhotos(ctx context.Context, reportID string) ([]fieldsync.Photo, error)
 	PhotoReports(ctx context.Context, sha string) ([]string, error)
+	// Addenda returns, by report id, the ids of each report's addenda in
+	// the order they were made (absent for a report with none).
+	Addenda(ctx context.Context, reportIDs []string) (map[string][]string, error)
 
 	// Backup writes a consistent copy of the store, taken while writes go
 	// on, to the writer open returns for its size in bytes; it returns the

@@ -471,6 +471,9 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		}
 		if before == nil {
 			r.RequiredSlots = tpl.RequiredSlots()
+			if res, err := e.checkCorrects(tx, p, &r, m.Fields); res != nil || err != nil {
+				return *res, err
+			}
 		}
 		changes, err := mergeReport(&r, m.Fields, stamp, tpl)
 		if err != nil {
@@ -482,6 +485,9 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 			action = "report.create"
 			changes["visit_id"], changes["template_id"] = rawJSON(r.VisitID), rawJSON(r.TemplateID)
 			changes["created_at"], changes["received"] = rawJSON(r.CreatedAt), rawJSON(r.Received)
+			if r.Corrects != "" {
+				changes["corrects"] = rawJSON(r.Corrects)
+			}
 			if len(r.ClockSkew) > 0 {
 				changes["clock_skew"] = rawJSON(r.ClockSkew)
 			}
@@ -531,6 +537,41 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		return Result{Status: Applied, Rev: rev}, err
 	}
 	return Result{Status: Rejected, Code: CodeUnknownOp, Detail: "unknown op " + quote(m.Op)}, nil
+}
+
+// checkCorrects sets the corrects of r, a report being made, from the
+// creation's fields and checks it (fieldsync.Report.CheckCorrects): a
+// report of a visit the pusher never could see is one that does not
+// exist. It returns the refusal, or nil when r may be made.
+func (e *Engine) checkCorrects(tx Txn, p Principal, r *fieldsync.Report, fields map[string]json.RawMessage) (*Result, error) {
+	if _, ok := fields["corrects"]; !ok {
+		return nil, nil
+	}
+	if err := jsonField(fields, "corrects", &r.Corrects); err != nil || r.Corrects == "" {
+		return &Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "corrects must be the id of the report this one corrects"}, nil
+	}
+	orig, err := tx.Report(r.Corrects)
+	if err != nil {
+		return nil, err
+	}
+	if orig != nil {
+		v, err := tx.Visit(orig.VisitID)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			orig = nil
+		} else if hidden, err := e.hidden(tx, p, v); err != nil {
+			return nil, err
+		} else if hidden {
+			orig = nil
+		}
+	}
+	if err := r.CheckCorrects(orig); err != nil {
+		res := outcome(err)
+		return &res, nil
+	}
+	return nil, nil
 }
 
 // checkSignature checks what a sign action signed against the server's

@@ -63,7 +63,8 @@ var techCommands = []techCommand{
 	{name: "complete", args: "VISIT", run: techStep((*clientsdk.Client).Complete)},
 	{name: "second-visit", args: "VISIT", run: techStep((*clientsdk.Client).NeedSecondVisit)},
 	{name: "answer", args: "VISIT ITEM VALUE", about: "answer a checklist item (the visit's draft\n" +
-		"report is made on first use; VALUE is JSON\n" +
+		"report, an open addendum once one is made,\n" +
+		"is made on first use; VALUE is JSON\n" +
 		`when it parses: true, 42, "text"; else text)`, run: techAnswer},
 	{name: "findings", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Findings = text })},
 	{name: "cause", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Cause = text })},
@@ -75,6 +76,9 @@ var techCommands = []techCommand{
 		"  built-in stroke); --no-photo SLOT=REASON for\n" +
 		"  each required slot left without a photo", flags: true, run: techSign},
 	{name: "share", args: "VISIT", about: "a link the customer opens to read the signed\nreport and sign it off (online; 30 days)", run: techShare},
+	{name: "addendum", args: "VISIT", about: "correct the visit's sealed report: a new\n" +
+		"draft (its id printed) that answer, findings,\n" +
+		"cause, attach and sign then work on", run: techAddendum},
 	{name: "attach", args: "VISIT SLOT FILE", about: "attach a photo to the visit's report (queued\nfor upload; the file is copied)", run: techAttach},
 	{name: "photos", about: "each photo's upload: state and progress", run: techPhotos},
 	{name: "sync", about: "push pending work, pull news", run: techSync},
@@ -616,6 +620,34 @@ func writeTechConfig(db string, cfg techConfig) error {
 
 // draftOf returns the visit's draft report, making one with the template
 // of the asset's category if there is none. A report id works too.
+// techAddendum starts an addendum of the visit's report: the latest one
+// that corrects none. Refusals are the SDK's (clientsdk.CreateAddendum):
+// the report must be sealed on this device.
+func techAddendum(_ context.Context, t techCall) error {
+	b, err := t.c.Bundle(t.args[0])
+	if err != nil {
+		return err
+	}
+	original := ""
+	for _, r := range b.Reports { // in the order they were made
+		if r.Corrects == "" {
+			original = r.ID
+		}
+	}
+	if original == "" {
+		return fmt.Errorf("visit %s has no report to correct", t.args[0])
+	}
+	id, err := t.c.CreateAddendum(original)
+	if err != nil {
+		return err
+	}
+	return pending(t.c, t.stdout, fmt.Sprintf("addendum %s of report %s made", id, original))
+}
+
+// draftOf returns the visit's draft report (an addendum being written is
+// the draft once its report is sealed), making one when the visit has no
+// report; with none a draft, the latest report, whose edits are refused.
+// An id of a report is taken as it is.
 func draftOf(c *clientsdk.Client, id string) (string, error) {
 	if r, err := c.Report(id); err == nil && r != nil {
 		return r.ID, nil

@@ -242,7 +242,8 @@ func TestTechUsage(t *testing.T) {
   fieldsync tech [--db FILE] show VISIT              the visit's bundle as JSON
   fieldsync tech [--db FILE] depart|arrive|complete|second-visit VISIT
   fieldsync tech [--db FILE] answer VISIT ITEM VALUE  answer a checklist item (the visit's draft
-                                                     report is made on first use; VALUE is JSON
+                                                     report, an open addendum once one is made,
+                                                     is made on first use; VALUE is JSON
                                                      when it parses: true, 42, "text"; else text)
   fieldsync tech [--db FILE] findings|cause VISIT TEXT
   fieldsync tech [--db FILE] sign VISIT [flags]      sign the visit's report with the device key:
@@ -254,6 +255,9 @@ func TestTechUsage(t *testing.T) {
                                                        each required slot left without a photo
   fieldsync tech [--db FILE] share VISIT             a link the customer opens to read the signed
                                                      report and sign it off (online; 30 days)
+  fieldsync tech [--db FILE] addendum VISIT          correct the visit's sealed report: a new
+                                                     draft (its id printed) that answer, findings,
+                                                     cause, attach and sign then work on
   fieldsync tech [--db FILE] attach VISIT SLOT FILE  attach a photo to the visit's report (queued
                                                      for upload; the file is copied)
   fieldsync tech [--db FILE] photos                  each photo's upload: state and progress

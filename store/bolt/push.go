@@ -192,6 +192,11 @@ func (p *pushTx) PutReport(r *fieldsync.Report, created bool, visit *fieldsync.V
 		if err := p.tx.Bucket(indexReportsByVisit).Put(key(r.VisitID, r.ID), nil); err != nil {
 			return 0, err
 		}
+		if r.Corrects != "" {
+			if err := addAddendum(p.tx, r); err != nil {
+				return 0, err
+			}
+		}
 	}
 	// The engine hands over a fresh value it no longer changes; it is
 	// written once when the batch ends (flush).
@@ -224,6 +229,11 @@ func (p *pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now ti
 	}
 	if err := p.tx.Bucket(indexReportsByVisit).Delete(key(r.VisitID, r.ID)); err != nil {
 		return 0, err
+	}
+	if r.Corrects != "" {
+		if err := dropAddendum(p.tx, r); err != nil {
+			return 0, err
+		}
 	}
 	seq, err := touch(p.tx, fieldsync.EntityReport, r.ID)
 	if err != nil {

@@ -8,7 +8,8 @@ import (
 	"github.com/fieldsync/fieldsync"
 )
 
-// CreateReport stores a new report of an existing visit.
+// CreateReport stores a new report of an existing visit (an addendum,
+// when it corrects one, listed among that report's addenda).
 func (s *DB) CreateReport(ctx context.Context, r *fieldsync.Report, actor fieldsync.Actor) error {
 	return s.update(func(tx *bbolt.Tx) error {
 		if _, err := must[fieldsync.Visit](tx, bucketVisits, "visit_id", r.VisitID); err != nil {
@@ -16,6 +17,11 @@ func (s *DB) CreateReport(ctx context.Context, r *fieldsync.Report, actor fields
 		}
 		if err := tx.Bucket(indexReportsByVisit).Put(key(r.VisitID, r.ID), nil); err != nil {
 			return err
+		}
+		if r.Corrects != "" {
+			if err := addAddendum(tx, r); err != nil {
+				return err
+			}
 		}
 		return create(tx, bucketReports, fieldsync.EntityReport, r.ID, r, actor, r.CreatedAt)
 	})

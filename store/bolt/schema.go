@@ -81,6 +81,10 @@ var (
 	indexLinksByRept = []byte("idx_links_report") // report \x00 link
 	bucketSignOffs   = []byte("signoffs")         // report id -> SignOff (one per report)
 
+	// Addenda: the reports that correct a sealed report, in the order they
+	// were made (the bucket's sequence counts them).
+	indexAddenda = []byte("idx_addenda") // report \x00 seq (8 bytes) -> addendum id
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -241,6 +245,14 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 			return waiting.Put(k, nil)
 		})
+	},
+	// 13 -> 14: the addenda of each report. Reports made before name
+	// none; any that does is indexed in the order of its creation.
+	func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(indexAddenda); err != nil {
+			return err
+		}
+		return indexExistingAddenda(tx)
 	},
 }
 

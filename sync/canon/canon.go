@@ -35,6 +35,9 @@ type Document struct {
 	AssetID     string `json:"asset_id"`
 	AssetSerial string `json:"asset_serial,omitempty"`
 	TemplateID  string `json:"template_id"`
+	// Corrects is the report this one is an addendum of; absent for a
+	// report that corrects none.
+	Corrects string `json:"corrects,omitempty"`
 	// Answers holds every answered checklist item; a cleared (null)
 	// answer is no answer and is left out.
 	Answers        map[string]json.RawMessage `json:"answers,omitempty"`
@@ -106,7 +109,7 @@ func Build(r *fieldsync.Report, v *fieldsync.Visit, t *fieldsync.Ticket, a *fiel
 	}
 	d := Document{
 		Version: Version, ReportID: r.ID, VisitID: v.ID, TicketID: t.ID, AssetID: a.ID, AssetSerial: a.Serial,
-		TemplateID: r.TemplateID, Findings: r.Findings, Cause: r.Cause, Responsibility: r.Responsibility,
+		TemplateID: r.TemplateID, Corrects: r.Corrects, Findings: r.Findings, Cause: r.Cause, Responsibility: r.Responsibility,
 		CustomerName: s.CustomerName, SignedAt: at.Format(TimeLayout), DeviceID: s.DeviceID,
 		CustomerSignature: s.CustomerSignature, TechnicianSignature: s.TechnicianSignature,
 	}
@@ -141,7 +144,7 @@ func (d *Document) validate() error {
 		required bool
 	}{
 		{"report_id", d.ReportID, true}, {"visit_id", d.VisitID, true}, {"ticket_id", d.TicketID, true},
-		{"asset_id", d.AssetID, true}, {"asset_serial", d.AssetSerial, false}, {"template_id", d.TemplateID, true},
+		{"asset_id", d.AssetID, true}, {"asset_serial", d.AssetSerial, false}, {"template_id", d.TemplateID, true}, {"corrects", d.Corrects, false},
 		{"findings", d.Findings, false}, {"cause", d.Cause, false}, {"customer_name", d.CustomerName, false},
 		{"device_id", d.DeviceID, true},
 	} {
@@ -151,6 +154,9 @@ func (d *Document) validate() error {
 		if !utf8.ValidString(f.v) {
 			return fieldsync.Errorf(fieldsync.EInvalid, "%s is not valid UTF-8", f.name)
 		}
+	}
+	if d.Corrects == d.ReportID {
+		return fieldsync.Errorf(fieldsync.EInvalid, "corrects: report %s cannot correct itself", d.ReportID)
 	}
 	if at, err := time.Parse(TimeLayout, d.SignedAt); err != nil || at.Format(TimeLayout) != d.SignedAt {
 		return fieldsync.Errorf(fieldsync.EInvalid, "signed_at %q is not RFC 3339 UTC to the second (%s)", d.SignedAt, TimeLayout)

@@ -11,7 +11,7 @@ import (
 	"github.com/fieldsync/fieldsync"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/golden.json and golden.sha256")
+var update = flag.Bool("update", false, "rewrite the golden documents in testdata and their hashes")
 
 func sha(c byte) string { return strings.Repeat(string(c), 64) }
 
@@ -85,11 +85,24 @@ func canonical(t *testing.T, r *fieldsync.Report, v *fieldsync.Visit, tk *fields
 // The committed bytes and hash are the contract with the tablet, the
 // server and `fieldsync verify`: a change to them must be deliberate
 // (go test ./sync/canon -run Golden -update) and means a new Version.
+// golden is a report that corrects none, golden_addendum an addendum: a
+// document without corrects is written exactly as before the field was.
 func TestBuildGolden(t *testing.T) {
-	d, err := Build(records(t))
-	if err != nil {
-		t.Fatal(err)
+	for name, corrects := range map[string]string{"golden": "", "golden_addendum": "rep-0"} {
+		t.Run(name, func(t *testing.T) {
+			r, v, tk, a, s := records(t)
+			r.Corrects = corrects
+			d, err := Build(r, v, tk, a, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, name, d)
+		})
 	}
+}
+
+func checkGolden(t *testing.T, name string, d Document) {
+	t.Helper()
 	b, err := d.Bytes()
 	if err != nil {
 		t.Fatal(err)
@@ -99,18 +112,18 @@ func TestBuildGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *update {
-		if err := os.WriteFile("testdata/golden.json", b, 0o644); err != nil {
+		if err := os.WriteFile("testdata/"+name+".json", b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile("testdata/golden.sha256", []byte(h+"\n"), 0o644); err != nil {
+		if err := os.WriteFile("testdata/"+name+".sha256", []byte(h+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantBytes, err := os.ReadFile("testdata/golden.json")
+	wantBytes, err := os.ReadFile("testdata/" + name + ".json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHash, err := os.ReadFile("testdata/golden.sha256")
+	wantHash, err := os.ReadFile("testdata/" + name + ".sha256")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +193,9 @@ func TestBuildLeavesOutAbsentValues(t *testing.T) {
 		{"an asset without a serial", `"asset_serial"`, []func(*fixture){
 			func(f *fixture) { f.a.Serial = "" },
 		}},
+		{"a report that corrects none", `"corrects"`, []func(*fixture){
+			func(f *fixture) { f.r.Corrects = "" },
+		}},
 		{"no customer on site", `"customer_name"`, []func(*fixture){
 			func(f *fixture) { f.s.CustomerName = "" },
 		}},
@@ -232,6 +248,7 @@ func TestEveryFieldIsSigned(t *testing.T) {
 		"asset_id":                     func(d *Document) { d.AssetID = "ast-2" },
 		"asset_serial":                 func(d *Document) { d.AssetSerial = "SN-4712" },
 		"template_id":                  func(d *Document) { d.TemplateID = "tpl-2" },
+		"corrects":                     func(d *Document) { d.Corrects = "rep-0" },
 		"an answer":                    func(d *Document) { d.Answers["water_temp"] = json.RawMessage(`40.6`) },
 		"findings":                     func(d *Document) { d.Findings += "." },
 		"cause":                        func(d *Document) { d.Cause = "" },
@@ -284,6 +301,7 @@ func TestBuildRefuses(t *testing.T) {
 		{"a ticket about another asset", "is about asset", func(f *fixture) { f.tk.AssetID = "ast-9" }},
 		{"no report id", "report_id is required", func(f *fixture) { f.r.ID = "" }},
 		{"no template", "template_id is required", func(f *fixture) { f.r.TemplateID = "" }},
+		{"a report that corrects itself", "cannot correct itself", func(f *fixture) { f.r.Corrects = f.r.ID }},
 		{"no device", "device_id is required", func(f *fixture) { f.s.DeviceID = "" }},
 		{"no time", "signed_at is required", func(f *fixture) { f.s.SignedAt = time.Time{} }},
 		{"a time past year 9999", "signed_at is required", func(f *fixture) { f.s.SignedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
@@ -309,23 +327,32 @@ func TestBuildRefuses(t *testing.T) {
 }
 
 func TestParseReadsBackWhatBuildWrites(t *testing.T) {
-	golden, err := os.ReadFile("testdata/golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Parse(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := Build(records(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := d.Bytes(); string(b) != string(golden) {
-		t.Errorf("Parse then Bytes\n got %s\nwant %s", b, golden)
-	}
-	if dh, _ := d.Hash(); dh != mustHash(t, want) {
-		t.Errorf("parsed hash %s, built %s", dh, mustHash(t, want))
+	for name, corrects := range map[string]string{"golden": "", "golden_addendum": "rep-0"} {
+		t.Run(name, func(t *testing.T) {
+			golden, err := os.ReadFile("testdata/" + name + ".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := Parse(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, v, tk, a, s := records(t)
+			r.Corrects = corrects
+			want, err := Build(r, v, tk, a, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Corrects != corrects {
+				t.Errorf("corrects = %q, want %q", d.Corrects, corrects)
+			}
+			if b, _ := d.Bytes(); string(b) != string(golden) {
+				t.Errorf("Parse then Bytes\n got %s\nwant %s", b, golden)
+			}
+			if dh, _ := d.Hash(); dh != mustHash(t, want) {
+				t.Errorf("parsed hash %s, built %s", dh, mustHash(t, want))
+			}
+		})
 	}
 }
 
@@ -349,6 +376,7 @@ func TestParseRefusesWhatBuildNeverWrites(t *testing.T) {
 		{"keys out of order", `{"version":"` + Version + `","asset_id":"x"}`, "canonical form"},
 		{"an unknown field", strings.Replace(g, `{"answers"`, `{"after":1,"answers"`, 1), "unknown field"},
 		{"an empty optional field", strings.Replace(g, `"customer_name":"Zoë Müller-Łukasz"`, `"customer_name":""`, 1), "leaves the field out"},
+		{"an empty corrects", strings.Replace(g, `"customer_name"`, `"corrects":"","customer_name"`, 1), "leaves the field out"},
 		{"empty answers", `{"answers":{},` + g[strings.Index(g, `"asset_id"`):], "leaves the field out"},
 		{"a null answer", strings.Replace(g, `"drum_noise":true`, `"drum_noise":null`, 1), "answers.drum_noise is null"},
 		{"a field named in another case", strings.Replace(g, `"version"`, `"vErsion"`, 1), "leaves the field out"},

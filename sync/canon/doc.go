@@ -9,5 +9,5 @@
 // records they hold and the facts of the signing (Signing), so the form
 // cannot drift between them. docs/sync.md, "The signed report's canonical
 // form", describes it field by field: that section is the contract, and
-// testdata/golden.json pins it.
+// testdata/golden.json (and golden_addendum.json, of an addendum) pins it.
 package canon

@@ -12,7 +12,7 @@ import (
 func seedVectors(f *testing.F) {
 	f.Helper()
 	files, _ := filepath.Glob("testdata/rfc8785/*.json")
-	files = append(files, "testdata/golden.json")
+	files = append(files, "testdata/golden.json", "testdata/golden_addendum.json")
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {
