@@ -199,26 +199,7 @@ func BenchmarkConcurrentPushHTTP(b *testing.B) {
 			token string
 		}
 		pool := make(chan tablet, n)
-		push := func(t tablet) error {
-			batch := t.Next()
-			raw, err := json.Marshal(t.Request(batch))
-			if err != nil {
-				return err
-			}
-			var resp syncproto.PushResponse
-			if err := s.doAs(t.token, "POST", pushPath, raw, &resp); err != nil {
-				return err
-			}
-			for i, r := range resp.Results {
-				if r.Status != syncproto.Applied || r.Seq != batch[i].Seq {
-					return fmt.Errorf("%s: result %d is %+v", t.Device, i, r)
-				}
-			}
-			if len(resp.Results) != len(batch) {
-				return fmt.Errorf("%s: %d results for %d mutations", t.Device, len(resp.Results), len(batch))
-			}
-			return nil
-		}
+		push := func(t tablet) error { return s.postPush(t.token, t.Tablet, t.Next()) }
 		for i := range n {
 			t := tablet{Tablet: benchworld.NewTablet(i, visits[i])}
 			t.token, t.Install = s.login(b, t.Device)
@@ -318,19 +299,24 @@ type signedHTTPTablet struct {
 	token string
 }
 
-// pushSigned POSTs the tablet's next signed reports to /v1/sync/push and
-// checks that every mutation applied.
+// pushSigned POSTs the tablet's next signed reports (postPush).
 func (s *benchSyncServer) pushSigned(t *signedHTTPTablet) error {
 	batch, err := t.NextSigned()
 	if err != nil {
 		return err
 	}
+	return s.postPush(t.token, t.Tablet, batch)
+}
+
+// postPush POSTs batch from tablet t with token to /v1/sync/push and
+// checks that every mutation applied.
+func (s *benchSyncServer) postPush(token string, t *benchworld.Tablet, batch []syncproto.Mutation) error {
 	raw, err := json.Marshal(t.Request(batch))
 	if err != nil {
 		return err
 	}
 	var resp syncproto.PushResponse
-	if err := s.doAs(t.token, "POST", pushPath, raw, &resp); err != nil {
+	if err := s.doAs(token, "POST", pushPath, raw, &resp); err != nil {
 		return err
 	}
 	if len(resp.Results) != len(batch) {
