@@ -4,10 +4,13 @@ package server
 // (store/bolt's benchmarks, on the same worlds of internal/benchworld)
 // through the real server on loopback. They run only with -bench:
 //
-//	go test -run XXX -bench 'FirstSync|EmptyPull|PushHTTP' -benchtime 3s -v -timeout 60m ./server/ ./store/bolt/
+//	go test -run XXX -bench 'FirstSync|EmptyPull|PushHTTP|SealOverheadHTTP' -benchtime 3s -v -timeout 60m ./server/ ./store/bolt/
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,10 +21,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/internal/benchworld"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/translog"
 )
 
 // benchSyncServer is the real server on loopback over db, with the
@@ -194,26 +199,7 @@ func BenchmarkConcurrentPushHTTP(b *testing.B) {
 			token string
 		}
 		pool := make(chan tablet, n)
-		push := func(t tablet) error {
-			batch := t.Next()
-			raw, err := json.Marshal(t.Request(batch))
-			if err != nil {
-				return err
-			}
-			var resp syncproto.PushResponse
-			if err := s.doAs(t.token, "POST", pushPath, raw, &resp); err != nil {
-				return err
-			}
-			for i, r := range resp.Results {
-				if r.Status != syncproto.Applied || r.Seq != batch[i].Seq {
-					return fmt.Errorf("%s: result %d is %+v", t.Device, i, r)
-				}
-			}
-			if len(resp.Results) != len(batch) {
-				return fmt.Errorf("%s: %d results for %d mutations", t.Device, len(resp.Results), len(batch))
-			}
-			return nil
-		}
+		push := func(t tablet) error { return s.postPush(t.token, t.Tablet, t.Next()) }
 		for i := range n {
 			t := tablet{Tablet: benchworld.NewTablet(i, visits[i])}
 			t.token, t.Install = s.login(b, t.Device)
@@ -226,4 +212,120 @@ func BenchmarkConcurrentPushHTTP(b *testing.B) {
 		s.Close()
 		db.Close()
 	}
+}
+
+// BenchmarkSealOverheadHTTP is store/bolt's BenchmarkSealOverhead through
+// the real server on loopback: one tablet, then 32 at once, each logged
+// in with a device key of its own, POST /v1/sync/push one report made
+// and signed on the tablet a push (its answers and its sign action),
+// with sealing off (the reference: the store has no seal key, reports
+// stay signed) and on (the server's key seals), alternately, each on a
+// fresh store. "reports=20" pushes 20 such reports a push. It logs
+// sealing's cost: the share of push throughput it takes.
+func BenchmarkSealOverheadHTTP(b *testing.B) {
+	for _, c := range []struct{ tablets, reports int }{{1, 1}, {32, 1}, {32, 20}} {
+		rate := map[bool]float64{}
+		for _, on := range []bool{false, true} {
+			name := fmt.Sprintf("tablets=%d/sealing=off", c.tablets)
+			if on {
+				name = fmt.Sprintf("tablets=%d/sealing=on", c.tablets)
+			}
+			if c.reports > 1 {
+				name = fmt.Sprintf("tablets=%d/reports=%d/sealing=%s", c.tablets, c.reports, map[bool]string{false: "off", true: "on"}[on])
+			}
+			db, visits := benchworld.PushStore(b, b.TempDir(), bolt.Open)
+			s := newBenchSyncServer(b, db, benchworld.PushDevice)
+			if !on {
+				db.SetSealKey(nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			}
+			tablets := make([]*signedHTTPTablet, c.tablets)
+			for i := range tablets {
+				_, key, err := ed25519.GenerateKey(rand.Reader)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t, err := benchworld.NewSignedTablet(b.Context(), db, i, visits[i], key, c.reports)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sess, err := s.svc.Login(b.Context(), auth.Credentials{Login: benchworld.TechLogin, Password: benchworld.TechPassword, DeviceID: t.Device,
+					DeviceName: "Tablet " + t.Device, DeviceKey: base64.RawURLEncoding.EncodeToString(key.Public().(ed25519.PublicKey))})
+				if err != nil {
+					b.Fatal(err)
+				}
+				t.Install = sess.InstallID
+				tablets[i] = &signedHTTPTablet{SignedTablet: t, token: sess.AccessToken}
+			}
+			var reports int64
+			b.Run(name, func(b *testing.B) {
+				n := benchworld.RunEach(b, tablets, func(t *signedHTTPTablet, pushes int) error { return t.Prepare(pushes) }, s.pushSigned)
+				reports += n * int64(c.reports)
+				rate[on] = float64(n) / b.Elapsed().Seconds()
+				b.ReportMetric(float64(n*int64(c.reports))/b.Elapsed().Seconds(), "reports/s")
+			})
+			if tablets[0].LastReport() == "" { // filtered out
+				s.Close()
+				db.Close()
+				continue
+			}
+			r, err := db.Report(b.Context(), tablets[0].LastReport())
+			if err != nil || r == nil || (r.Status == fieldsync.ReportSealed) != on {
+				b.Fatalf("report %s after the run: %+v, %v (sealing on: %v)", tablets[0].LastReport(), r, err, on)
+			}
+			if on {
+				if err := db.ViewLog(b.Context(), func(l translog.Reader) error {
+					size, err := l.Size()
+					if err == nil && size != reports {
+						err = fmt.Errorf("the log holds %d seals after %d signed reports", size, reports)
+					}
+					return err
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.Close()
+			db.Close()
+		}
+		if rate[false] > 0 && rate[true] > 0 {
+			b.Logf("%d tablets, %d reports a push: %.0f pushes/s with sealing, %.0f without: sealing costs %.1f%% of throughput",
+				c.tablets, c.reports, rate[true], rate[false], 100*(1-rate[true]/rate[false]))
+		}
+	}
+}
+
+// signedHTTPTablet is a signed tablet logged in over HTTP.
+type signedHTTPTablet struct {
+	*benchworld.SignedTablet
+	token string
+}
+
+// pushSigned POSTs the tablet's next signed reports (postPush).
+func (s *benchSyncServer) pushSigned(t *signedHTTPTablet) error {
+	batch, err := t.NextSigned()
+	if err != nil {
+		return err
+	}
+	return s.postPush(t.token, t.Tablet, batch)
+}
+
+// postPush POSTs batch from tablet t with token to /v1/sync/push and
+// checks that every mutation applied.
+func (s *benchSyncServer) postPush(token string, t *benchworld.Tablet, batch []syncproto.Mutation) error {
+	raw, err := json.Marshal(t.Request(batch))
+	if err != nil {
+		return err
+	}
+	var resp syncproto.PushResponse
+	if err := s.doAs(token, "POST", pushPath, raw, &resp); err != nil {
+		return err
+	}
+	if len(resp.Results) != len(batch) {
+		return fmt.Errorf("%s: %d results for %d mutations", t.Device, len(resp.Results), len(batch))
+	}
+	for i, r := range resp.Results {
+		if r.Status != syncproto.Applied || r.Seq != batch[i].Seq {
+			return fmt.Errorf("%s: result %d is %+v", t.Device, i, r)
+		}
+	}
+	return nil
 }

@@ -4,15 +4,14 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth/authproto"
+	"github.com/fieldsync/fieldsync/internal/benchworld"
 	syncproto "github.com/fieldsync/fieldsync/sync"
-	"github.com/fieldsync/fieldsync/sync/canon"
 )
 
 // loginWithKey signs login in from device, presenting pub as the
@@ -48,9 +47,8 @@ type signing struct {
 }
 
 // sign returns the device's sign action of report: the canonical
-// document rebuilt from the server's records (canon.Build), its hash
-// signed with the device key, in the wire fields of
-// fieldsync.ParseSignAction.
+// document rebuilt from the server's records, its hash signed with the
+// device key (benchworld.SignFields, which the benchmarks share).
 func (d *device) sign(t *testing.T, reportID string, s signing) syncproto.Mutation {
 	t.Helper()
 	fields := d.signFields(t, reportID, s)
@@ -93,42 +91,13 @@ func (d *device) signFields(t *testing.T, reportID string, s signing) map[string
 		}
 	}
 	sig := fieldsync.Signature{CustomerName: s.customer, SignedAt: d.w.clock.Now().UTC().Truncate(time.Second), DeviceID: d.id, Unphotographed: reasons}
-	signing, err := canon.SigningOf(&sig, s.photos)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := canon.Build(r, v, tk, a, signing)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := doc.Hash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.hash != "" {
-		hash = s.hash
-	}
 	key := s.key
 	if key == nil {
 		key = d.key
 	}
-	kid := s.keyID
-	if kid == "" {
-		kid = fieldsync.DeviceKeyID(key.Public().(ed25519.PublicKey))
-	}
-	digest, _ := hex.DecodeString(hash)
-	fields := map[string]any{
-		"signed_at": sig.SignedAt.Format(time.RFC3339), "hash": hash, "key_id": kid,
-		"signature": base64.RawURLEncoding.EncodeToString(ed25519.Sign(key, digest)),
-	}
-	if len(s.photos) > 0 {
-		fields["photos"] = s.photos
-	}
-	if len(reasons) > 0 {
-		fields["unphotographed"] = reasons
-	}
-	if s.customer != "" {
-		fields["customer_name"] = s.customer
+	fields, err := benchworld.SignFields(r, v, tk, a, sig, s.photos, key, s.keyID, s.hash)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return fields
 }

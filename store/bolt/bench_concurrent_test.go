@@ -1,16 +1,16 @@
 package bolt_test
 
-// Benchmarks of concurrent pushes: many tablets pushing a small batch
-// each at once, their pushes sharing transactions (DB.Push, bbolt's
-// Batch) or each in its own (DB.PushSolo, bbolt's Update), with and
-// without a seal appended to the transparency log in each push; the
-// reference is raw bbolt doing the same number of small writes with
-// Update and with Batch. BENCHMARKS.md ("Concurrent pushes and seals")
-// has the command and the figures.
+// Benchmarks of concurrent pushes: many tablets pushing at once, their
+// pushes sharing transactions (DB.Push, bbolt's Batch) or each in its own
+// (DB.PushSolo, bbolt's Update): small batches of report edits, and
+// reports made and signed on the tablet, sealed in their push's
+// transaction (bench_seal_test.go). The references are raw bbolt doing
+// the same number of small writes with Update and with Batch, and the
+// log alone: one seal-sized record appended per push. BENCHMARKS.md
+// ("Concurrent pushes and seals") has the command and the figures.
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -21,14 +21,14 @@ import (
 	"github.com/fieldsync/fieldsync/internal/benchworld"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
-	"github.com/fieldsync/fieldsync/sync/translog"
 )
 
 // benchTablets is how many tablets push at once.
 const benchTablets = 32
 
 // benchPushStore is the store as a benchmark pushes to it: in shared or
-// own transactions, each push appending a seal to the log or not.
+// own transactions, each push appending a seal-sized record to the log
+// (the log's reference) or not.
 type benchPushStore struct {
 	db    *bolt.DB
 	solo  bool
@@ -46,43 +46,56 @@ func (s benchPushStore) Push(ctx context.Context, fn func(syncproto.Txn) error) 
 }
 
 // parallel runs push from benchTablets tablets at once and reports
-// pushes/s, and seals/s when each push seals.
-func parallel(b *testing.B, tablets chan *benchworld.Tablet, push func(t *benchworld.Tablet) error, sealing bool) {
-	n := benchworld.RunTablets(b, benchTablets, tablets, push)
-	if sealing {
-		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "seals/s")
-	}
+// pushes/s.
+func parallel(b *testing.B, tablets chan *benchworld.Tablet, push func(t *benchworld.Tablet) error) int64 {
+	return benchworld.RunTablets(b, benchTablets, tablets, push)
 }
 
-// BenchmarkConcurrentPush: benchTablets tablets of one technician push
-// TabletBatch report mutations each, at once, through the engine over the
-// store (fsync on). "batch" is DB.Push (shared transactions, the
-// production path) with bbolt's batch delay set to delay, "update" the
-// same pushes each in a transaction of its own; "+seal" appends one
-// record to the transparency log in each push's transaction.
+// BenchmarkConcurrentPush: benchTablets tablets of one technician push at
+// once through the engine over the store (fsync on). "batch" is DB.Push
+// (shared transactions, the production path) with bbolt's batch delay
+// set to delay, "update" the same pushes each in a transaction of its
+// own. Plain pushes are TabletBatch edits of the tablet's report;
+// "+seal" pushes are reports made and signed on the tablet (reports a
+// push), each sealed and its seal logged in the push's transaction.
+// "log" is the log's reference: plain pushes that append one seal-sized
+// record each, no more.
 func BenchmarkConcurrentPush(b *testing.B) {
 	for _, c := range []struct {
-		name  string
-		solo  bool
-		seal  bool
-		delay time.Duration
+		name    string
+		solo    bool
+		reports int // signed reports a push; 0: plain pushes
+		log     bool
+		delay   time.Duration
 	}{
-		{"update", true, false, 0},
-		{"update+seal", true, true, 0},
-		{"batch", false, false, 2 * time.Millisecond},
-		{"batch+seal/delay=0.5ms", false, true, 500 * time.Microsecond},
-		{"batch+seal/delay=1ms", false, true, time.Millisecond},
-		{"batch+seal/delay=2ms", false, true, 2 * time.Millisecond},
-		{"batch+seal/delay=5ms", false, true, 5 * time.Millisecond},
-		{"batch+seal/delay=10ms", false, true, 10 * time.Millisecond},
+		{"update", true, 0, false, 0},
+		{"update+seal", true, 1, false, 0},
+		{"batch", false, 0, false, 2 * time.Millisecond},
+		{"batch+log", false, 0, true, 2 * time.Millisecond},
+		{"batch+seal/delay=1ms", false, 1, false, time.Millisecond},
+		{"batch+seal/delay=2ms", false, 1, false, 2 * time.Millisecond},
+		{"batch+seal/delay=2ms/reports=20", false, 20, false, 2 * time.Millisecond},
 	} {
 		db, visits := benchworld.PushStore(b, b.TempDir(), bolt.Open)
 		db.SetBatch(1000, c.delay)
 		store := benchPushStore{db: db, solo: c.solo}
-		if c.seal {
+		if c.log {
 			store.seals = new(atomic.Int64)
 		}
 		engine := benchEngine(store)
+		if c.reports > 0 {
+			setSealing(b, db, true)
+			tablets := signedTablets(b, db, visits, benchTablets, c.reports)
+			var seals int64
+			b.Run(c.name, func(b *testing.B) {
+				n := runSigned(b, engine, tablets)
+				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "seals/s")
+				seals += n
+			})
+			checkSealed(b, db, tablets[0], seals)
+			db.Close()
+			continue
+		}
 		push := func(t *benchworld.Tablet) error {
 			batch := t.Next()
 			resp, err := engine.Push(context.Background(), t.Principal(), t.Request(batch))
@@ -99,8 +112,13 @@ func BenchmarkConcurrentPush(b *testing.B) {
 			}
 			tablets <- t
 		}
-		b.Run(c.name, func(b *testing.B) { parallel(b, tablets, push, c.seal) })
-		if c.seal {
+		b.Run(c.name, func(b *testing.B) {
+			n := parallel(b, tablets, push)
+			if c.log {
+				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "seals/s")
+			}
+		})
+		if c.log {
 			checkLogSize(b, db, store.seals.Load())
 		}
 		db.Close()
@@ -138,15 +156,16 @@ func BenchmarkConcurrentPush(b *testing.B) {
 					}
 					return nil
 				})
-			}, false)
+			})
 		})
 		raw.Close()
 	}
 }
 
-// BenchmarkLonePush is one tablet pushing alone, one push after another:
-// the latency a push pays waiting for others to share its transaction
-// (bbolt's batch delay), against a transaction of its own.
+// BenchmarkLonePush is one tablet pushing alone, one push after another,
+// each a report made and signed on the tablet and sealed: the latency a
+// push pays waiting for others to share its transaction (bbolt's batch
+// delay), against a transaction of its own.
 func BenchmarkLonePush(b *testing.B) {
 	for _, c := range []struct {
 		name  string
@@ -162,34 +181,8 @@ func BenchmarkLonePush(b *testing.B) {
 			db, visits := benchworld.PushStore(b, b.TempDir(), bolt.Open)
 			defer db.Close()
 			db.SetBatch(1000, c.delay)
-			engine := benchEngine(benchPushStore{db: db, solo: c.solo, seals: new(atomic.Int64)})
-			t := benchworld.NewTablet(0, visits[0])
-			b.ResetTimer()
-			for b.Loop() {
-				batch := t.Next()
-				resp, err := engine.Push(b.Context(), t.Principal(), t.Request(batch))
-				if err == nil {
-					err = checkApplied(resp, batch)
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
+			setSealing(b, db, true)
+			runSigned(b, benchEngine(benchPushStore{db: db, solo: c.solo}), signedTablets(b, db, visits, 1, 1))
 		})
-	}
-}
-
-// checkLogSize fails unless the log holds exactly n records: each push
-// appended its seal once, however often its closure ran.
-func checkLogSize(b *testing.B, db *bolt.DB, n int64) {
-	b.Helper()
-	if err := db.ViewLog(b.Context(), func(r translog.Reader) error {
-		size, err := r.Size()
-		if err == nil && size != n {
-			err = fmt.Errorf("the log holds %d records after %d sealing pushes", size, n)
-		}
-		return err
-	}); err != nil {
-		b.Fatal(err)
 	}
 }

@@ -105,11 +105,29 @@ func (p *pushTx) flush() error {
 		if p.reports[id].Status != fieldsync.ReportSigned {
 			continue
 		}
-		if _, err := p.db.sealIfReady(p.tx, id, p.now); err != nil {
+		if _, err := p.db.sealReport(p.tx, id, p.reports[id], p.now, p.republish(id)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// republish places report id in the feed again, after its placement in
+// this batch, seen by those who saw that one.
+func (p *pushTx) republish(id string) func() error {
+	return func() error {
+		parts := []string{syncproto.PartitionAll}
+		if pl := p.placed[recordRef{fieldsync.EntityReport, id}]; pl != nil {
+			parts = append(parts, syncproto.TechnicianPartition(pl.tech))
+		} else {
+			var err error
+			if parts, err = partitionsOf(p.tx, fieldsync.EntityReport, id); err != nil {
+				return err
+			}
+		}
+		_, err := publishTo(p.tx, fieldsync.EntityReport, id, syncproto.ChangeUpsert, parts, p.now)
+		return err
+	}
 }
 
 func (p *pushTx) DeviceSeq(install string) (int64, bool, error) {

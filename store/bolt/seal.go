@@ -82,11 +82,22 @@ func (s *DB) SealWaiting(ctx context.Context, now time.Time) (int, error) {
 // logged. A signed report not ready, or sealed without a key, is kept in
 // the index of reports waiting for their seal; any other leaves it.
 func (s *DB) sealIfReady(tx *bbolt.Tx, id string, now time.Time) (bool, error) {
-	waiting := tx.Bucket(indexSealWaiting)
 	r, err := get[fieldsync.Report](tx.Bucket(bucketReports), id)
 	if err != nil {
 		return false, err
 	}
+	return s.sealReport(tx, id, r, now, func() error {
+		_, err := publish(tx, fieldsync.EntityReport, id, syncproto.ChangeUpsert, now)
+		return err
+	})
+}
+
+// sealReport is sealIfReady of r, report id as tx holds it (nil: none),
+// which it seals in place; publish places the sealed report in the feed.
+// A push, which holds its reports and knows who sees them, seals with
+// them rather than reading them back.
+func (s *DB) sealReport(tx *bbolt.Tx, id string, r *fieldsync.Report, now time.Time, publish func() error) (bool, error) {
+	waiting := tx.Bucket(indexSealWaiting)
 	if r == nil || r.Status != fieldsync.ReportSigned || r.Signature == nil {
 		return false, waiting.Delete([]byte(id))
 	}
@@ -124,7 +135,7 @@ func (s *DB) sealIfReady(tx *bbolt.Tx, id string, now time.Time) (bool, error) {
 		fieldsync.ActorFrom(context.Background()), "report.seal", now); err != nil {
 		return false, err
 	}
-	if _, err := publish(tx, fieldsync.EntityReport, id, syncproto.ChangeUpsert, now); err != nil {
+	if err := publish(); err != nil {
 		return false, err
 	}
 	return true, waiting.Delete([]byte(id))
