@@ -363,7 +363,7 @@ func techShare(ctx context.Context, t techCall) error {
 }
 
 // signedOf returns the report id itself, or the visit's latest report
-// that is signed or sealed.
+// that is signed or sealed and corrects none: its link shows its addenda.
 func signedOf(c *clientsdk.Client, id string) (string, error) {
 	if r, err := c.Report(id); err == nil && r != nil {
 		return r.ID, nil
@@ -374,7 +374,7 @@ func signedOf(c *clientsdk.Client, id string) (string, error) {
 	}
 	var latest *fieldsync.Report
 	for i, r := range b.Reports {
-		if r.Status != fieldsync.ReportDraft && (latest == nil || r.CreatedAt.After(latest.CreatedAt)) {
+		if r.Status != fieldsync.ReportDraft && r.Corrects == "" && (latest == nil || r.CreatedAt.After(latest.CreatedAt)) {
 			latest = &b.Reports[i]
 		}
 	}
