@@ -93,6 +93,14 @@ type verifier struct {
 //   - the seal is signed by the JWKS key its key_id names;
 //   - log/head.txt is signed by a key of the JWKS, and log/inclusion.json
 //     proves the seal's statement is entry log_index of that tree;
+//   - with signoff.json, the customer's sign-off: it is of report.json's
+//     report and SHA-256 (what the customer signed off or refused is
+//     exactly the sealed document), signed by the JWKS key its key_id
+//     names, log/signoff-inclusion.json proves its statement is entry
+//     log_index of the head's tree, and when the customer signed, the
+//     image signatures/customer-signoff.png has the SHA-256 it names and
+//     its strokes file is the strokes the image carries (a refusal has no
+//     image);
 //   - with earlierHead: it is signed by a key of the JWKS and the two
 //     trees are one log (log/consistency.json proves it when their sizes
 //     differ).
@@ -113,6 +121,7 @@ func Verify(b *Bundle, jwks, earlierHead []byte) Result {
 	v.serverKeys()
 	v.logHead()
 	v.inclusion()
+	v.signOff()
 	v.consistency(earlierHead)
 	v.Findings = append(v.Findings, Finding{Check: NameReadme, OK: true, Unchecked: true,
 		Detail: "not checked: it explains the bundle to people and is not evidence"})
