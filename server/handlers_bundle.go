@@ -23,7 +23,9 @@ const bundlePath = "/v1/reports/:id/bundle"
 // those who may see the report: the canonical document, the seal, the
 // device's and the server's public keys, the log head with the seal's
 // inclusion proof (and, with ?since=N, the proof that the head extends
-// the tree of N entries), every photo and both signatures.
+// the tree of N entries), every photo and both signatures, and the
+// customer's remote sign-off or refusal when there is one, with its
+// inclusion proof in the same head and the signature it names.
 func (s *Server) handleReportBundle() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
@@ -106,6 +108,20 @@ func (s *Server) bundleParts(ctx context.Context, r *fieldsync.Report, vb *field
 	if p.ServerKeys, err = s.deps.Issuer.Keys.JWKS(); err != nil {
 		return p, 0, err
 	}
+	// Read before the log's view: a sign-off is committed with its log
+	// entry, so the head below covers it.
+	signoffs, err := s.deps.Store.SignOffs(ctx, []string{r.ID})
+	if err != nil {
+		return p, 0, err
+	}
+	if so, ok := signoffs[r.ID]; ok {
+		p.SignOff = &so
+		if so.SignatureSHA256 != "" {
+			if p.Signatures[bundle.RoleCustomerSignOff], err = s.signOffBytes(ctx, so.SignatureSHA256); err != nil {
+				return p, 0, err
+			}
+		}
+	}
 	if err := s.logProofs(ctx, &p, since); err != nil {
 		return p, 0, err
 	}
@@ -147,8 +163,9 @@ func (s *Server) deviceKey(ctx context.Context, deviceID, keyID string) (fieldsy
 	return fieldsync.DeviceKey{}, fieldsync.Errorf(fieldsync.EInternal, "device %s has no key %s", deviceID, keyID)
 }
 
-// logProofs adds the current signed head, the seal's inclusion proof in
-// it and, from since > 0, the consistency proof, all of one tree.
+// logProofs adds the current signed head, the seal's (and sign-off's)
+// inclusion proof in it and, from since > 0, the consistency proof, all
+// of one tree.
 func (s *Server) logProofs(ctx context.Context, p *bundle.Parts, since int64) error {
 	key := s.deps.Issuer.Keys.Signing()
 	signer, err := translog.NewSigner(key.Kid, key.Private)
@@ -164,6 +181,11 @@ func (s *Server) logProofs(ctx context.Context, p *bundle.Parts, since int64) er
 		}
 		if p.Inclusion, err = translog.ProveInclusion(r, p.Seal.LogIndex, p.Size); err != nil {
 			return err
+		}
+		if p.SignOff != nil {
+			if p.SignOffInclusion, err = translog.ProveInclusion(r, p.SignOff.LogIndex, p.Size); err != nil {
+				return err
+			}
 		}
 		if since > 0 {
 			var proof tlog.TreeProof
@@ -182,7 +204,20 @@ func (s *Server) photoBytes(ctx context.Context, sha string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.media.Open(ctx, photo, false)
+	return readWhole(s.media.Open(ctx, photo, false))
+}
+
+// signOffBytes reads the signature a customer drew to sign off, kept
+// apart from the photos (media.SignOffKey).
+func (s *Server) signOffBytes(ctx context.Context, sha string) ([]byte, error) {
+	photo, err := s.media.SignOff(ctx, sha)
+	if err != nil {
+		return nil, err
+	}
+	return readWhole(s.media.OpenSignOff(ctx, photo, false))
+}
+
+func readWhole(rc io.ReadSeekCloser, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -165,3 +165,64 @@ func TestReportBundleVerifiesWithTheServersKeys(t *testing.T) {
 		t.Errorf("draft: %+v", p)
 	}
 }
+
+// A customer's remote sign-off, or refusal, of a sealed report is in its
+// bundle, downloaded with a login or through the link, proved in the same
+// head as the seal, and verifies with the server's keys.
+func TestReportBundleCarriesTheCustomersSignOff(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		sign map[string]any
+	}{
+		{"signed", map[string]any{"customer_name": "刘女士", "strokes": signature.Builtin()}},
+		{"refused", map[string]any{"refuse": true, "reason": "屏幕仍有竖线"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newMediaWorld(t, "local")
+			r := sealedReport(t, w)
+			l := w.link(t, w.disp, r.ID, nil)
+			c.sign["hash"] = r.Signature.Hash
+			var so fieldsync.SignOff
+			w.call(t, "", "POST", l.URL+"/sign", c.sign, 201, &so)
+			_, jwks := w.do(t, "GET", "/.well-known/jwks.json", "", nil)
+
+			var first []byte
+			for _, get := range []struct{ path, token string }{{"/v1/reports/" + r.ID + "/bundle", w.disp}, {l.URL + "/bundle", ""}} {
+				res, body := w.do(t, "GET", get.path, get.token, nil)
+				if res.StatusCode != 200 {
+					t.Fatalf("%s: %d %.300s", get.path, res.StatusCode, body)
+				}
+				b, err := bundle.Read(bytes.NewReader(body), int64(len(body)), bundle.Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				v := bundle.Verify(b, jwks, nil)
+				if !v.OK() {
+					t.Fatalf("%s does not verify: %v", get.path, v.Failures())
+				}
+				var lines []string
+				for _, f := range v.Findings {
+					lines = append(lines, f.String())
+				}
+				got := strings.Join(lines, "\n")
+				want := []string{"signoff.json: signed by server key " + so.KeyID,
+					"sign-off inclusion: the sign-off is entry " + strconv.FormatInt(so.LogIndex, 10) + " of the log's tree of " + strconv.FormatInt(so.LogIndex+1, 10)}
+				if so.Decision == fieldsync.SignOffSigned {
+					want = append(want, "signatures/customer-signoff.png matches", "signatures/customer-signoff.strokes.json: the strokes")
+				} else if _, ok := b.Signatures[bundle.RoleCustomerSignOff]; ok || !strings.Contains(got, "the customer refused report "+r.ID) {
+					t.Errorf("a refusal's bundle: %v\n%s", ok, got)
+				}
+				for _, line := range want {
+					if !strings.Contains(got, line) {
+						t.Errorf("%s: findings lack %q:\n%s", get.path, line, got)
+					}
+				}
+				if first == nil {
+					first = body
+				} else if !bytes.Equal(first, body) {
+					t.Error("the bundle through the link differs from the one with a login")
+				}
+			}
+		})
+	}
+}

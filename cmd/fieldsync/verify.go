@@ -14,7 +14,9 @@ const verifyUsage = `usage: fieldsync verify --keys JWKS.json [--head HEAD.txt] 
 Checks a report bundle (GET /v1/reports/{id}/bundle) offline against the
 server's public keys, saved separately from /.well-known/jwks.json: every
 file against the signed report, the device signature, the server's seal,
-the seal's place in the transparency log and the log head's signature.
+the seal's place in the transparency log and the log head's signature,
+and, when the bundle holds one, the customer's sign-off or refusal (of
+exactly this report, sealed, in the same log) with the signature drawn.
 --head also checks that the log only grew since a head you saved earlier
 (from /v1/log/head). Exits 0 when everything holds, 1 when a check fails,
 2 on a usage error.

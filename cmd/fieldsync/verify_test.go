@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,6 +42,17 @@ func TestVerifyCommand(t *testing.T) {
 	head := filepath.Join(dir, "head.txt")
 	h, _ := srv.Head(t)
 	os.WriteFile(head, h, 0o600)
+	// A report its customer later signed off through a link, and the
+	// same with a changed byte of the signature they drew.
+	so := srv.Seal(t, bundletest.Options{ReportID: "rep-2"})
+	srv.SignOff(t, so, bundletest.SignOffOptions{})
+	signedOff := write("signed-off.zip", so.Bundle)
+	badSignOff := so.Bundle
+	badSignOff.Signatures = maps.Clone(badSignOff.Signatures)
+	png := bytes.Clone(badSignOff.Signatures[bundle.RoleCustomerSignOff])
+	png[len(png)-20] ^= 1
+	badSignOff.Signatures[bundle.RoleCustomerSignOff] = png
+	changedSignOff := write("changed-signoff.zip", badSignOff)
 	notZip := filepath.Join(dir, "not.zip")
 	os.WriteFile(notZip, []byte("hello"), 0o600)
 
@@ -53,6 +65,10 @@ func TestVerifyCommand(t *testing.T) {
 		{"a good bundle", []string{"verify", "--keys", keys, good}, 0, []string{"✓ seal: signed by server key " + srv.Key.ID, "✓ inclusion", "- README.txt: not checked", "OK: "}},
 		{"with the saved head", []string{"verify", "--keys", keys, "--head", head, good}, 0, []string{"✓ consistency"}},
 		{"a changed photo", []string{"verify", "--keys", keys, changed}, 1, []string{"✗ photo " + sd.Bundle.Photos[0].Slot + " (sha256 " + sd.Bundle.Photos[0].SHA256[:8] + "…): content differs", "FAILED: 1 of"}},
+		{"a signed-off bundle", []string{"verify", "--keys", keys, signedOff}, 0, []string{"✓ signoff.json: the customer \"Zoë Müller\" signed off report rep-2",
+			"✓ signoff.json: signed by server key " + srv.Key.ID, "✓ sign-off inclusion: the sign-off is entry 2 of the log's tree of 3",
+			"✓ signatures/customer-signoff.strokes.json", "OK: "}},
+		{"a changed sign-off signature", []string{"verify", "--keys", keys, changedSignOff}, 1, []string{"signatures/customer-signoff.png has sha256", "FAILED: "}},
 		{"not a zip", []string{"verify", "--keys", keys, notZip}, 1, []string{"not a ZIP file"}},
 		{"no keys", []string{"verify", good}, 2, []string{"usage: fieldsync verify"}},
 		{"two bundles", []string{"verify", "--keys", keys, good, good}, 2, []string{"usage"}},

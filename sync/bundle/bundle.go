@@ -28,13 +28,23 @@ const (
 	NameHead        = "log/head.txt"
 	NameInclusion   = "log/inclusion.json"
 	NameConsistency = "log/consistency.json"
+	// The customer's remote sign-off (or refusal), when the report has
+	// one: all or none of signoff.json and its inclusion proof.
+	NameSignOff          = "signoff.json"
+	NameSignOffInclusion = "log/signoff-inclusion.json"
 )
 
 // Signature roles, as in signatures/<role>.png.
 const (
 	RoleCustomer   = "customer"
 	RoleTechnician = "technician"
+	// RoleCustomerSignOff is the signature the customer drew when signing
+	// the report off through a share link: signoff.json names it.
+	RoleCustomerSignOff = "customer-signoff"
 )
+
+// roles are the signature roles in the order Write stores them.
+var roles = []string{RoleCustomer, RoleTechnician, RoleCustomerSignOff}
 
 // Bundle is a bundle's members, their bytes as stored.
 type Bundle struct {
@@ -48,7 +58,12 @@ type Bundle struct {
 	// Consistency is nil unless the bundle was asked for with a size to
 	// prove consistency from (ConsistencyJSON).
 	Consistency []byte
-	Photos      []Photo
+	// SignOff is nil unless the report's customer signed it off or
+	// refused it through a share link (SignOffJSON); SignOffInclusion is
+	// then the proof of its statement in the tree of Head (InclusionJSON).
+	SignOff          []byte
+	SignOffInclusion []byte
+	Photos           []Photo
 	// Signatures holds the signature images by role; Strokes their
 	// strokes files (JSON of the strokes the PNG carries).
 	Signatures map[string][]byte
@@ -118,6 +133,10 @@ func utc(t *time.Time) *time.Time {
 
 // SealJSON returns seal.json of s.
 func SealJSON(s fieldsync.Seal) ([]byte, error) { return marshal(s) }
+
+// SignOffJSON returns signoff.json of s: the sign-off with its server
+// signature, as the server writes it.
+func SignOffJSON(s fieldsync.SignOff) ([]byte, error) { return marshal(s) }
 
 // Inclusion is log/inclusion.json: the log's entry Index is in the tree of
 // Size entries. Hashes are standard base64 (tlog.Hash's JSON), as GET
@@ -202,6 +221,12 @@ func (b *Bundle) members() []member {
 	if b.Consistency != nil {
 		out = append(out, member{name: NameConsistency, data: b.Consistency})
 	}
+	if b.SignOff != nil {
+		out = append(out, member{name: NameSignOff, data: b.SignOff})
+	}
+	if b.SignOffInclusion != nil {
+		out = append(out, member{name: NameSignOffInclusion, data: b.SignOffInclusion})
+	}
 	photos := slices.Clone(b.Photos)
 	slices.SortFunc(photos, func(x, y Photo) int { return strings.Compare(x.Name(), y.Name()) })
 	for _, p := range photos {
@@ -211,7 +236,7 @@ func (b *Bundle) members() []member {
 		}
 		out = append(out, m)
 	}
-	for _, role := range []string{RoleCustomer, RoleTechnician} {
+	for _, role := range roles {
 		if png, ok := b.Signatures[role]; ok {
 			out = append(out, member{name: SignatureName(role), data: png})
 		}

@@ -75,34 +75,42 @@ func TestABundleVerifiesAndIsTheSameBytesEachTime(t *testing.T) {
 	if !readme {
 		t.Error("the findings do not say README.txt is not checked")
 	}
-	zr, err := zip.NewReader(bytes.NewReader(z), int64(len(z)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, f := range zr.File {
-		names = append(names, f.Name)
-	}
 	want := []string{"README.txt", "report.json", "seal.json", "device-key.json", "server-keys.json", "log/head.txt", "log/inclusion.json",
 		sd.Bundle.Photos[1].Name(), sd.Bundle.Photos[0].Name(), "signatures/customer.png", "signatures/customer.strokes.json",
 		"signatures/technician.png", "signatures/technician.strokes.json"}
-	if strings.Join(names, " ") != strings.Join(want, " ") {
-		t.Errorf("members\n got %v\nwant %v", names, want)
+	if got := names(t, z); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("members\n got %v\nwant %v", got, want)
 	}
 }
 
 // aliases are the names a failure may give a member by.
 var aliases = map[string][]string{
-	bundle.NameSeal:      {"seal"},
-	bundle.NameHead:      {"log head"},
-	bundle.NameInclusion: {"inclusion"},
+	bundle.NameSeal:             {"seal"},
+	bundle.NameHead:             {"log head"},
+	bundle.NameInclusion:        {"inclusion"},
+	bundle.NameSignOffInclusion: {"sign-off inclusion"},
 }
 
 func TestOneChangedByteOfAnyMemberFailsNamingIt(t *testing.T) {
-	srv := bundletest.NewServer(t)
-	sd := srv.Seal(t, bundletest.Options{})
-	jwks := bundletest.JWKS(t, srv.Key)
-	z := zipped(t, sd.Bundle)
+	for _, c := range []struct {
+		name    string
+		signOff *bundletest.SignOffOptions
+	}{{"sealed", nil}, {"signed off", &bundletest.SignOffOptions{}}, {"refused", &bundletest.SignOffOptions{Refuse: "The screen still flickers."}}} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := bundletest.NewServer(t)
+			sd := srv.Seal(t, bundletest.Options{})
+			if c.signOff != nil {
+				srv.SignOff(t, sd, *c.signOff)
+			}
+			changeEveryMember(t, zipped(t, sd.Bundle), bundletest.JWKS(t, srv.Key))
+		})
+	}
+}
+
+// changeEveryMember changes one byte of each member of the bundle z at
+// several positions, and checks that each change fails naming it.
+func changeEveryMember(t *testing.T, z, jwks []byte) {
+	mustVerify(t, read(t, z), jwks, nil)
 	zr, err := zip.NewReader(bytes.NewReader(z), int64(len(z)))
 	if err != nil {
 		t.Fatal(err)
@@ -127,17 +135,20 @@ func TestOneChangedByteOfAnyMemberFailsNamingIt(t *testing.T) {
 	}
 }
 
+var roles = []string{bundle.RoleCustomer, bundle.RoleTechnician, bundle.RoleCustomerSignOff}
+
 func member(b *bundle.Bundle, name string) []byte {
 	for _, m := range []struct {
 		n string
 		d []byte
 	}{{bundle.NameReadme, b.Readme}, {bundle.NameReport, b.Report}, {bundle.NameSeal, b.Seal}, {bundle.NameDeviceKey, b.DeviceKey},
-		{bundle.NameServerKeys, b.ServerKeys}, {bundle.NameHead, b.Head}, {bundle.NameInclusion, b.Inclusion}} {
+		{bundle.NameServerKeys, b.ServerKeys}, {bundle.NameHead, b.Head}, {bundle.NameInclusion, b.Inclusion},
+		{bundle.NameSignOff, b.SignOff}, {bundle.NameSignOffInclusion, b.SignOffInclusion}} {
 		if m.n == name {
 			return m.d
 		}
 	}
-	for _, role := range []string{bundle.RoleCustomer, bundle.RoleTechnician} {
+	for _, role := range roles {
 		if name == bundle.SignatureName(role) {
 			return b.Signatures[role]
 		}
@@ -169,8 +180,12 @@ func setMember(b *bundle.Bundle, name string, data []byte) {
 		b.Head = data
 	case bundle.NameInclusion:
 		b.Inclusion = data
+	case bundle.NameSignOff:
+		b.SignOff = data
+	case bundle.NameSignOffInclusion:
+		b.SignOffInclusion = data
 	}
-	for _, role := range []string{bundle.RoleCustomer, bundle.RoleTechnician} {
+	for _, role := range roles {
 		if name == bundle.SignatureName(role) {
 			b.Signatures[role] = data
 		}

@@ -3,7 +3,8 @@
 // (obtained separately, from /.well-known/jwks.json): what the server
 // serves at GET /v1/reports/{id}/bundle and `fieldsync verify` checks.
 //
-// The members, always in this order:
+// The members, always in this order (those marked optional only when
+// the report has them):
 //
 //	README.txt                         what the bundle is and how to check it (not checked)
 //	report.json                        the canonical document (sync/canon), byte for byte as hashed
@@ -17,14 +18,22 @@
 //	                                   of the tree of size entries
 //	log/consistency.json               optional {old, new, proof}: the tree of new entries extends
 //	                                   the tree of old, for checking against a head saved earlier
+//	signoff.json                       optional: the customer's remote sign-off or refusal
+//	                                   (fieldsync.SignOff) with the server's signature, of this
+//	                                   report's hash, as the server writes it
+//	log/signoff-inclusion.json         with signoff.json, and only with it: {index, size, proof},
+//	                                   the sign-off's statement is entry index of the same tree
 //	photos/<slot>/<sha256>.<ext>       each photo the document names
 //	signatures/customer.png            the signature images the document names,
 //	signatures/technician.png          each carrying its strokes (media/signature)
 //	signatures/<role>.strokes.json     the strokes again as a file, as in the PNG
+//	signatures/customer-signoff.png    optional, with a signed (not refused) signoff.json: the
+//	signatures/customer-signoff.strokes.json  signature it names, and its strokes
 //
 // Write gives the same bytes for the same Bundle (fixed order, fixed
 // times). Read takes a ZIP from anyone: it bounds the members' number
 // and sizes while it decompresses, refuses unsafe or unexpected names
-// and duplicates, and never writes to disk. Verify checks everything but
-// README.txt and returns one finding per check.
+// and duplicates, refuses part of a sign-off without the rest, and never
+// writes to disk. Verify checks everything but README.txt and returns one
+// finding per check.
 package bundle

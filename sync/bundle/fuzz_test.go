@@ -18,8 +18,14 @@ func FuzzRead(f *testing.F) {
 	if err := bundle.Write(&buf, sd.Bundle); err != nil {
 		f.Fatal(err)
 	}
-	jwks := bundletest.JWKS(f, srv.Key)
 	f.Add(buf.Bytes())
+	srv.SignOff(f, sd, bundletest.SignOffOptions{})
+	var signedOff bytes.Buffer
+	if err := bundle.Write(&signedOff, sd.Bundle); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(signedOff.Bytes())
+	jwks := bundletest.JWKS(f, srv.Key)
 	f.Add([]byte("PK\x03\x04"))
 	f.Add([]byte{})
 	lim := bundle.Limits{MaxMember: 1 << 20, MaxTotal: 2 << 20, MaxMembers: 64}
@@ -29,11 +35,16 @@ func FuzzRead(f *testing.F) {
 			return
 		}
 		var total int
-		for _, m := range [][]byte{b.Readme, b.Report, b.Seal, b.DeviceKey, b.ServerKeys, b.Head, b.Inclusion, b.Consistency} {
+		for _, m := range [][]byte{b.Readme, b.Report, b.Seal, b.DeviceKey, b.ServerKeys, b.Head, b.Inclusion, b.Consistency, b.SignOff, b.SignOffInclusion} {
 			total += len(m)
 		}
 		for _, p := range b.Photos {
 			total += len(p.Data)
+		}
+		for _, m := range []map[string][]byte{b.Signatures, b.Strokes} {
+			for _, data := range m {
+				total += len(data)
+			}
 		}
 		if int64(total) > lim.MaxTotal {
 			t.Fatalf("read %d bytes, over the %d limit", total, lim.MaxTotal)

@@ -24,8 +24,14 @@ type Parts struct {
 	// SinceProof proves the tree of Size extends.
 	Since      int64
 	SinceProof tlog.TreeProof
+	// SignOff, when not nil, is the customer's sealed sign-off or refusal
+	// of the report, and SignOffInclusion the proof of its statement
+	// (seal.SignOffStatement) at its LogIndex in the tree of Size.
+	SignOff          *fieldsync.SignOff
+	SignOffInclusion tlog.RecordProof
 	// Photos are the evidence photos with their bytes; Signatures the
-	// signature images (PNG) by role.
+	// signature images (PNG) by role: the document's, and under
+	// RoleCustomerSignOff the one a signed SignOff names.
 	Photos     []Photo
 	Signatures map[string][]byte
 }
@@ -36,7 +42,7 @@ func New(p Parts) (Bundle, error) {
 	if err != nil {
 		return Bundle{}, err
 	}
-	b := Bundle{Report: doc, Readme: Readme(p.Document, p.Seal), ServerKeys: p.ServerKeys, Head: p.Head,
+	b := Bundle{Report: doc, Readme: Readme(p.Document, p.Seal, p.SignOff), ServerKeys: p.ServerKeys, Head: p.Head,
 		Photos: p.Photos, Signatures: map[string][]byte{}, Strokes: map[string][]byte{}}
 	if b.Seal, err = SealJSON(p.Seal); err != nil {
 		return Bundle{}, err
@@ -49,6 +55,14 @@ func New(p Parts) (Bundle, error) {
 	}
 	if p.Since > 0 {
 		if b.Consistency, err = ConsistencyJSON(p.Since, p.Size, p.SinceProof); err != nil {
+			return Bundle{}, err
+		}
+	}
+	if p.SignOff != nil {
+		if b.SignOff, err = SignOffJSON(*p.SignOff); err != nil {
+			return Bundle{}, err
+		}
+		if b.SignOffInclusion, err = InclusionJSON(p.SignOff.LogIndex, p.Size, p.SignOffInclusion); err != nil {
 			return Bundle{}, err
 		}
 	}

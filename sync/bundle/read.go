@@ -60,9 +60,10 @@ func ReadFile(name string, lim Limits) (*Bundle, error) {
 // Write makes and refuses, with an error naming the member and the
 // problem: a file that is not a ZIP, more than lim.MaxMembers members, a
 // name that is absolute, climbs out (..), has a backslash or is not one
-// of a bundle's, a name twice, a member missing, and a member larger
-// than lim.MaxMember or members together larger than lim.MaxTotal,
-// counted while decompressing, whatever the headers declare.
+// of a bundle's, a name twice, a member missing (of the sign-off's, one
+// without the others it goes with), and a member larger than
+// lim.MaxMember or members together larger than lim.MaxTotal, counted
+// while decompressing, whatever the headers declare.
 func Read(r io.ReaderAt, size int64, lim Limits) (*Bundle, error) {
 	lim = lim.orDefaults()
 	zr, err := zip.NewReader(r, size)
@@ -102,7 +103,27 @@ func Read(r io.ReaderAt, size int64, lim Limits) (*Bundle, error) {
 			return nil, fmt.Errorf("%s: missing from the bundle", name)
 		}
 	}
+	if err := signOffComplete(seen); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// signOffComplete refuses part of a sign-off: signoff.json and its
+// inclusion proof come together, and its signature image only with them.
+func signOffComplete(seen map[string]bool) error {
+	switch {
+	case seen[NameSignOff] && !seen[NameSignOffInclusion]:
+		return fmt.Errorf("%s: missing from the bundle, which holds %s", NameSignOffInclusion, NameSignOff)
+	case seen[NameSignOff]:
+		return nil
+	}
+	for _, name := range []string{NameSignOffInclusion, SignatureName(RoleCustomerSignOff), StrokesName(RoleCustomerSignOff)} {
+		if seen[name] {
+			return fmt.Errorf("%s: missing from the bundle, which holds %s", NameSignOff, name)
+		}
+	}
+	return nil
 }
 
 // readMember decompresses f, refusing more than max bytes, or more than
@@ -143,10 +164,11 @@ func checkName(name string) error {
 		return fmt.Errorf("%q: a member name is not clean", name)
 	}
 	switch name {
-	case NameReadme, NameReport, NameSeal, NameDeviceKey, NameServerKeys, NameHead, NameInclusion, NameConsistency:
+	case NameReadme, NameReport, NameSeal, NameDeviceKey, NameServerKeys, NameHead, NameInclusion, NameConsistency,
+		NameSignOff, NameSignOffInclusion:
 		return nil
 	}
-	for _, role := range []string{RoleCustomer, RoleTechnician} {
+	for _, role := range roles {
 		if name == SignatureName(role) || name == StrokesName(role) {
 			return nil
 		}
@@ -189,8 +211,12 @@ func (b *Bundle) put(name string, data []byte) {
 		b.Inclusion = data
 	case NameConsistency:
 		b.Consistency = data
+	case NameSignOff:
+		b.SignOff = data
+	case NameSignOffInclusion:
+		b.SignOffInclusion = data
 	}
-	for _, role := range []string{RoleCustomer, RoleTechnician} {
+	for _, role := range roles {
 		switch name {
 		case SignatureName(role):
 			b.Signatures[role] = data

@@ -8,8 +8,9 @@ import (
 	"github.com/fieldsync/fieldsync/sync/canon"
 )
 
-// Readme returns README.txt for the bundle of document d sealed by s.
-func Readme(d canon.Document, s fieldsync.Seal) []byte {
+// Readme returns README.txt for the bundle of document d sealed by s and,
+// when so is not nil, signed off or refused by its customer with so.
+func Readme(d canon.Document, s fieldsync.Seal, so *fieldsync.SignOff) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `Fieldsync report bundle
 
@@ -20,7 +21,21 @@ asset %s), signed on device %s at %s`, d.ReportID, d.VisitID, d.TicketID, d.Asse
 	}
 	fmt.Fprintf(&b, `,
 and sealed by the Fieldsync server with its key %s at %s.
-
+`, s.KeyID, s.SealedAt)
+	switch {
+	case so == nil:
+	case so.Decision == fieldsync.SignOffRefused:
+		fmt.Fprintf(&b, `
+The customer refused to sign it off through a share link at %s
+(server key %s, log entry %d), saying: %q
+`, so.At, so.KeyID, so.LogIndex, so.Reason)
+	default:
+		fmt.Fprintf(&b, `
+The customer %q signed it off through a share link at %s
+(server key %s, log entry %d).
+`, so.CustomerName, so.At, so.KeyID, so.LogIndex)
+	}
+	b.WriteString(`
 How to check it, offline:
 
   1. Get the server's public keys yourself, not from this bundle:
@@ -45,11 +60,18 @@ What each file is:
   log/inclusion.json     proof that the seal is entry log_index of that log
   log/consistency.json   (when present) proof that this head extends an
                          earlier one
+  signoff.json           (when present) the customer's later sign-off or
+                         refusal of exactly this report (its hash), sealed
+                         with the server key key_id
+  log/signoff-inclusion.json  proof that the sign-off is entry log_index of
+                         the same log
   photos/<slot>/<sha256>.<ext>   each photo; its name is its SHA-256
   signatures/<role>.png          the customer's and technician's signatures
   signatures/<role>.strokes.json the pen strokes each signature was drawn from
+  signatures/customer-signoff.png (and .strokes.json) the signature the
+                         customer drew to sign off, named in signoff.json
 
 This README is not evidence and is not checked.
-`, s.KeyID, s.SealedAt)
+`)
 	return []byte(b.String())
 }

@@ -93,6 +93,14 @@ type verifier struct {
 //   - the seal is signed by the JWKS key its key_id names;
 //   - log/head.txt is signed by a key of the JWKS, and log/inclusion.json
 //     proves the seal's statement is entry log_index of that tree;
+//   - with signoff.json, the customer's sign-off: it is of report.json's
+//     report and SHA-256 (what the customer signed off or refused is
+//     exactly the sealed document), signed by the JWKS key its key_id
+//     names, log/signoff-inclusion.json proves its statement is entry
+//     log_index of the head's tree, and when the customer signed, the
+//     image signatures/customer-signoff.png has the SHA-256 it names and
+//     its strokes file is the strokes the image carries (a refusal has no
+//     image);
 //   - with earlierHead: it is signed by a key of the JWKS and the two
 //     trees are one log (log/consistency.json proves it when their sizes
 //     differ).
@@ -113,6 +121,7 @@ func Verify(b *Bundle, jwks, earlierHead []byte) Result {
 	v.serverKeys()
 	v.logHead()
 	v.inclusion()
+	v.signOff()
 	v.consistency(earlierHead)
 	v.Findings = append(v.Findings, Finding{Check: NameReadme, OK: true, Unchecked: true,
 		Detail: "not checked: it explains the bundle to people and is not evidence"})
@@ -405,32 +414,41 @@ func (v *verifier) logHead() {
 }
 
 func (v *verifier) inclusion() {
+	var stmt []byte
+	var index int64
+	if v.seal != nil {
+		index = v.seal.LogIndex
+		stmt, _ = seal.Statement(*v.seal)
+	}
+	v.entry("inclusion", NameInclusion, v.b.Inclusion, "seal", index, stmt)
+}
+
+// entry checks that the inclusion proof data, member name, proves that
+// what (the seal, the sign-off), whose statement stmt is entry index, is
+// in the tree of log/head.txt. stmt nil: what is not valid.
+func (v *verifier) entry(check, name string, data []byte, what string, index int64, stmt []byte) {
 	var in Inclusion
-	if err := exact(v.b.Inclusion, &in); err != nil {
-		v.fail(NameInclusion, "%v", err)
+	if err := exact(data, &in); err != nil {
+		v.fail(name, "%v", err)
 		return
 	}
-	if v.seal == nil || v.head == nil {
-		v.fail("inclusion", "not checked: it needs a valid seal and tree head")
+	if stmt == nil || v.head == nil {
+		v.fail(check, "not checked: it needs a valid %s and tree head", what)
 		return
 	}
 	switch {
-	case in.Index != v.seal.LogIndex:
-		v.fail(NameInclusion, "proves entry %d, but the seal is entry %d", in.Index, v.seal.LogIndex)
+	case in.Index != index:
+		v.fail(name, "proves entry %d, but the %s is entry %d", in.Index, what, index)
 		return
 	case in.Size != v.head.N:
-		v.fail(NameInclusion, "proves against a tree of %d entries, but log/head.txt is of %d", in.Size, v.head.N)
+		v.fail(name, "proves against a tree of %d entries, but log/head.txt is of %d", in.Size, v.head.N)
 		return
 	}
-	stmt, err := seal.Statement(*v.seal)
-	if err == nil {
-		err = translog.VerifyInclusion(in.Proof, in.Index, stmt, *v.head)
-	}
-	if err != nil {
-		v.fail("inclusion", "%s: %v", NameInclusion, err)
+	if err := translog.VerifyInclusion(in.Proof, in.Index, stmt, *v.head); err != nil {
+		v.fail(check, "%s: %v", name, err)
 		return
 	}
-	v.pass("inclusion", "the seal is entry %d of the log's tree of %d", in.Index, v.head.N)
+	v.pass(check, "the %s is entry %d of the log's tree of %d", what, in.Index, v.head.N)
 }
 
 // consistency checks a saved head against the bundle's. Without one it

@@ -5,6 +5,7 @@
 package bundletest
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -233,9 +234,64 @@ func (s *Server) Prove(t testing.TB, sd *Sealed) {
 		t.Fatal(err)
 	}
 	sd.Parts.Inclusion = proof
+	if so := sd.Parts.SignOff; so != nil {
+		if sd.Parts.SignOffInclusion, err = translog.ProveInclusion(s.Log, so.LogIndex, sd.Parts.Size); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if sd.Bundle, err = bundle.New(sd.Parts); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// SignOffOptions shape a customer's sign-off.
+type SignOffOptions struct {
+	// Refuse, when not empty, is the reason the customer refuses the
+	// report instead of signing it off.
+	Refuse string
+	// ReportID and Hash are of what the customer signs off: by default
+	// the sealed report's.
+	ReportID, Hash string
+	// Key seals the sign-off: by default the server's.
+	Key *seal.Key
+}
+
+// SignOff has sd's customer sign it off through a share link, drawing
+// their signature (or refuse it): the sign-off is sealed with the server
+// key, appended to the log, and sd's bundle is proved again with it.
+func (s *Server) SignOff(t testing.TB, sd *Sealed, o SignOffOptions) *fieldsync.SignOff {
+	t.Helper()
+	so := &fieldsync.SignOff{ReportID: cmp.Or(o.ReportID, sd.Seal.ReportID), Hash: cmp.Or(o.Hash, sd.Seal.Hash), Decision: fieldsync.SignOffSigned,
+		CustomerName: "Zoë Müller", At: "2026-04-03T08:15:00Z", LinkID: "lnk-1"}
+	if o.Refuse != "" {
+		so.Decision, so.CustomerName, so.Reason = fieldsync.SignOffRefused, "", o.Refuse
+	} else {
+		png, err := signature.Render(signature.Builtin()[1:], 600, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.Sum256(png)
+		so.SignatureSHA256 = hex.EncodeToString(h[:])
+		sd.Parts.Signatures[bundle.RoleCustomerSignOff] = png
+	}
+	if err := so.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	key := s.Key
+	if o.Key != nil {
+		key = *o.Key
+	}
+	index, _ := s.Log.Size()
+	stmt, err := seal.SignOff(so, index, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := translog.Append(s.Log, stmt); err != nil || got != index {
+		t.Fatalf("append = %d, %v", got, err)
+	}
+	sd.Parts.SignOff = so
+	s.Prove(t, sd)
+	return so
 }
 
 // Since adds to sd's bundle the proof that its tree extends the tree of
