@@ -80,6 +80,17 @@ func (p *pushTx) publish(entity fieldsync.Entity, id, tech string, now time.Time
 }
 
 func (p *pushTx) flush() error {
+	// A report signed in this batch is sealed now if its photos are all
+	// in: written below, once, as sealed, and placed in the feed once, at
+	// the revision its sign took.
+	for _, id := range slices.Sorted(maps.Keys(p.dirty)) {
+		if p.reports[id].Status != fieldsync.ReportSigned {
+			continue
+		}
+		if _, err := p.db.sealReport(p.tx, id, p.reports[id], p.now, func() error { return nil }); err != nil {
+			return err
+		}
+	}
 	for id := range p.dirty {
 		if err := put(p.tx.Bucket(bucketReports), id, p.reports[id]); err != nil {
 			return err
@@ -99,35 +110,7 @@ func (p *pushTx) flush() error {
 			}
 		}
 	}
-	// A report signed in this batch is sealed now if its photos are all
-	// in, after its placement above, so that the seal is its latest change.
-	for _, id := range slices.Sorted(maps.Keys(p.dirty)) {
-		if p.reports[id].Status != fieldsync.ReportSigned {
-			continue
-		}
-		if _, err := p.db.sealReport(p.tx, id, p.reports[id], p.now, p.republish(id)); err != nil {
-			return err
-		}
-	}
 	return nil
-}
-
-// republish places report id in the feed again, after its placement in
-// this batch, seen by those who saw that one.
-func (p *pushTx) republish(id string) func() error {
-	return func() error {
-		parts := []string{syncproto.PartitionAll}
-		if pl := p.placed[recordRef{fieldsync.EntityReport, id}]; pl != nil {
-			parts = append(parts, syncproto.TechnicianPartition(pl.tech))
-		} else {
-			var err error
-			if parts, err = partitionsOf(p.tx, fieldsync.EntityReport, id); err != nil {
-				return err
-			}
-		}
-		_, err := publishTo(p.tx, fieldsync.EntityReport, id, syncproto.ChangeUpsert, parts, p.now)
-		return err
-	}
 }
 
 func (p *pushTx) DeviceSeq(install string) (int64, bool, error) {

@@ -87,15 +87,19 @@ func (s *DB) sealIfReady(tx *bbolt.Tx, id string, now time.Time) (bool, error) {
 		return false, err
 	}
 	return s.sealReport(tx, id, r, now, func() error {
+		if err := put(tx.Bucket(bucketReports), id, r); err != nil {
+			return err
+		}
 		_, err := publish(tx, fieldsync.EntityReport, id, syncproto.ChangeUpsert, now)
 		return err
 	})
 }
 
 // sealReport is sealIfReady of r, report id as tx holds it (nil: none),
-// which it seals in place; publish places the sealed report in the feed.
-// A push, which holds its reports and knows who sees them, seals with
-// them rather than reading them back.
+// which it seals in place; publish writes the sealed report and places it
+// in the feed. A push, which holds its reports, writes and places them
+// once at its end, so it seals them before and passes a publish that does
+// nothing.
 func (s *DB) sealReport(tx *bbolt.Tx, id string, r *fieldsync.Report, now time.Time, publish func() error) (bool, error) {
 	waiting := tx.Bucket(indexSealWaiting)
 	if r == nil || r.Status != fieldsync.ReportSigned || r.Signature == nil {
@@ -126,9 +130,6 @@ func (s *DB) sealReport(tx *bbolt.Tx, id string, r *fieldsync.Report, now time.T
 		return false, fmt.Errorf("seal of report %s: logged at %d, not at the log's size %d", id, got, index)
 	}
 	if err := r.Sealed(sl, now); err != nil {
-		return false, err
-	}
-	if err := put(tx.Bucket(bucketReports), id, r); err != nil {
 		return false, err
 	}
 	if err := writeAudit(tx, fieldsync.EntityReport, id, nil, map[string]any{"status": r.Status, "seal": sl},
