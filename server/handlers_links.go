@@ -138,6 +138,17 @@ func (s *Server) sharedLink(c echo.Context) (*fieldsync.ShareLink, error) {
 	return l, nil
 }
 
+// sharedReport returns the usable link of the request's token
+// (sharedLink) and its report.
+func (s *Server) sharedReport(c echo.Context) (*fieldsync.ShareLink, *fieldsync.Report, error) {
+	l, err := s.sharedLink(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.deps.Store.Report(c.Request().Context(), l.ReportID)
+	return l, r, err
+}
+
 // sharedView is a report as its share link shows it.
 type sharedView struct {
 	Report reportView `json:"report"`
@@ -158,15 +169,11 @@ type sharedView struct {
 // of its photos that the token opens.
 func (s *Server) handleShared() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		l, err := s.sharedLink(c)
+		l, r, err := s.sharedReport(c)
 		if err != nil {
 			return err
 		}
 		ctx := c.Request().Context()
-		r, err := s.deps.Store.Report(ctx, l.ReportID)
-		if err != nil {
-			return err
-		}
 		views, err := s.reportViews(ctx, fieldsync.Viewer{Role: fieldsync.RoleCustomer}, []fieldsync.Report{*r})
 		if err != nil {
 			return err
@@ -194,16 +201,11 @@ func (s *Server) handleShared() echo.HandlerFunc {
 // GET /v1/reports/{id}/bundle does for a login.
 func (s *Server) handleSharedBundle() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		l, err := s.sharedLink(c)
+		_, r, err := s.sharedReport(c)
 		if err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		r, err := s.deps.Store.Report(ctx, l.ReportID)
-		if err != nil {
-			return err
-		}
-		vb, err := s.deps.Store.VisitBundle(ctx, r.VisitID)
+		vb, err := s.deps.Store.VisitBundle(c.Request().Context(), r.VisitID)
 		if err != nil {
 			return err
 		}
