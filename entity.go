@@ -20,4 +20,5 @@ const (
 	EntityUpload   Entity = "upload"   // a tus upload under way
 	EntityLink     Entity = "link"     // a share link of a report
 	EntitySignOff  Entity = "signoff"  // a customer's remote sign-off of a report
+	EntityFollowUp Entity = "followup" // the satisfaction follow-up of a completed visit
 )

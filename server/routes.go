@@ -98,6 +98,13 @@ func (s *Server) routes() {
 	e.GET(sharedMediaPath, s.withMedia(s.handleSharedPhoto(false)), shared)
 	e.HEAD(sharedMediaPath, s.withMedia(s.handleSharedPhoto(true)), shared)
 	e.GET(sharedBundlePath, s.handleSharedBundle(), shared)
+
+	// Follow-ups: staff read them all and record phone answers; a
+	// customer reads and answers their own (checked in the handler).
+	e.GET("/v1/followups", s.handleListFollowUps(), authn, staffOr(roleCustomer))
+	e.GET("/v1/followups/:id", s.handleGetFollowUp(), authn, staffOr(roleCustomer))
+	e.POST("/v1/followups/:id/answer", s.handleAnswerFollowUp(), authn, staffOr(roleCustomer))
+	e.POST("/v1/followups/:id/close", s.handleCloseFollowUp(), authn, staff)
 }
 
 // staffOr admits admins, dispatchers and one more role.

@@ -90,6 +90,12 @@ type Store interface {
 	CustomerReports(ctx context.Context, customerIDs []string, cursor string, limit int) ([]fieldsync.Report, string, error)
 	// SetSealKey gives the store the key that seals signed reports.
 	SetSealKey(key func() seal.Key, log *slog.Logger)
+
+	// Follow-ups (handlers_followups.go); the store makes them when visits
+	// complete. UpdateFollowUp applies fn in one transaction.
+	FollowUp(ctx context.Context, id string) (*fieldsync.FollowUp, error)
+	FollowUps(ctx context.Context, f fieldsync.FollowUpFilter) ([]fieldsync.FollowUp, string, error)
+	UpdateFollowUp(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.FollowUp) error) (*fieldsync.FollowUp, error)
 }
 
 // Deps are everything the server needs; New takes them explicitly.

@@ -178,8 +178,15 @@ func (p *pushTx) Rev(entity fieldsync.Entity, id string) (int64, error) {
 }
 
 func (p *pushTx) PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage, actor fieldsync.Actor, action string, now time.Time) (int64, error) {
+	before, err := get[fieldsync.Visit](p.tx.Bucket(bucketVisits), v.ID)
+	if err != nil {
+		return 0, err
+	}
 	p.visits[v.ID] = cloneVisit(v)
 	if err := put(p.tx.Bucket(bucketVisits), v.ID, v); err != nil {
+		return 0, err
+	}
+	if err := followUpOnCompletion(p.tx, before, v, actor, now); err != nil {
 		return 0, err
 	}
 	if err := auditKnown(p.tx, fieldsync.EntityVisit, v.ID, changes, actor, action, now); err != nil {

@@ -85,6 +85,13 @@ var (
 	// were made (the bucket's sequence counts them).
 	indexAddenda = []byte("idx_addenda") // report \x00 seq (8 bytes) -> addendum id
 
+	// Follow-ups: one per completed visit (followups.go). The due index
+	// holds only pending ones, so the overdue are read from its start.
+	bucketFollowUps       = []byte("followups")              // follow-up id -> FollowUp
+	indexFollowUpsByVisit = []byte("idx_followups_visit")    // visit id -> follow-up id
+	indexFollowUpsByCust  = []byte("idx_followups_customer") // customer \x00 follow-up
+	indexFollowUpsByDue   = []byte("idx_followups_due")      // due (8 bytes, unix ns) \x00 follow-up: pending only
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -253,6 +260,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 			return err
 		}
 		return indexExistingAddenda(tx)
+	},
+	// 14 -> 15: follow-ups, none yet. Visits completed before get none: a
+	// survey weeks after the work is not the promised follow-up.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketFollowUps, indexFollowUpsByVisit, indexFollowUpsByCust, indexFollowUpsByDue} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 

@@ -103,6 +103,9 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 		if err := audited(tx, bucketVisits, fieldsync.EntityVisit, id, before, &after, actor, action, now); err != nil {
 			return err
 		}
+		if err := followUpOnCompletion(tx, before, &after, actor, now); err != nil {
+			return err
+		}
 		if after.TechnicianID != before.TechnicianID {
 			// The new technician gets the whole bundle; the old one an evict
 			// of what their other visits do not need.
