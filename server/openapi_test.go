@@ -49,7 +49,61 @@ func parseOpenAPI(t *testing.T) map[string]any {
 	if _, err := dec.Token(); err != io.EOF {
 		t.Fatalf("openapi.json holds more than one JSON value")
 	}
+	if dup := duplicateKey(openAPIDoc); dup != "" {
+		t.Fatalf("openapi.json names %s twice in one object; a JSON reader keeps only the last", dup)
+	}
 	return doc
+}
+
+// duplicateKey returns the path of the first member named twice in one
+// object of the JSON value b, "" when none is.
+func duplicateKey(b []byte) string {
+	type container struct {
+		path string
+		seen map[string]bool // nil for an array
+		name string          // the member whose value comes next
+		key  bool            // the next string token is a member name
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var stack []*container
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *container
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if s, ok := tok.(string); ok && top != nil && top.key {
+			if top.seen[s] {
+				return top.path + "/" + s
+			}
+			top.seen[s], top.key, top.name = true, false, s
+			continue
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			path := ""
+			if top != nil {
+				path = top.path
+				if top.seen != nil {
+					path += "/" + top.name
+				}
+			}
+			c := &container{path: path}
+			if tok == json.Delim('{') {
+				c.seen, c.key = map[string]bool{}, true
+			}
+			stack = append(stack, c)
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && stack[len(stack)-1].seen != nil {
+			stack[len(stack)-1].key = true
+		}
+	}
 }
 
 // openAPIOps lists the operations of doc, sorted by path and method.
@@ -362,4 +416,18 @@ func resolvePointer(doc any, ref string) (any, error) {
 		}
 	}
 	return cur, nil
+}
+
+func TestDuplicateKey(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"a":1,"b":{"a":2}}`, ""},
+		{`{"a":1,"a":2}`, "/a"},
+		{`{"s":{"p":{"x":{"t":1},"y":2,"x":3}}}`, "/s/p/x"},
+		{`{"l":[{"d":1},{"d":2,"e":[1,{"f":1,"f":2}]}]}`, "/l/e/f"},
+		{`{"a":[1,2],"b":"a","c":{"b":1}}`, ""},
+	} {
+		if got := duplicateKey([]byte(c.in)); got != c.want {
+			t.Errorf("duplicateKey(%s) = %q, want %q", c.in, got, c.want)
+		}
+	}
 }
