@@ -25,6 +25,7 @@ import (
 	"github.com/fieldsync/fieldsync/sync/seal"
 	"github.com/fieldsync/fieldsync/sync/translog"
 	"github.com/fieldsync/fieldsync/templates"
+	"github.com/fieldsync/fieldsync/warranty"
 )
 
 // Store is what the handlers need of persistence beyond the auth service.
@@ -113,6 +114,9 @@ type Deps struct {
 	Calendar *calendar.Calendar
 	// Policy holds the SLA promises; the zero value uses sla.DefaultPolicy().
 	Policy sla.Policy
+	// Warranty holds the warranty terms; the zero value uses
+	// warranty.DefaultPolicy(). Its working days count on Calendar.
+	Warranty warranty.Policy
 	// Templates are the report templates; nil uses templates.All().
 	Templates []fieldsync.Template
 	// Media runs photo uploads; its CanAttach, when nil, is the server's
@@ -179,6 +183,9 @@ func New(d Deps) *Server {
 	}
 	if d.Policy.OnSite == nil {
 		d.Policy = sla.DefaultPolicy()
+	}
+	if d.Warranty.Categories == nil {
+		d.Warranty = warranty.DefaultPolicy()
 	}
 	if d.Templates == nil {
 		d.Templates = templates.All()
