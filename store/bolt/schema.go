@@ -85,6 +85,12 @@ var (
 	// were made (the bucket's sequence counts them).
 	indexAddenda = []byte("idx_addenda") // report \x00 seq (8 bytes) -> addendum id
 
+	// Appraisal slip numbers (fieldsync.SlipNo): each install's prefix,
+	// given in the order of the bucket's sequence, and the report that
+	// holds each number.
+	indexSlipPrefixes = []byte("idx_slip_prefixes") // slip prefix -> install id
+	indexSlipNumbers  = []byte("idx_slip_numbers")  // slip number -> report id
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -253,6 +259,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 			return err
 		}
 		return indexExistingAddenda(tx)
+	},
+	// 14 -> 15: appraisal slip numbers. Every install gets its slip
+	// prefix; no report holds a number yet.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{indexSlipPrefixes, indexSlipNumbers} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return giveExistingSlipPrefixes(tx)
 	},
 }
 
