@@ -33,7 +33,7 @@ func TestStartSessionGivesEachInstallItsSlipPrefix(t *testing.T) {
 	db := dbOpen(t, path)
 	a := dbSlipLogin(t, db, "u-1", "tab-1", "", "f1")
 	b := dbSlipLogin(t, db, "u-1", "tab-2", "", "f2")
-	c := dbSlipLogin(t, db, "u-2", "tab-1", "", "f3")        // another user's device of the same id
+	c := dbSlipLogin(t, db, "u-2", "tab-1", "", "f3")          // another user's device of the same id
 	d := dbSlipLogin(t, db, "u-1", "tab-1", "ins-other", "f4") // a fresh database on tab-1
 	seen := map[string]string{}
 	for _, ins := range []*fieldsync.Install{a, b, c, d} {
