@@ -51,6 +51,9 @@ func indexSlipNo(tx *bbolt.Tx, r *fieldsync.Report) error {
 // the order of their ids.
 func giveExistingSlipPrefixes(tx *bbolt.Tx) error {
 	installs := tx.Bucket(bucketInstalls)
+	if installs == nil {
+		return nil // a bare file of an older schema
+	}
 	var todo []fieldsync.Install
 	if err := installs.ForEach(func(_, raw []byte) error {
 		var ins fieldsync.Install
