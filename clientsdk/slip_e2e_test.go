@@ -155,26 +155,26 @@ func TestHelperSlipWriter(t *testing.T) {
 	if path == "" {
 		t.Skip("run as a subprocess by TestKilledTabletNeverReusesASlipNumber")
 	}
-	c, err := Open(path, Options{Key: testKey, DeviceID: os.Getenv(envSlipDevice)}) // offline: no server
-	if err != nil {
+	fail := func(err error) {
 		fmt.Println("error:", err)
 		os.Exit(2)
+	}
+	c, err := Open(path, Options{Key: testKey, DeviceID: os.Getenv(envSlipDevice)}) // offline: no server
+	if err != nil {
+		fail(err)
 	}
 	for {
 		id, err := c.CreateReport(os.Getenv(envSlipVisit), "tv-v1")
 		if err != nil {
-			fmt.Println("error:", err)
-			os.Exit(2)
+			fail(err)
 		}
 		r, err := c.Report(id)
 		if err != nil {
-			fmt.Println("error:", err)
-			os.Exit(2)
+			fail(err)
 		}
 		n, err := fieldsync.ParseSlipNo(r.SlipNo)
 		if err != nil {
-			fmt.Println("error:", err)
-			os.Exit(2)
+			fail(err)
 		}
 		fmt.Printf("ack %d\n", n.Counter)
 	}
