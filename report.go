@@ -40,6 +40,10 @@ type Report struct {
 	ID         string `json:"id"`
 	VisitID    string `json:"visit_id"`
 	TemplateID string `json:"template_id"`
+	// SlipNo is the appraisal slip number (鉴定单号, see SlipNo) the
+	// device issued when it made the report: set with the report's first
+	// fields, never changed; "" for a report made without one.
+	SlipNo string `json:"slip_no,omitempty"`
 	// Corrects names the sealed report this one is an addendum of: set
 	// when the report is made (CheckCorrects), never changed.
 	Corrects       string         `json:"corrects,omitempty"`
@@ -284,6 +288,9 @@ func CheckReportField(name string, raw json.RawMessage, t *Template) error {
 //   - corrects: the id of the report this one is an addendum of, set
 //     only with the report's first fields (the creator checks it with
 //     CheckCorrects), never added or changed later;
+//   - slip_no: the report's appraisal slip number (ParseSlipNo), set
+//     only with the report's first fields (the creator checks who issued
+//     it and that no other report holds it), never added or changed later;
 //   - answers: an object of checklist item id to value, each answer its own
 //     field ("answers.<item>");
 //   - findings, cause: text (CheckReportText);
@@ -319,7 +326,9 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 			case name == "corrects" && r.VisitID != "":
 				// A report is made with its visit: corrects comes with it or never.
 				return nil, Errorf(EInvalid, "corrects is set when a report is made and cannot change: make a new report to correct another")
-			case name != "corrects" && *id != "":
+			case name == "slip_no" && r.VisitID != "":
+				return nil, Errorf(EInvalid, "slip_no is issued when a report is made and cannot change")
+			case name != "corrects" && name != "slip_no" && *id != "":
 				return nil, Errorf(EInvalid, "%s cannot change", name)
 			}
 		}
@@ -338,7 +347,7 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 	}
 	for _, f := range parsed {
 		switch f.name {
-		case "visit_id", "template_id", "corrects":
+		case "visit_id", "template_id", "corrects", "slip_no":
 			*r.identity(f.name) = f.text
 		case "answers":
 			for item, v := range f.answers {
@@ -404,14 +413,14 @@ func (r *Report) checkExtra(parsed []reportField, newer func(field string) bool)
 // Extra.
 func (f reportField) kept() bool {
 	switch f.name {
-	case "visit_id", "template_id", "corrects", "answers", "findings", "cause", "responsibility":
+	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility":
 		return false
 	}
 	return true
 }
 
-// identity returns r's field that visit_id, template_id or corrects
-// names, nil for any other name.
+// identity returns r's field that visit_id, template_id, corrects or
+// slip_no names, nil for any other name.
 func (r *Report) identity(name string) *string {
 	switch name {
 	case "visit_id":
@@ -420,6 +429,8 @@ func (r *Report) identity(name string) *string {
 		return &r.TemplateID
 	case "corrects":
 		return &r.Corrects
+	case "slip_no":
+		return &r.SlipNo
 	}
 	return nil
 }
@@ -442,6 +453,13 @@ func parseReportField(name string, raw json.RawMessage, t *Template) (reportFiel
 	case "corrects":
 		if json.Unmarshal(raw, &f.text) != nil || f.text == "" {
 			return f, Errorf(EInvalid, "corrects must be the id of the report this one corrects")
+		}
+	case "slip_no":
+		if json.Unmarshal(raw, &f.text) != nil {
+			return f, Errorf(EInvalid, "slip_no must be a string")
+		}
+		if _, err := ParseSlipNo(f.text); err != nil {
+			return f, err
 		}
 	case "answers":
 		if json.Unmarshal(raw, &f.answers) != nil {

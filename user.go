@@ -144,6 +144,10 @@ type Install struct {
 	UserID    string    `json:"user_id"`
 	DeviceID  string    `json:"device_id"`
 	CreatedAt time.Time `json:"created_at"`
+	// SlipPrefix starts the appraisal slip numbers this install issues
+	// (SlipNo): given by the server when the install is made, never
+	// shared with another install, never changed.
+	SlipPrefix string `json:"slip_prefix,omitempty"`
 }
 
 // RefreshToken is the stored form of an opaque refresh token: only its

@@ -93,7 +93,8 @@ func (s *Service) CreateUser(ctx context.Context, login, name, password string, 
 // Login checks the credentials, registers the user's device with its
 // signing key (see fieldsync.Device.PresentKey) and starts a session on an
 // install: the one the credentials name if it is this device's, else a new
-// one (see fieldsync.Install). Failures: EInvalid (missing fields),
+// one (see fieldsync.Install), and answers the install's slip prefix.
+// Failures: EInvalid (missing fields),
 // EThrottled (with RetryAfter), EBadCredentials, EAccountDisabled (after a
 // right password only), EDeviceRevoked, EDeviceKeyRetired.
 func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, error) {
@@ -155,7 +156,12 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 	if err != nil {
 		return nil, err
 	}
-	return s.session(user, c.DeviceID, ins.ID, fam.ID, refresh)
+	t, err := s.session(user, c.DeviceID, ins.ID, fam.ID, refresh)
+	if err != nil {
+		return nil, err
+	}
+	t.SlipPrefix = ins.SlipPrefix
+	return t, nil
 }
 
 // Refresh rotates a refresh token and issues a new access token.

@@ -42,7 +42,7 @@ func (c *Client) CreateAddendum(reportID string) (string, error) {
 			return err
 		}
 		fields["visit_id"], fields["template_id"] = jsonString(a.VisitID), jsonString(a.TemplateID)
-		return nil
+		return c.issueSlipNo(rd.tx, fields)
 	})
 	if err != nil {
 		return "", err

@@ -155,9 +155,12 @@ func (c *Client) visitStep(id string, action fieldsync.VisitAction) error {
 }
 
 // CreateReport starts a draft report of the visit on the template and
-// returns its id, made on the device (UUIDv7). ENotFound for a visit the
-// device does not have, or a template it has pulled none of by that id
-// while it holds others.
+// returns its id, made on the device (UUIDv7). The report takes the
+// device's next appraisal slip number (Report.SlipNo), issued offline in
+// the write that makes the report; a device that has not signed in since
+// the server gives slip prefixes makes it without one. ENotFound for a
+// visit the device does not have, or a template it has pulled none of by
+// that id while it holds others.
 func (c *Client) CreateReport(visitID, templateID string) (string, error) {
 	if templateID == "" {
 		return "", fieldsync.Errorf(fieldsync.EInvalid, "template_id is required")
@@ -172,8 +175,11 @@ func (c *Client) CreateReport(visitID, templateID string) (string, error) {
 			return err
 		}
 		t, err := rd.template(templateID)
-		if err != nil || t != nil {
+		if err != nil {
 			return err
+		}
+		if t != nil {
+			return c.issueSlipNo(rd.tx, fields)
 		}
 		some, err := anyRecord(rd.tx, fieldsync.EntityTemplate)
 		if err != nil {
@@ -182,7 +188,8 @@ func (c *Client) CreateReport(visitID, templateID string) (string, error) {
 		if some {
 			return fieldsync.Errorf(fieldsync.ENotFound, "no template %q on this device", templateID)
 		}
-		return nil // no templates pulled yet: the server checks
+		// No templates pulled yet: the server checks the template.
+		return c.issueSlipNo(rd.tx, fields)
 	})
 	if err != nil {
 		return "", err

@@ -134,6 +134,9 @@ func (s *session) login(ctx context.Context, login, password string) error {
 		if err := registered(tx, key); err != nil {
 			return err
 		}
+		if err := keepSlipPrefix(tx, t.SlipPrefix); err != nil {
+			return err
+		}
 		return s.putTokens(tx, t)
 	})
 	if err != nil {

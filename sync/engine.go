@@ -89,6 +89,10 @@ type Txn interface {
 	// WasAssigned reports whether the visit was ever assigned to the
 	// technician, now or before.
 	WasAssigned(visitID, technician string) (bool, error)
+	// Install returns an install (with its slip prefix), or nil;
+	// SlipReport the id of the report holding a slip number, or "".
+	Install(id string) (*fieldsync.Install, error)
+	SlipReport(no string) (string, error)
 }
 
 // Store runs fn in one read-write transaction (one fsync): if fn fails,
@@ -474,6 +478,9 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 			if res, err := e.checkCorrects(tx, p, &r, m.Fields); res != nil || err != nil {
 				return *res, err
 			}
+			if res, err := checkSlipNo(tx, p, &r, m.Fields); res != nil || err != nil {
+				return *res, err
+			}
 		}
 		changes, err := mergeReport(&r, m.Fields, stamp, tpl)
 		if err != nil {
@@ -487,6 +494,9 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 			changes["created_at"], changes["received"] = rawJSON(r.CreatedAt), rawJSON(r.Received)
 			if r.Corrects != "" {
 				changes["corrects"] = rawJSON(r.Corrects)
+			}
+			if r.SlipNo != "" {
+				changes["slip_no"] = rawJSON(r.SlipNo)
 			}
 			if len(r.ClockSkew) > 0 {
 				changes["clock_skew"] = rawJSON(r.ClockSkew)
@@ -570,6 +580,41 @@ func (e *Engine) checkCorrects(tx Txn, p Principal, r *fieldsync.Report, fields 
 	if err := r.CheckCorrects(orig); err != nil {
 		res := outcome(err)
 		return &res, nil
+	}
+	return nil, nil
+}
+
+// checkSlipNo sets the slip number of r, a report being made, from the
+// creation's fields and checks it: issued by the pushing install (its
+// prefix, fieldsync.CheckSlipIssuer) and held by no other report
+// (fieldsync.ESlipTaken). A report made without a number (by an install
+// that has no prefix yet, or an older app) has none. It returns the
+// refusal, or nil when r may be made.
+func checkSlipNo(tx Txn, p Principal, r *fieldsync.Report, fields map[string]json.RawMessage) (*Result, error) {
+	if _, ok := fields["slip_no"]; !ok {
+		return nil, nil
+	}
+	if err := jsonField(fields, "slip_no", &r.SlipNo); err != nil {
+		return &Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "slip_no must be a string"}, nil
+	}
+	ins, err := tx.Install(p.Install)
+	if err != nil {
+		return nil, err
+	}
+	prefix := ""
+	if ins != nil {
+		prefix = ins.SlipPrefix
+	}
+	if err := fieldsync.CheckSlipIssuer(r.SlipNo, prefix); err != nil {
+		res := outcome(err)
+		return &res, nil
+	}
+	holder, err := tx.SlipReport(r.SlipNo)
+	if err != nil {
+		return nil, err
+	}
+	if holder != "" && holder != r.ID {
+		return &Result{Status: Rejected, Code: fieldsync.ESlipTaken, Detail: "slip_no " + r.SlipNo + " is held by another report"}, nil
 	}
 	return nil, nil
 }

@@ -28,7 +28,11 @@ type Tokens struct {
 	RefreshToken string `json:"refresh_token"`
 	ExpiresIn    int    `json:"expires_in"`           // seconds until the access token expires
 	InstallID    string `json:"install_id,omitempty"` // the install the session runs on (always sent by the server): push sends it
-	User         User   `json:"user"`
+	// SlipPrefix is the install's slip prefix (fieldsync.SlipNo), sent
+	// with a login's answer, not a refresh's: the same for every login of
+	// the install, another for every other install.
+	SlipPrefix string `json:"slip_prefix,omitempty"`
+	User       User   `json:"user"`
 }
 
 // User names who signed in (SessionUser in openapi.json).

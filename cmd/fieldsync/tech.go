@@ -297,6 +297,9 @@ func techSign(_ context.Context, t techCall) error {
 	if err != nil {
 		return err
 	}
+	if r.SlipNo != "" {
+		fmt.Fprintf(t.stdout, "slip no. %s (鉴定单号)\n", r.SlipNo)
+	}
 	if *customer == "" {
 		fmt.Fprintln(t.stdout, "signed without the customer's signature: the customer signs later, by link")
 	}
@@ -452,6 +455,9 @@ func techStatus(_ context.Context, t techCall) error {
 	}
 	if s.InstallID != "" {
 		fmt.Fprintf(t.stdout, "install: %s\n", s.InstallID)
+	}
+	if p, err := t.c.SlipPrefix(); err == nil && p != "" {
+		fmt.Fprintf(t.stdout, "slip prefix: %s\n", p)
 	}
 	return nil
 }
@@ -640,6 +646,9 @@ func techAddendum(_ context.Context, t techCall) error {
 	id, err := t.c.CreateAddendum(original)
 	if err != nil {
 		return err
+	}
+	if a, err := t.c.Report(id); err == nil && a.SlipNo != "" {
+		fmt.Fprintf(t.stdout, "slip no. %s (鉴定单号)\n", a.SlipNo)
 	}
 	return pending(t.c, t.stdout, fmt.Sprintf("addendum %s of report %s made", id, original))
 }

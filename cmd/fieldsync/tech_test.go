@@ -370,6 +370,10 @@ func TestTechSign(t *testing.T) {
 		if len(b.Reports) != 1 || b.Reports[0].ID != m[1] || b.Reports[0].Status != fieldsync.ReportSigned || b.Reports[0].Signature == nil || !strings.HasPrefix(b.Reports[0].Signature.Hash, m[2]) {
 			t.Fatalf("the visit's report after tech sign: %+v", b.Reports)
 		}
+		// The slip number is printed with the signature and shown with the report.
+		if _, err := fieldsync.ParseSlipNo(b.Reports[0].SlipNo); err != nil || !strings.Contains(out, "slip no. "+b.Reports[0].SlipNo+" (鉴定单号)") {
+			t.Fatalf("tech sign %s printed %q; the report's slip_no is %q (%v)", visit, out, b.Reports[0].SlipNo, err)
+		}
 	}
 	// The customer's strokes from a file, the technician's from another.
 	techStrokes := writeFile(t, filepath.Join(t.TempDir(), "tech.json"), `[[{"x":5,"y":5,"t":0},{"x":90,"y":60,"t":120}]]`)

@@ -36,7 +36,8 @@ func soleHolder(devices *bbolt.Bucket, id string) (string, error) {
 }
 
 // settleInstall returns the install named presented when it is one of the
-// same user's device as fresh, else stores and returns fresh.
+// same user's device as fresh, else stores and returns fresh with its
+// slip prefix.
 func settleInstall(tx *bbolt.Tx, presented string, fresh fieldsync.Install) (*fieldsync.Install, error) {
 	installs := tx.Bucket(bucketInstalls)
 	if presented != "" {
@@ -52,6 +53,9 @@ func settleInstall(tx *bbolt.Tx, presented string, fresh fieldsync.Install) (*fi
 		// Ids are random UUIDs; only an id a device chose before installs
 		// existed could be taken, and it is never reused.
 		return nil, fieldsync.Errorf(fieldsync.EConflict, "install id %q is taken; sign in again", fresh.ID)
+	}
+	if err := giveSlipPrefix(tx, &fresh); err != nil {
+		return nil, err
 	}
 	return &fresh, put(installs, fresh.ID, fresh)
 }

@@ -200,6 +200,9 @@ func (p *pushTx) PutReport(r *fieldsync.Report, created bool, visit *fieldsync.V
 		if err := p.tx.Bucket(indexReportsByVisit).Put(key(r.VisitID, r.ID), nil); err != nil {
 			return 0, err
 		}
+		if err := indexSlipNo(p.tx, r); err != nil {
+			return 0, err
+		}
 		if r.Corrects != "" {
 			if err := addAddendum(p.tx, r); err != nil {
 				return 0, err

@@ -92,6 +92,12 @@ var (
 	indexFollowUpsByCust  = []byte("idx_followups_customer") // customer \x00 follow-up
 	indexFollowUpsByDue   = []byte("idx_followups_due")      // due (8 bytes, unix ns) \x00 follow-up: pending only
 
+	// Appraisal slip numbers (fieldsync.SlipNo): each install's prefix,
+	// given in the order of the bucket's sequence, and the report that
+	// holds each number.
+	indexSlipPrefixes = []byte("idx_slip_prefixes") // slip prefix -> install id
+	indexSlipNumbers  = []byte("idx_slip_numbers")  // slip number -> report id
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -270,6 +276,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 15 -> 16: appraisal slip numbers. Every install gets its slip
+	// prefix; no report holds a number yet.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{indexSlipPrefixes, indexSlipNumbers} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return giveExistingSlipPrefixes(tx)
 	},
 }
 

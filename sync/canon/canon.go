@@ -38,6 +38,9 @@ type Document struct {
 	// Corrects is the report this one is an addendum of; absent for a
 	// report that corrects none.
 	Corrects string `json:"corrects,omitempty"`
+	// SlipNo is the report's appraisal slip number (fieldsync.SlipNo),
+	// printed on it; absent for a report made without one.
+	SlipNo string `json:"slip_no,omitempty"`
 	// Answers holds every answered checklist item; a cleared (null)
 	// answer is no answer and is left out.
 	Answers        map[string]json.RawMessage `json:"answers,omitempty"`
@@ -89,8 +92,8 @@ func SigningOf(sig *fieldsync.Signature, photos []fieldsync.SlotPhoto) (Signing,
 
 // Build makes the document of report r of visit v, on ticket t about
 // asset a, signed as s says. It reads r's answers, findings, cause,
-// responsibility and template, never its status or clocks, so the tablet
-// may build it before its own record says signed. EInvalid names what is
+// responsibility, slip number and template, never its status or clocks,
+// so the tablet may build it before its own record says signed. EInvalid names what is
 // missing or inconsistent: records that do not belong together, a
 // required field empty, a bad hash, a photo named twice, text that is not
 // UTF-8 (which JSON could only carry altered).
@@ -109,7 +112,7 @@ func Build(r *fieldsync.Report, v *fieldsync.Visit, t *fieldsync.Ticket, a *fiel
 	}
 	d := Document{
 		Version: Version, ReportID: r.ID, VisitID: v.ID, TicketID: t.ID, AssetID: a.ID, AssetSerial: a.Serial,
-		TemplateID: r.TemplateID, Corrects: r.Corrects, Findings: r.Findings, Cause: r.Cause, Responsibility: r.Responsibility,
+		TemplateID: r.TemplateID, Corrects: r.Corrects, SlipNo: r.SlipNo, Findings: r.Findings, Cause: r.Cause, Responsibility: r.Responsibility,
 		CustomerName: s.CustomerName, SignedAt: at.Format(TimeLayout), DeviceID: s.DeviceID,
 		CustomerSignature: s.CustomerSignature, TechnicianSignature: s.TechnicianSignature,
 	}
@@ -153,6 +156,11 @@ func (d *Document) validate() error {
 		}
 		if !utf8.ValidString(f.v) {
 			return fieldsync.Errorf(fieldsync.EInvalid, "%s is not valid UTF-8", f.name)
+		}
+	}
+	if d.SlipNo != "" {
+		if _, err := fieldsync.ParseSlipNo(d.SlipNo); err != nil {
+			return err
 		}
 	}
 	if d.Corrects == d.ReportID {

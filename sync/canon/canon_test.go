@@ -85,13 +85,15 @@ func canonical(t *testing.T, r *fieldsync.Report, v *fieldsync.Visit, tk *fields
 // The committed bytes and hash are the contract with the tablet, the
 // server and `fieldsync verify`: a change to them must be deliberate
 // (go test ./sync/canon -run Golden -update) and means a new Version.
-// golden is a report that corrects none, golden_addendum an addendum: a
-// document without corrects is written exactly as before the field was.
+// golden is a report that corrects none and has no slip number,
+// golden_addendum an addendum, golden_slip a report with its slip number:
+// a document without corrects or slip_no is written exactly as before
+// those fields were.
 func TestBuildGolden(t *testing.T) {
-	for name, corrects := range map[string]string{"golden": "", "golden_addendum": "rep-0"} {
+	for name, g := range goldens {
 		t.Run(name, func(t *testing.T) {
 			r, v, tk, a, s := records(t)
-			r.Corrects = corrects
+			r.Corrects, r.SlipNo = g.corrects, g.slipNo
 			d, err := Build(r, v, tk, a, s)
 			if err != nil {
 				t.Fatal(err)
@@ -99,6 +101,12 @@ func TestBuildGolden(t *testing.T) {
 			checkGolden(t, name, d)
 		})
 	}
+}
+
+var goldens = map[string]struct{ corrects, slipNo string }{
+	"golden":          {},
+	"golden_addendum": {corrects: "rep-0"},
+	"golden_slip":     {slipNo: "K7QM-2026-000042"},
 }
 
 func checkGolden(t *testing.T, name string, d Document) {
@@ -249,6 +257,7 @@ func TestEveryFieldIsSigned(t *testing.T) {
 		"asset_serial":                 func(d *Document) { d.AssetSerial = "SN-4712" },
 		"template_id":                  func(d *Document) { d.TemplateID = "tpl-2" },
 		"corrects":                     func(d *Document) { d.Corrects = "rep-0" },
+		"slip_no":                      func(d *Document) { d.SlipNo = "K7QM-2026-000043" },
 		"an answer":                    func(d *Document) { d.Answers["water_temp"] = json.RawMessage(`40.6`) },
 		"findings":                     func(d *Document) { d.Findings += "." },
 		"cause":                        func(d *Document) { d.Cause = "" },
@@ -327,7 +336,7 @@ func TestBuildRefuses(t *testing.T) {
 }
 
 func TestParseReadsBackWhatBuildWrites(t *testing.T) {
-	for name, corrects := range map[string]string{"golden": "", "golden_addendum": "rep-0"} {
+	for name, g := range goldens {
 		t.Run(name, func(t *testing.T) {
 			golden, err := os.ReadFile("testdata/" + name + ".json")
 			if err != nil {
@@ -338,13 +347,13 @@ func TestParseReadsBackWhatBuildWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, v, tk, a, s := records(t)
-			r.Corrects = corrects
+			r.Corrects, r.SlipNo = g.corrects, g.slipNo
 			want, err := Build(r, v, tk, a, s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Corrects != corrects {
-				t.Errorf("corrects = %q, want %q", d.Corrects, corrects)
+			if d.Corrects != g.corrects || d.SlipNo != g.slipNo {
+				t.Errorf("corrects = %q, slip_no = %q; want %q, %q", d.Corrects, d.SlipNo, g.corrects, g.slipNo)
 			}
 			if b, _ := d.Bytes(); string(b) != string(golden) {
 				t.Errorf("Parse then Bytes\n got %s\nwant %s", b, golden)
