@@ -16,9 +16,11 @@ const (
 	EntityTemplate Entity = "template"
 	EntityCalendar Entity = "calendar" // the business calendar, reference data
 	EntityPolicy   Entity = "policy"   // the SLA policy, reference data
-	EntityPhoto    Entity = "photo"    // a photo attached to a report
-	EntityUpload   Entity = "upload"   // a tus upload under way
-	EntityLink     Entity = "link"     // a share link of a report
-	EntitySignOff  Entity = "signoff"  // a customer's remote sign-off of a report
-	EntityFollowUp Entity = "followup" // the satisfaction follow-up of a completed visit
+	// EntityWarrantyPolicy is the warranty (三包) policy, reference data.
+	EntityWarrantyPolicy Entity = "warranty_policy"
+	EntityPhoto          Entity = "photo"    // a photo attached to a report
+	EntityUpload         Entity = "upload"   // a tus upload under way
+	EntityLink           Entity = "link"     // a share link of a report
+	EntitySignOff        Entity = "signoff"  // a customer's remote sign-off of a report
+	EntityFollowUp       Entity = "followup" // the satisfaction follow-up of a completed visit
 )

@@ -13,6 +13,7 @@ import (
 	"github.com/fieldsync/fieldsync/sla"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/warranty"
 )
 
 // device is a technician's tablet speaking the sync protocol by hand.
@@ -144,7 +145,8 @@ func TestSyncOfflineDayExactlyOnce(t *testing.T) {
 
 // TestSyncPullCarriesReferenceData pulls the reference data `fieldsync
 // serve` publishes for tablets to count deadlines offline; the test
-// client holds each record to the document's Calendar and SLAPolicy.
+// client holds each record to the document's Calendar, SLAPolicy and
+// WarrantyPolicy.
 func TestSyncPullCarriesReferenceData(t *testing.T) {
 	w := newDispatchWorld(t, date(2026, 3, 10, 9))
 	policy, err := json.Marshal(sla.DefaultPolicy())
@@ -154,11 +156,12 @@ func TestSyncPullCarriesReferenceData(t *testing.T) {
 	if err := w.store.PublishReference(t.Context(), []bolt.Reference{
 		{Entity: fieldsync.EntityCalendar, ID: "cn-2026", Data: calendar.DefaultSource()},
 		{Entity: fieldsync.EntityPolicy, ID: "default", Data: policy},
+		{Entity: fieldsync.EntityWarrantyPolicy, ID: warranty.PolicyID, Data: warranty.DefaultSource()},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	got := w.device(t, "tech.a", "tab-a").pull(t)
-	for _, id := range []string{"calendar/cn-2026", "policy/default", "template/tv-v1"} {
+	for _, id := range []string{"calendar/cn-2026", "policy/default", "warranty_policy/default", "template/tv-v1"} {
 		if c := got[id]; c.Op != syncproto.ChangeUpsert || len(c.Data) == 0 {
 			t.Errorf("the pull has %s as %+v, want an upsert with its data", id, c)
 		}

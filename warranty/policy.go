@@ -173,6 +173,10 @@ func DefaultPolicy() Policy {
 	return p
 }
 
+// PolicyID is the id under which the server publishes its policy to
+// devices (fieldsync.EntityWarrantyPolicy).
+const PolicyID = "default"
+
 // DefaultSource returns the shipped policy's JSON, for publishing it to
 // tablets as it is.
 func DefaultSource() []byte { return bytes.Clone(defaultJSON) }

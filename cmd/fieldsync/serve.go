@@ -26,6 +26,7 @@ import (
 	"github.com/fieldsync/fieldsync/sla"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	"github.com/fieldsync/fieldsync/templates"
+	"github.com/fieldsync/fieldsync/warranty"
 )
 
 // dataDir is the layout of --data: everything a server keeps.
@@ -264,7 +265,8 @@ func pruneLoop(ctx context.Context, store *bolt.DB, log *slog.Logger) {
 }
 
 // publishReference gives every device what it needs to work offline: the
-// report templates, the business calendar and the SLA policy.
+// report templates, the business calendar, the SLA policy and the
+// warranty policy.
 func publishReference(ctx context.Context, store *bolt.DB) error {
 	policy, err := json.Marshal(sla.DefaultPolicy())
 	if err != nil {
@@ -273,6 +275,7 @@ func publishReference(ctx context.Context, store *bolt.DB) error {
 	if err := store.PublishReference(ctx, []bolt.Reference{
 		{Entity: fieldsync.EntityCalendar, ID: "cn-2026", Data: calendar.DefaultSource()},
 		{Entity: fieldsync.EntityPolicy, ID: "default", Data: policy},
+		{Entity: fieldsync.EntityWarrantyPolicy, ID: warranty.PolicyID, Data: warranty.DefaultSource()},
 	}); err != nil {
 		return err
 	}

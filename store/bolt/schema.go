@@ -55,6 +55,7 @@ var (
 	indexRefusedRecord  = []byte("idx_refused_record") // install \x00 entity \x00 id -> visit id of its first refusal
 	bucketCalendars     = []byte("calendars")          // calendar id -> its JSON (reference data)
 	bucketPolicies      = []byte("policies")           // policy id -> its JSON (reference data)
+	bucketWarranty      = []byte("warranty_policies")  // warranty policy id -> its JSON (reference data)
 
 	// Media.
 	bucketUploads      = []byte("uploads")            // upload id -> tus.Upload (in progress)
@@ -286,6 +287,11 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return giveExistingSlipPrefixes(tx)
+	},
+	// 16 -> 17: the warranty policy, published at the server's start.
+	func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketWarranty)
+		return err
 	},
 }
 
