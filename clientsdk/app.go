@@ -324,7 +324,7 @@ func (c *Client) write(entity fieldsync.Entity, id, op, action string, fields ma
 	}
 	err := c.db.Update(func(tx *bbolt.Tx) error {
 		// check may add to fields what only the transaction knows.
-		if err := check(&reader{tx: tx, tpls: &c.tpls}); err != nil {
+		if err := check(&reader{tx: tx, refs: &c.refs}); err != nil {
 			return err
 		}
 		if len(fields) == 0 {
@@ -360,7 +360,7 @@ func (c *Client) view(fn func(rd *reader) error) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
-	return c.db.View(func(tx *bbolt.Tx) error { return fn(&reader{tx: tx, tpls: &c.tpls}) })
+	return c.db.View(func(tx *bbolt.Tx) error { return fn(&reader{tx: tx, refs: &c.refs}) })
 }
 
 func anyRecord(tx *bbolt.Tx, entity fieldsync.Entity) (bool, error) {

@@ -20,7 +20,10 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/calendar"
+	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/warranty"
 )
 
 // reportLatencies reports the p50 and p99 of per-operation durations, and
@@ -200,4 +203,62 @@ func benchRawBolt(b *testing.B, noSync bool) {
 	}
 	b.StopTimer()
 	reportLatencies(b, d)
+}
+
+// BenchmarkDecideWarranty: a warranty decision on the tablet, offline,
+// as DecideWarranty makes it (the report, visit, ticket and asset read
+// from the sealed file, the pulled policy and calendar parsed, then
+// warranty.Decide), next to a plain map lookup timed the same way.
+func BenchmarkDecideWarranty(b *testing.B) {
+	w := newE2EWorld(b)
+	ctx := context.Background()
+	if err := w.store.PublishReference(ctx, []bolt.Reference{
+		{Entity: fieldsync.EntityCalendar, ID: "cn-2026", Data: calendar.DefaultSource()},
+		{Entity: fieldsync.EntityWarrantyPolicy, ID: warranty.PolicyID, Data: warranty.DefaultSource()},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	c, err := Open(filepath.Join(b.TempDir(), "tablet.db"), Options{Key: testKey, ServerURL: w.srv.URL, DeviceID: "tab-bench", Transport: w.srv.Client(), PollWait: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(ctx, e2eTechA, e2ePassword(e2eTechA)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	report, err := c.CreateReport(w.visit, "tv-v1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	quality := fieldsync.ResponsibilityQuality
+	if err := c.SetReport(report, ReportFields{Responsibility: &quality}); err != nil {
+		b.Fatal(err)
+	}
+	q := WarrantyQuestion{FailedPart: warranty.PartUnit, Checks: warranty.Checks{Unworn: true, LabelsIntact: true, SerialIntact: true, AccessoriesComplete: true}}
+	b.Run("sdk-DecideWarranty", func(b *testing.B) {
+		d := make([]time.Duration, 0, b.N)
+		for b.Loop() {
+			start := time.Now()
+			if _, err := c.DecideWarranty(report, q); err != nil {
+				b.Fatal(err)
+			}
+			d = append(d, time.Since(start))
+		}
+		reportLatencies(b, d)
+	})
+	b.Run("map-lookup", func(b *testing.B) {
+		periods := warranty.DefaultPolicy().Categories["tv"].Parts
+		d := make([]time.Duration, 0, b.N)
+		var sink warranty.Period
+		for b.Loop() {
+			start := time.Now()
+			sink = periods[warranty.PartUnit]
+			d = append(d, time.Since(start))
+		}
+		_ = sink
+		reportLatencies(b, d)
+	})
 }

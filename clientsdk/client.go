@@ -97,7 +97,7 @@ type Client struct {
 	opts  Options
 	clock *syncproto.Clock
 	log   *slog.Logger
-	tpls  templateCache
+	refs  refCache
 
 	closed  atomic.Bool
 	changed chan struct{} // a local write happened (capacity 1): wakes Start's loop
@@ -165,7 +165,7 @@ func Open(path string, opts Options) (*Client, error) {
 			timeout: opts.RequestTimeout, pollWait: opts.PollWait,
 		},
 	}
-	c.files = &photoFiles{dir: photoDir, db: db, tpls: &c.tpls}
+	c.files = &photoFiles{dir: photoDir, db: db, refs: &c.refs}
 	c.uploads = &uploader{
 		db: db, files: c.files, notices: c.notices, log: c.log, now: opts.Now,
 		chunk: opts.PhotoChunkSize, online: opts.ServerURL != "",

@@ -117,20 +117,53 @@ func hlcTime(s string) time.Time {
 type reader struct {
 	tx   *bbolt.Tx
 	all  map[string][]syncproto.Mutation // by record key, once loaded
-	tpls *templateCache                  // may be nil
+	refs *refCache                       // may be nil
 }
 
-// templateCache keeps decoded templates by revision: every answer is
-// checked against its template, and decoding one costs more than the
-// rest of the write.
-type templateCache struct {
+// refCache keeps reference records (templates, policies, the calendar)
+// decoded, by entity and id, for as long as their revision holds: they
+// change rarely, every answer is checked against its template, and
+// decoding one costs more than the rest of the write.
+type refCache struct {
 	mu sync.Mutex
-	m  map[string]cachedTemplate
+	m  map[string]cachedRef
 }
 
-type cachedTemplate struct {
+type cachedRef struct {
 	rev int64
-	t   fieldsync.Template
+	v   any // callers only read it
+}
+
+// cached returns the reference record entity/id decoded by parse, from
+// the cache while its revision holds; false when the device lacks it.
+func cached[T any](rd *reader, entity fieldsync.Entity, id string, parse func([]byte) (T, error)) (T, bool, error) {
+	var zero T
+	s, err := getRecord(rd.tx, entity, id)
+	if err != nil || s == nil {
+		return zero, false, err
+	}
+	k := string(entity) + "/" + id
+	if c := rd.refs; c != nil {
+		c.mu.Lock()
+		hit, ok := c.m[k]
+		c.mu.Unlock()
+		if ok && hit.rev == s.Rev {
+			return hit.v.(T), true, nil
+		}
+	}
+	v, err := parse(s.Data)
+	if err != nil {
+		return zero, false, err
+	}
+	if c := rd.refs; c != nil {
+		c.mu.Lock()
+		if c.m == nil {
+			c.m = map[string]cachedRef{}
+		}
+		c.m[k] = cachedRef{rev: s.Rev, v: v}
+		c.mu.Unlock()
+	}
+	return v, true, nil
 }
 
 func (rd *reader) pending(entity fieldsync.Entity, id string) ([]syncproto.Mutation, error) {
@@ -223,32 +256,14 @@ func (rd *reader) reports() ([]fieldsync.Report, error) {
 
 // template returns a pulled template, nil when the device has none by id.
 func (rd *reader) template(id string) (*fieldsync.Template, error) {
-	s, err := getRecord(rd.tx, fieldsync.EntityTemplate, id)
-	if err != nil || s == nil {
+	t, ok, err := cached(rd, fieldsync.EntityTemplate, id, func(b []byte) (fieldsync.Template, error) {
+		var t fieldsync.Template
+		return t, json.Unmarshal(b, &t)
+	})
+	if err != nil || !ok {
 		return nil, err
 	}
-	if c := rd.tpls; c != nil {
-		c.mu.Lock()
-		hit, ok := c.m[id]
-		c.mu.Unlock()
-		if ok && hit.rev == s.Rev {
-			t := hit.t // callers only read it; the copy keeps the cache safe
-			return &t, nil
-		}
-	}
-	var t fieldsync.Template
-	if err := json.Unmarshal(s.Data, &t); err != nil {
-		return nil, err
-	}
-	if c := rd.tpls; c != nil {
-		c.mu.Lock()
-		if c.m == nil {
-			c.m = map[string]cachedTemplate{}
-		}
-		c.m[id] = cachedTemplate{rev: s.Rev, t: t}
-		c.mu.Unlock()
-	}
-	return &t, nil
+	return &t, nil // a copy: the cache stays as it was
 }
 
 // get decodes a plain record (no overlay: the device does not edit it);

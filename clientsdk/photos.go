@@ -125,7 +125,7 @@ func (e *photoEntry) listing() LocalPhoto {
 type photoFiles struct {
 	dir  string
 	db   *bbolt.DB
-	tpls *templateCache
+	refs *refCache
 
 	mu sync.Mutex // an attachment's file and its queue entry settle together
 }
@@ -326,7 +326,7 @@ func (p *photoFiles) settle(tmp string, e *photoEntry) (PhotoRef, error) {
 	}
 	var ref PhotoRef
 	err := p.db.Update(func(tx *bbolt.Tx) error {
-		rd := &reader{tx: tx, tpls: p.tpls}
+		rd := &reader{tx: tx, refs: p.refs}
 		r, err := rd.report(e.ReportID)
 		if err != nil {
 			return err

@@ -84,22 +84,19 @@ func orMissing(err error, kind, id string) error {
 
 // warrantyPolicy returns the warranty policy the device pulled.
 func (rd *reader) warrantyPolicy() (warranty.Policy, error) {
-	s, err := getRecord(rd.tx, fieldsync.EntityWarrantyPolicy, warranty.PolicyID)
-	if err != nil {
-		return warranty.Policy{}, err
+	p, ok, err := cached(rd, fieldsync.EntityWarrantyPolicy, warranty.PolicyID, warranty.ParsePolicy)
+	if err == nil && !ok {
+		err = fieldsync.Errorf(fieldsync.ENotFound, "the warranty policy is not on this device: sync first")
 	}
-	if s == nil {
-		return warranty.Policy{}, fieldsync.Errorf(fieldsync.ENotFound, "the warranty policy is not on this device: sync first")
-	}
-	return warranty.ParsePolicy(s.Data)
+	return p, err
 }
 
 // calendar returns the business calendar the device pulled, else the one
 // this build ships.
 func (rd *reader) calendar() (*calendar.Calendar, error) {
-	s, err := getRecord(rd.tx, fieldsync.EntityCalendar, "cn-2026")
-	if err != nil || s == nil {
+	cal, ok, err := cached(rd, fieldsync.EntityCalendar, "cn-2026", calendar.Parse)
+	if err != nil || !ok {
 		return calendar.Default(), err
 	}
-	return calendar.Parse(s.Data)
+	return cal, nil
 }
