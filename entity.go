@@ -21,3 +21,6 @@ const (
 	EntityLink     Entity = "link"     // a share link of a report
 	EntitySignOff  Entity = "signoff"  // a customer's remote sign-off of a report
 )
+
+// EntityComplaint is a customer's complaint about a ticket (complaint.go).
+const EntityComplaint Entity = "complaint"
