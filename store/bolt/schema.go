@@ -85,6 +85,13 @@ var (
 	// were made (the bucket's sequence counts them).
 	indexAddenda = []byte("idx_addenda") // report \x00 seq (8 bytes) -> addendum id
 
+	// Complaints (complaints.go), with their clocks' deadlines as 8-byte
+	// big-endian unix nanoseconds.
+	bucketComplaints        = []byte("complaints")              // complaint id -> Complaint
+	indexComplaintsByTicket = []byte("idx_complaints_ticket")   // ticket \x00 complaint
+	indexComplaintsDue      = []byte("idx_complaints_due")      // deadline of the running clock \x00 complaint
+	indexComplaintsEscalate = []byte("idx_complaints_escalate") // deadline of the next clock to escalate \x00 complaint
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -253,6 +260,15 @@ var migrations = []func(tx *bbolt.Tx) error{
 			return err
 		}
 		return indexExistingAddenda(tx)
+	},
+	// 14 -> 15: complaints, none yet.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketComplaints, indexComplaintsByTicket, indexComplaintsDue, indexComplaintsEscalate} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 
