@@ -352,3 +352,15 @@ func (f ComplaintFilter) Match(c *Complaint) bool {
 	}
 	return true
 }
+
+// OpenRefusalComplaint opens the complaint of a customer's refusal so to
+// sign a report of ticket t remotely: its text is the refusal's reason,
+// ReportID the report refused.
+func OpenRefusalComplaint(id string, t *Ticket, so *SignOff, by string, now time.Time, promises ComplaintPromises) (*Complaint, error) {
+	c, err := OpenComplaint(id, t, SourceRefusedSignOff, by, so.Reason, now, promises)
+	if err != nil {
+		return nil, err
+	}
+	c.ReportID = so.ReportID
+	return c, nil
+}

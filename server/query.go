@@ -26,6 +26,7 @@ var queryParams = map[string][]string{
 	"GET /v1/media/:sha":           {"variant"},
 	"GET " + sharedMediaPath:       {"variant"},
 	"POST /v1/devices/:id/revoke":  {"user_id"},
+	"GET /v1/complaints":           {"status", "due", "level"},
 
 	// The transparency log's proofs: public.
 	"GET /v1/log/proof/inclusion":   {"index", "size"},

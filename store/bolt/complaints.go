@@ -269,3 +269,21 @@ func (s *DB) ComplaintsOfTicket(ctx context.Context, ticketID string) ([]fieldsy
 func sortComplaints(cs []fieldsync.Complaint) {
 	slices.SortFunc(cs, func(a, b fieldsync.Complaint) int { return strings.Compare(a.ID, b.ID) })
 }
+
+// complainTx opens the complaint complain returns for the ticket of
+// report r, in the caller's transaction.
+func complainTx(tx *bbolt.Tx, r *fieldsync.Report, complain func(*fieldsync.Ticket) (*fieldsync.Complaint, error), a fieldsync.Actor) error {
+	v, err := must[fieldsync.Visit](tx, bucketVisits, "visit", r.VisitID)
+	if err != nil {
+		return err
+	}
+	t, err := must[fieldsync.Ticket](tx, bucketTickets, "ticket", v.TicketID)
+	if err != nil {
+		return err
+	}
+	c, err := complain(t)
+	if err != nil {
+		return err
+	}
+	return openComplaint(tx, c, a)
+}
