@@ -24,3 +24,6 @@ const (
 	EntitySignOff        Entity = "signoff"  // a customer's remote sign-off of a report
 	EntityFollowUp       Entity = "followup" // the satisfaction follow-up of a completed visit
 )
+
+// EntityComplaint is a customer's complaint about a ticket (complaint.go).
+const EntityComplaint Entity = "complaint"

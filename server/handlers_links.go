@@ -325,7 +325,11 @@ func (s *Server) handleSharedSign() echo.HandlerFunc {
 			}
 		}
 		k := s.deps.Issuer.Keys.Signing()
-		err = s.deps.Store.SignOffReport(ctx, &so, seal.Key{ID: k.Kid, Private: k.Private}, so.Against, linkActor(l), now)
+		// A refusal is a complaint about the ticket, opened with it.
+		complain := func(t *fieldsync.Ticket) (*fieldsync.Complaint, error) {
+			return fieldsync.OpenRefusalComplaint(newID(), t, &so, linkActor(l).UserID, now, s.promises())
+		}
+		err = s.deps.Store.SignOffReport(ctx, &so, seal.Key{ID: k.Kid, Private: k.Private}, so.Against, complain, linkActor(l), now)
 		if err != nil {
 			return err
 		}

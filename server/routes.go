@@ -106,6 +106,15 @@ func (s *Server) routes() {
 	e.GET("/v1/followups/:id", s.handleGetFollowUp(), authn, staffOr(roleCustomer))
 	e.POST("/v1/followups/:id/answer", s.handleAnswerFollowUp(), authn, staffOr(roleCustomer))
 	e.POST("/v1/followups/:id/close", s.handleCloseFollowUp(), authn, staff)
+	// Complaints: a ticket's customer or staff open one; staff work it,
+	// its customer reads it (checked in the handlers).
+	e.POST("/v1/tickets/:id/complaints", s.handleOpenComplaint(), authn, staffOr(roleCustomer))
+	e.GET("/v1/complaints", s.handleListComplaints(), authn, staffOr(roleCustomer))
+	e.GET("/v1/complaints/:id", s.handleGetComplaint(), authn, staffOr(roleCustomer))
+	e.POST("/v1/complaints/:id/contact", s.handleComplaintStep(fieldsync.ComplaintContact), authn, staff)
+	e.POST("/v1/complaints/:id/propose", s.handleComplaintStep(fieldsync.ComplaintPropose), authn, staff)
+	e.POST("/v1/complaints/:id/close", s.handleComplaintStep(fieldsync.ComplaintClose), authn, staff)
+	e.POST("/v1/complaints/:id/escalate", s.handleComplaintStep(fieldsync.ComplaintEscalate), authn, staff)
 }
 
 // staffOr admits admins, dispatchers and one more role.

@@ -85,10 +85,20 @@ type Store interface {
 	RevokeLink(ctx context.Context, reportID, linkID string, a fieldsync.Actor, now time.Time) (*fieldsync.ShareLink, error)
 	// SignOffReport keeps a sign-off once per report, checked by check on
 	// the report, sealed with k and logged, in one transaction.
-	SignOffReport(ctx context.Context, so *fieldsync.SignOff, k seal.Key, check func(*fieldsync.Report) error, a fieldsync.Actor, now time.Time) error
+	// A refusal also opens the complaint complain returns for the
+	// report's ticket (complain nil: none).
+	SignOffReport(ctx context.Context, so *fieldsync.SignOff, k seal.Key, check func(*fieldsync.Report) error,
+		complain func(*fieldsync.Ticket) (*fieldsync.Complaint, error), a fieldsync.Actor, now time.Time) error
 	SignOffs(ctx context.Context, reportIDs []string) (map[string]fieldsync.SignOff, error)
 	// CustomerReports pages through the reports of the customers' tickets.
 	CustomerReports(ctx context.Context, customerIDs []string, cursor string, limit int) ([]fieldsync.Report, string, error)
+	// Complaints (handlers_complaints.go). UpdateComplaint and EscalateDue
+	// escalate each complaint for the clocks it missed, audited.
+	CreateComplaint(ctx context.Context, ticketID string, a fieldsync.Actor, open func(*fieldsync.Ticket) (*fieldsync.Complaint, error)) (*fieldsync.Complaint, error)
+	Complaint(ctx context.Context, id string) (*fieldsync.Complaint, error)
+	Complaints(ctx context.Context, f fieldsync.ComplaintFilter) ([]fieldsync.Complaint, error)
+	UpdateComplaint(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Complaint) error) (*fieldsync.Complaint, error)
+	EscalateDue(ctx context.Context, now time.Time) (int, error)
 	// SetSealKey gives the store the key that seals signed reports.
 	SetSealKey(key func() seal.Key, log *slog.Logger)
 

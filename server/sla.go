@@ -31,7 +31,7 @@ func (s *Server) ticketSLA(t *fieldsync.Ticket) slaView {
 }
 
 // promises holds the server's SLA policy to its business calendar.
-func (s *Server) promises() fieldsync.VisitPromises {
+func (s *Server) promises() promises {
 	return promises{s.deps.Policy, s.deps.Calendar}
 }
 
@@ -48,4 +48,12 @@ func (p promises) OnSiteDue(zone fieldsync.Zone, intake time.Time) (time.Time, s
 func (p promises) SecondVisitDue(asked time.Time) (time.Time, string, error) {
 	d, err := p.policy.SecondVisitDue(p.cal, asked)
 	return d.Due, d.Warning, err
+}
+
+func (p promises) ComplaintDue(opened time.Time) (contact, resolution time.Time, warning string, err error) {
+	c, r, err := p.policy.ComplaintDue(p.cal, opened)
+	if warning = c.Warning; warning == "" {
+		warning = r.Warning
+	}
+	return c.Due, r.Due, warning, err
 }

@@ -125,6 +125,12 @@ type Policy struct {
 	// AtRisk is the margin: a promise not yet kept is at risk once less
 	// than this remains. JSON: a duration string, e.g. "4h".
 	AtRisk Duration `json:"at_risk"`
+	// ComplaintContact runs from a complaint's opening to the first
+	// contact with the complainant.
+	ComplaintContact Rule `json:"complaint_contact"`
+	// ComplaintResolution runs from a complaint's opening to the proposal
+	// of a resolution.
+	ComplaintResolution Rule `json:"complaint_resolution"`
 }
 
 // defaultJSON is the shipped policy. Each clock is chosen deliberately:
@@ -142,6 +148,10 @@ type Policy struct {
 //     上门"); for the second visit we promise the upper end, 5.
 //   - at_risk is 4 hours: half a technician's working afternoon, enough to
 //     reroute a visit before the promise breaks.
+//   - complaint_contact is 24 clock hours and complaint_resolution 3
+//     working days, both from the complaint's opening: the call-back team
+//     works every day, the people who decide a resolution work on working
+//     days.
 //
 //go:embed default.json
 var defaultJSON []byte
@@ -161,7 +171,9 @@ func mustParse(data []byte) Policy {
 // DefaultPolicy returns the shipped policy from the embedded default.json:
 // first contact within 24 clock hours; on site within 24 / 48 / 72
 // business hours for a city / suburb / township; follow-up within 3 and a
-// second visit within 5 working days; at risk with less than 4 h left.
+// second visit within 5 working days; at risk with less than 4 h left; a
+// complaint contacted within 24 clock hours and a resolution proposed
+// within 3 working days.
 // Each call returns a fresh copy, which the caller may modify.
 func DefaultPolicy() Policy {
 	p := defaultPolicy
@@ -176,7 +188,9 @@ func DefaultPolicy() Policy {
 //	             "suburb": {...}, "township": {...}},
 //	 "follow_up": {"amount": 3, "unit": "workdays"},
 //	 "second_visit": {"amount": 5, "unit": "workdays"},
-//	 "at_risk": "4h"}
+//	 "at_risk": "4h",
+//	 "complaint_contact": {"amount": 24, "unit": "hours"},
+//	 "complaint_resolution": {"amount": 3, "unit": "workdays"}}
 //
 // It is strict, because a silently dropped field means wrong deadlines:
 // unknown fields, trailing data, a missing or unknown zone, a missing rule,
@@ -230,6 +244,12 @@ func (p Policy) Validate() error {
 	}
 	if a := time.Duration(p.AtRisk); a < MinAtRisk || a > MaxAtRisk {
 		return fieldsync.Errorf(fieldsync.EInvalid, "sla policy: at_risk %s is missing or outside %s..%s", p.AtRisk, Duration(MinAtRisk), Duration(MaxAtRisk))
+	}
+	if err := p.ComplaintContact.Validate(); err != nil {
+		return invalid("complaint_contact", err)
+	}
+	if err := p.ComplaintResolution.Validate(); err != nil {
+		return invalid("complaint_resolution", err)
 	}
 	return nil
 }
@@ -299,6 +319,17 @@ func (p Policy) FollowUpDue(cal *calendar.Calendar, completedAt time.Time) (cale
 // that asked for one (parts to order) at askedAt.
 func (p Policy) SecondVisitDue(cal *calendar.Calendar, askedAt time.Time) (calendar.Deadline, error) {
 	return p.Deadline(cal, p.SecondVisit, askedAt)
+}
+
+// ComplaintDue returns when a complaint opened at openedAt must have its
+// first contact and its proposed resolution; warning is the calendar's,
+// if either deadline has one.
+func (p Policy) ComplaintDue(cal *calendar.Calendar, openedAt time.Time) (contact, resolution calendar.Deadline, err error) {
+	if contact, err = p.Deadline(cal, p.ComplaintContact, openedAt); err != nil {
+		return
+	}
+	resolution, err = p.Deadline(cal, p.ComplaintResolution, openedAt)
+	return
 }
 
 // State is where a promise stands.

@@ -33,6 +33,9 @@ func TestDefaultPolicy(t *testing.T) {
 		FollowUp:    Rule{3, Workdays},
 		SecondVisit: Rule{5, Workdays},
 		AtRisk:      Duration(4 * time.Hour),
+
+		ComplaintContact:    Rule{24, Hours},
+		ComplaintResolution: Rule{3, Workdays},
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Fatalf("DefaultPolicy() =\n%+v\nwant\n%+v", p, want)
@@ -442,5 +445,41 @@ func TestDurationJSON(t *testing.T) {
 				t.Fatalf("Unmarshal(%s) = %v, %v; want %v", b, time.Duration(back), err, tt.d)
 			}
 		})
+	}
+}
+
+// TestComplaintDue counts a complaint's clocks across the National Day
+// holiday: first contact in clock hours through it, the resolution in
+// working days after it (Oct 8, Oct 9 and the make-up Saturday Oct 10).
+func TestComplaintDue(t *testing.T) {
+	p := DefaultPolicy()
+	for _, tt := range []struct {
+		opened, contact, resolution string
+	}{
+		{"2026-09-30 10:00", "2026-10-01 10:00", "2026-10-11 00:00"},
+		{"2026-10-03 09:00", "2026-10-04 09:00", "2026-10-11 00:00"},
+		{"2026-10-12 23:30", "2026-10-13 23:30", "2026-10-16 00:00"},
+	} {
+		contact, resolution, err := p.ComplaintDue(nil, at(t, tt.opened))
+		if err != nil {
+			t.Fatalf("ComplaintDue(%s): %v", tt.opened, err)
+		}
+		if !contact.Due.Equal(at(t, tt.contact)) || !resolution.Due.Equal(at(t, tt.resolution)) {
+			t.Errorf("ComplaintDue(%s) = %s, %s; want %s, %s", tt.opened, contact.Due, resolution.Due, tt.contact, tt.resolution)
+		}
+	}
+	for _, tt := range []struct{ name, old, new, want string }{
+		{"a missing complaint_contact is refused", `"complaint_contact": {"amount": 24, "unit": "hours"},`, ``, "complaint_contact: unit is missing"},
+		{"a bad complaint_resolution is refused", `{"amount": 3, "unit": "workdays"}
+}`, `{"amount": 0, "unit": "workdays"}
+}`, "complaint_resolution: amount 0"},
+	} {
+		src := strings.Replace(string(defaultJSON), tt.old, tt.new, 1)
+		if src == string(defaultJSON) {
+			t.Fatalf("%s: default.json has no %q", tt.name, tt.old)
+		}
+		if _, err := ParsePolicy([]byte(src)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want one containing %q", tt.name, err, tt.want)
+		}
 	}
 }

@@ -144,6 +144,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	loops := []func(context.Context){
 		func(ctx context.Context) { pruneLoop(ctx, store, log) },
+		func(ctx context.Context) { escalateLoop(ctx, store, time.Minute, log) },
 		func(ctx context.Context) {
 			if err := photos.Run(ctx, 10*time.Minute); err != nil {
 				log.Error("expiring uploads stopped", "error", err.Error())
@@ -255,6 +256,26 @@ func pruneLoop(ctx context.Context, store *bolt.DB, log *slog.Logger) {
 			log.Warn("pruning sync tombstones failed", "error", err.Error())
 		} else if n > 0 {
 			log.Info("pruned sync tombstones", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// escalateLoop escalates the complaints whose clocks ran out, at start
+// and then every interval; reads escalate too, so this only keeps the
+// stored levels and the audit trail current when nobody reads.
+func escalateLoop(ctx context.Context, store *bolt.DB, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := store.EscalateDue(ctx, time.Now()); err != nil {
+			log.Warn("escalating complaints failed", "error", err.Error())
+		} else if n > 0 {
+			log.Info("escalated complaints past a deadline", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -95,8 +95,11 @@ func (s *DB) RevokeLink(ctx context.Context, reportID, linkID string, a fieldsyn
 // rule of what may be signed off), refuses a second sign-off (EConflict
 // naming the first), signs the sign-off's statement with k at the log's
 // next index, appends the statement to the transparency log and keeps the
-// record, audited. so gains its index, key and signature.
-func (s *DB) SignOffReport(ctx context.Context, so *fieldsync.SignOff, k seal.Key, check func(*fieldsync.Report) error, a fieldsync.Actor, now time.Time) error {
+// record, audited. so gains its index, key and signature. A refusal also
+// opens the complaint complain returns for the report's ticket (when
+// complain is not nil), in the same transaction.
+func (s *DB) SignOffReport(ctx context.Context, so *fieldsync.SignOff, k seal.Key, check func(*fieldsync.Report) error,
+	complain func(*fieldsync.Ticket) (*fieldsync.Complaint, error), a fieldsync.Actor, now time.Time) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		r, err := must[fieldsync.Report](tx, bucketReports, "report", so.ReportID)
 		if err != nil {
@@ -134,6 +137,11 @@ func (s *DB) SignOffReport(ctx context.Context, so *fieldsync.SignOff, k seal.Ke
 		}
 		if err := put(signoffs, so.ReportID, so); err != nil {
 			return err
+		}
+		if so.Decision == fieldsync.SignOffRefused && complain != nil {
+			if err := complainTx(tx, r, complain, a); err != nil {
+				return err
+			}
 		}
 		return writeAudit(tx, fieldsync.EntitySignOff, so.ReportID, nil, so, a, "signoff."+string(so.Decision), now)
 	})

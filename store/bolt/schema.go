@@ -99,6 +99,13 @@ var (
 	indexSlipPrefixes = []byte("idx_slip_prefixes") // slip prefix -> install id
 	indexSlipNumbers  = []byte("idx_slip_numbers")  // slip number -> report id
 
+	// Complaints (complaints.go), with their clocks' deadlines as 8-byte
+	// big-endian unix nanoseconds.
+	bucketComplaints        = []byte("complaints")              // complaint id -> Complaint
+	indexComplaintsByTicket = []byte("idx_complaints_ticket")   // ticket \x00 complaint
+	indexComplaintsDue      = []byte("idx_complaints_due")      // deadline of the running clock \x00 complaint
+	indexComplaintsEscalate = []byte("idx_complaints_escalate") // deadline of the next clock to escalate \x00 complaint
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -292,6 +299,15 @@ var migrations = []func(tx *bbolt.Tx) error{
 	func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketWarranty)
 		return err
+	},
+	// 17 -> 18: complaints, none yet.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketComplaints, indexComplaintsByTicket, indexComplaintsDue, indexComplaintsEscalate} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 
