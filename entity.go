@@ -25,5 +25,9 @@ const (
 	EntityFollowUp       Entity = "followup" // the satisfaction follow-up of a completed visit
 )
 
+// EntityPriceList is the price list quotes are priced on, reference
+// data (quote/).
+const EntityPriceList Entity = "price_list"
+
 // EntityComplaint is a customer's complaint about a ticket (complaint.go).
 const EntityComplaint Entity = "complaint"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/calendar"
+	"github.com/fieldsync/fieldsync/quote"
 	"github.com/fieldsync/fieldsync/sla"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
@@ -145,8 +146,8 @@ func TestSyncOfflineDayExactlyOnce(t *testing.T) {
 
 // TestSyncPullCarriesReferenceData pulls the reference data `fieldsync
 // serve` publishes for tablets to count deadlines offline; the test
-// client holds each record to the document's Calendar, SLAPolicy and
-// WarrantyPolicy.
+// client holds each record to the document's Calendar, SLAPolicy,
+// WarrantyPolicy and PriceList.
 func TestSyncPullCarriesReferenceData(t *testing.T) {
 	w := newDispatchWorld(t, date(2026, 3, 10, 9))
 	policy, err := json.Marshal(sla.DefaultPolicy())
@@ -157,11 +158,12 @@ func TestSyncPullCarriesReferenceData(t *testing.T) {
 		{Entity: fieldsync.EntityCalendar, ID: "cn-2026", Data: calendar.DefaultSource()},
 		{Entity: fieldsync.EntityPolicy, ID: "default", Data: policy},
 		{Entity: fieldsync.EntityWarrantyPolicy, ID: warranty.PolicyID, Data: warranty.DefaultSource()},
+		{Entity: fieldsync.EntityPriceList, ID: quote.ListID, Data: quote.DefaultSource()},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	got := w.device(t, "tech.a", "tab-a").pull(t)
-	for _, id := range []string{"calendar/cn-2026", "policy/default", "warranty_policy/default", "template/tv-v1"} {
+	for _, id := range []string{"calendar/cn-2026", "policy/default", "warranty_policy/default", "price_list/default", "template/tv-v1"} {
 		if c := got[id]; c.Op != syncproto.ChangeUpsert || len(c.Data) == 0 {
 			t.Errorf("the pull has %s as %+v, want an upsert with its data", id, c)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/localstore"
 	"github.com/fieldsync/fieldsync/media/s3store"
+	"github.com/fieldsync/fieldsync/quote"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/sla"
 	"github.com/fieldsync/fieldsync/store/bolt"
@@ -286,8 +287,8 @@ func escalateLoop(ctx context.Context, store *bolt.DB, interval time.Duration, l
 }
 
 // publishReference gives every device what it needs to work offline: the
-// report templates, the business calendar, the SLA policy and the
-// warranty policy.
+// report templates, the business calendar, the SLA policy, the warranty
+// policy and the price list quotes are priced on.
 func publishReference(ctx context.Context, store *bolt.DB) error {
 	policy, err := json.Marshal(sla.DefaultPolicy())
 	if err != nil {
@@ -297,6 +298,7 @@ func publishReference(ctx context.Context, store *bolt.DB) error {
 		{Entity: fieldsync.EntityCalendar, ID: "cn-2026", Data: calendar.DefaultSource()},
 		{Entity: fieldsync.EntityPolicy, ID: "default", Data: policy},
 		{Entity: fieldsync.EntityWarrantyPolicy, ID: warranty.PolicyID, Data: warranty.DefaultSource()},
+		{Entity: fieldsync.EntityPriceList, ID: quote.ListID, Data: quote.DefaultSource()},
 	}); err != nil {
 		return err
 	}

@@ -30,11 +30,11 @@ var bucketOf = map[fieldsync.Entity][]byte{
 	fieldsync.EntityCustomer: bucketCustomers, fieldsync.EntitySite: bucketSites, fieldsync.EntityAsset: bucketAssets, fieldsync.EntityTicket: bucketTickets,
 	fieldsync.EntityVisit: bucketVisits, fieldsync.EntityReport: bucketReports, fieldsync.EntityPhoto: bucketAttachments,
 	fieldsync.EntityTemplate: bucketTemplates, fieldsync.EntityCalendar: bucketCalendars, fieldsync.EntityPolicy: bucketPolicies,
-	fieldsync.EntityWarrantyPolicy: bucketWarranty,
+	fieldsync.EntityWarrantyPolicy: bucketWarranty, fieldsync.EntityPriceList: bucketPriceLists,
 }
 
 // referenceEntities are shared with every device.
-var referenceEntities = map[fieldsync.Entity]bool{fieldsync.EntityTemplate: true, fieldsync.EntityCalendar: true, fieldsync.EntityPolicy: true, fieldsync.EntityWarrantyPolicy: true}
+var referenceEntities = map[fieldsync.Entity]bool{fieldsync.EntityTemplate: true, fieldsync.EntityCalendar: true, fieldsync.EntityPolicy: true, fieldsync.EntityWarrantyPolicy: true, fieldsync.EntityPriceList: true}
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 

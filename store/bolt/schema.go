@@ -56,6 +56,7 @@ var (
 	bucketCalendars     = []byte("calendars")          // calendar id -> its JSON (reference data)
 	bucketPolicies      = []byte("policies")           // policy id -> its JSON (reference data)
 	bucketWarranty      = []byte("warranty_policies")  // warranty policy id -> its JSON (reference data)
+	bucketPriceLists    = []byte("price_lists")        // price list id -> its JSON (reference data)
 
 	// Media.
 	bucketUploads      = []byte("uploads")            // upload id -> tus.Upload (in progress)
@@ -308,6 +309,12 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 18 -> 19: the price list quotes are priced on, published at the
+	// server's start.
+	func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketPriceLists)
+		return err
 	},
 }
 
