@@ -3,16 +3,14 @@ package quote
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/internal/strictjson"
 )
 
 // Currency is the only currency a price list is in.
@@ -139,18 +137,9 @@ func clone(l PriceList) PriceList {
 // amount or a trailing value is EInvalid, with a detail naming the field
 // (parts[2].price_fen: …).
 func Parse(data []byte) (PriceList, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var l PriceList
-	if err := dec.Decode(&l); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return PriceList{}, fieldsync.Errorf(fieldsync.EInvalid, "price list: %s: must be %s, not %s", te.Field, te.Type, te.Value)
-		}
-		return PriceList{}, fieldsync.Errorf(fieldsync.EInvalid, "price list: %s", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return PriceList{}, fieldsync.Errorf(fieldsync.EInvalid, "price list: more than one JSON value")
+	if err := strictjson.Decode("price list", data, &l); err != nil {
+		return PriceList{}, err
 	}
 	if err := l.Validate(); err != nil {
 		return PriceList{}, err

@@ -3,10 +3,8 @@ package warranty
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"regexp"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/internal/strictjson"
 )
 
 // Unit is how a Period's amount is counted.
@@ -186,18 +185,9 @@ func DefaultSource() []byte { return bytes.Clone(defaultJSON) }
 // an amount below 1 or a trailing value is EInvalid, with a detail naming
 // the field (categories.tv.parts.major: …).
 func ParsePolicy(data []byte) (Policy, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var p Policy
-	if err := dec.Decode(&p); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return Policy{}, fieldsync.Errorf(fieldsync.EInvalid, "warranty policy: %s: must be %s, not %s", te.Field, te.Type, te.Value)
-		}
-		return Policy{}, fieldsync.Errorf(fieldsync.EInvalid, "warranty policy: %s", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Policy{}, fieldsync.Errorf(fieldsync.EInvalid, "warranty policy: more than one JSON value")
+	if err := strictjson.Decode("warranty policy", data, &p); err != nil {
+		return Policy{}, err
 	}
 	if err := p.Validate(); err != nil {
 		return Policy{}, err
