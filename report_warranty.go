@@ -42,9 +42,7 @@ func ParseReportWarranty(raw json.RawMessage) (ReportWarranty, error) {
 	if len(raw) > MaxWarrantyBytes {
 		return w, Errorf(EInvalid, "warranty: at most %d bytes", MaxWarrantyBytes)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if dec.Decode(&w) != nil || w.Question == nil || w.Decision == nil {
+	if strict(raw, &w) != nil || w.Question == nil || w.Decision == nil {
 		return w, Errorf(EInvalid, "warranty must be an object {question, visit_date, decision}")
 	}
 	var q struct {
@@ -52,19 +50,19 @@ func ParseReportWarranty(raw json.RawMessage) (ReportWarranty, error) {
 		Checks     map[string]json.RawMessage   `json:"checks"`
 		Repairs    []map[string]json.RawMessage `json:"repairs"`
 	}
-	if json.Unmarshal(w.Question, &q) != nil || q.FailedPart == "" || q.Checks == nil {
+	if strict(w.Question, &q) != nil || q.FailedPart == "" || q.Checks == nil {
 		return w, Errorf(EInvalid, "warranty.question must be {failed_part, checks, repairs}, with failed_part and checks set")
 	}
 	if d, err := time.Parse(time.DateOnly, w.VisitDate); err != nil || d.Format(time.DateOnly) != w.VisitDate {
 		return w, Errorf(EInvalid, "warranty.visit_date must be a date, YYYY-MM-DD")
 	}
 	var d struct {
-		Outcome     string            `json:"outcome"`
-		Options     []string          `json:"options"`
-		Deductions  []string          `json:"deductions"`
-		Explanation []json.RawMessage `json:"explanation"`
+		Outcome     string                       `json:"outcome"`
+		Options     []string                     `json:"options"`
+		Deductions  []string                     `json:"deductions"`
+		Explanation []map[string]json.RawMessage `json:"explanation"`
 	}
-	if json.Unmarshal(w.Decision, &d) != nil || d.Outcome == "" || len(d.Options) == 0 || len(d.Explanation) == 0 {
+	if strict(w.Decision, &d) != nil || d.Outcome == "" || len(d.Options) == 0 || len(d.Explanation) == 0 {
 		return w, Errorf(EInvalid, "warranty.decision must be {outcome, options, deductions, explanation}, with an outcome, its options and an explanation")
 	}
 	return w, nil
@@ -92,4 +90,18 @@ func SameWarrantyDecision(a, b json.RawMessage) bool {
 		}
 	}
 	return true
+}
+
+// strict decodes raw into v, refusing members v does not name and
+// anything after the value.
+func strict(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return Errorf(EInvalid, "trailing data")
+	}
+	return nil
 }
