@@ -72,6 +72,13 @@ type Report struct {
 	// device when it was signed, which may reach the server after the
 	// signature. A signed report takes these and no others.
 	SignedPhotos []SlotPhoto `json:"signed_photos,omitempty"`
+	// Warranty is the warranty decision the device made and the customer
+	// signs (ReportWarranty); WarrantyServer is the server's own, kept
+	// beside it when the two disagree, and WarrantyDisputed flags that for
+	// the dispatcher. The device's decision is never overwritten.
+	Warranty         *ReportWarranty `json:"warranty,omitempty"`
+	WarrantyServer   *WarrantyCheck  `json:"warranty_server,omitempty"`
+	WarrantyDisputed bool            `json:"warranty_disputed,omitempty"`
 	// Signature is the device's signature, from its sign action.
 	Signature *Signature `json:"signature,omitempty"`
 	// Seal is the server's, once every photo the signature names is
@@ -255,6 +262,14 @@ func (r *Report) Clone() Report {
 		s := *r.Seal
 		c.Seal = &s
 	}
+	if r.Warranty != nil {
+		w := *r.Warranty
+		c.Warranty = &w
+	}
+	if r.WarrantyServer != nil {
+		w := *r.WarrantyServer
+		c.WarrantyServer = &w
+	}
 	return c
 }
 
@@ -295,6 +310,7 @@ func CheckReportField(name string, raw json.RawMessage, t *Template) error {
 //     field ("answers.<item>");
 //   - findings, cause: text (CheckReportText);
 //   - responsibility: one of Responsibilities;
+//   - warranty: the device's warranty decision (ParseReportWarranty);
 //   - any other name of at most 64 bytes: a newer client's field, kept in
 //     Extra ("extra.<name>") rather than lost.
 //
@@ -370,6 +386,10 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 			if set(f.name, f.raw) {
 				r.Responsibility = Responsibility(f.text)
 			}
+		case "warranty":
+			if set(f.name, f.raw) {
+				r.Warranty = f.warranty
+			}
 		default:
 			if set("extra."+f.name, f.raw) {
 				if r.Extra == nil {
@@ -413,7 +433,7 @@ func (r *Report) checkExtra(parsed []reportField, newer func(field string) bool)
 // Extra.
 func (f reportField) kept() bool {
 	switch f.name {
-	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility":
+	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty":
 		return false
 	}
 	return true
@@ -437,10 +457,11 @@ func (r *Report) identity(name string) *string {
 
 // reportField is one field of an edit, checked and decoded.
 type reportField struct {
-	name    string
-	raw     json.RawMessage
-	text    string                     // of the fields whose value is a string
-	answers map[string]json.RawMessage // of answers
+	name     string
+	raw      json.RawMessage
+	text     string                     // of the fields whose value is a string
+	answers  map[string]json.RawMessage // of answers
+	warranty *ReportWarranty            // of warranty
 }
 
 func parseReportField(name string, raw json.RawMessage, t *Template) (reportField, error) {
@@ -482,6 +503,12 @@ func parseReportField(name string, raw json.RawMessage, t *Template) (reportFiel
 		if json.Unmarshal(raw, &f.text) != nil || !Responsibility(f.text).Valid() {
 			return f, Errorf(EInvalid, "responsibility must be quality, customer_damage, transport or unknown")
 		}
+	case "warranty":
+		w, err := ParseReportWarranty(raw)
+		if err != nil {
+			return f, err
+		}
+		f.warranty = &w
 	default:
 		if len(name) > maxExtraName {
 			return f, Errorf(EUnknownField, "field name too long: at most %d bytes", maxExtraName)

@@ -44,8 +44,11 @@ func (visit Visit) ForCustomer() Visit {
 
 // ForCustomer returns the report as a customer reads it: without its
 // merge clocks, the fields kept for newer clients, the receipt times and
-// clock skew of its steps.
+// clock skew of its steps, and the server's warranty check.
 func (r Report) ForCustomer() Report {
 	r.Clocks, r.Extra, r.Received, r.ClockSkew = nil, nil, nil, nil
+	// The customer signed the device's warranty decision; the server's
+	// second opinion is the dispatcher's to settle.
+	r.WarrantyServer, r.WarrantyDisputed = nil, false
 	return r
 }

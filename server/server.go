@@ -220,7 +220,7 @@ func New(d Deps) *Server {
 		}
 		d.Registry.MustRegister(s.media.Metrics)
 	}
-	s.engine = &syncproto.Engine{Store: d.Store, Now: d.Now, Templates: func(id string) (fieldsync.Template, bool) {
+	s.engine = &syncproto.Engine{Store: d.Store, Now: d.Now, Warranty: d.Warranty, Calendar: d.Calendar, Templates: func(id string) (fieldsync.Template, bool) {
 		for _, t := range d.Templates {
 			if t.ID == id {
 				return t, true

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/calendar"
 	"github.com/fieldsync/fieldsync/sync/canon"
+	"github.com/fieldsync/fieldsync/warranty"
 )
 
 // Codes of refused mutations, beside the domain's own (invalid_transition,
@@ -118,6 +120,11 @@ type Engine struct {
 	Store     Store
 	Templates func(id string) (fieldsync.Template, bool)
 	Now       func() time.Time
+	// Warranty and Calendar decide again the warranty decision an edit
+	// of a report carries (warranty.Recheck): the zero Warranty is
+	// warranty.DefaultPolicy(), a nil Calendar calendar.Default().
+	Warranty warranty.Policy
+	Calendar *calendar.Calendar
 }
 
 // Push applies a batch in order, in one transaction, and answers each
@@ -486,6 +493,11 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		if err != nil {
 			return outcome(err), nil
 		}
+		if _, ok := changes["warranty"]; ok {
+			if err := e.recheckWarranty(tx, &r, v, changes); err != nil {
+				return Result{}, err
+			}
+		}
 		r.UpdatedAt = now
 		action := "report.update"
 		if before == nil {
@@ -677,6 +689,58 @@ func (e *Engine) checkSignature(tx Txn, p Principal, r *fieldsync.Report, v *fie
 	return sig.VerifyWith(d.Key(sig.KeyID))
 }
 
+// recheckWarranty decides again, with the server's policy, the warranty
+// decision an edit just set in r, and records the outcome in r and
+// changes: when the server's decision recommends another outcome or
+// other options (its policy changed while the device was offline), or
+// the server cannot decide, the device's decision stays as sent (the
+// customer signs it) and the server's goes beside it, flagged
+// warranty_disputed for the dispatcher; when they agree, neither is
+// there.
+func (e *Engine) recheckWarranty(tx Txn, r *fieldsync.Report, v *fieldsync.Visit, changes map[string]json.RawMessage) error {
+	check, err := e.warrantyCheck(tx, r, v)
+	if err != nil {
+		return err
+	}
+	r.WarrantyServer, r.WarrantyDisputed = check, check != nil
+	changes["warranty_server"], changes["warranty_disputed"] = rawJSON(r.WarrantyServer), rawJSON(r.WarrantyDisputed)
+	return nil
+}
+
+// warrantyCheck returns the server's decision for r when it differs from
+// the device's, why the server cannot decide, or nil when they agree.
+func (e *Engine) warrantyCheck(tx Txn, r *fieldsync.Report, v *fieldsync.Visit) (*fieldsync.WarrantyCheck, error) {
+	t, err := tx.Ticket(v.TicketID)
+	if err != nil {
+		return nil, err
+	}
+	var a *fieldsync.Asset
+	if t != nil {
+		if a, err = tx.Asset(t.AssetID); err != nil {
+			return nil, err
+		}
+	}
+	if a == nil {
+		return &fieldsync.WarrantyCheck{Error: "the server has no asset for visit " + v.ID}, nil
+	}
+	p := e.Warranty
+	if p.Categories == nil {
+		p = warranty.DefaultPolicy()
+	}
+	d, err := warranty.Recheck(p, e.Calendar, r, a)
+	if err != nil {
+		if fieldsync.ErrorCode(err) == fieldsync.EInternal {
+			return nil, err
+		}
+		return &fieldsync.WarrantyCheck{Error: fieldsync.ErrorDetail(err)}, nil
+	}
+	raw := rawJSON(d)
+	if fieldsync.SameWarrantyDecision(raw, r.Warranty.Decision) {
+		return nil, nil
+	}
+	return &fieldsync.WarrantyCheck{Decision: raw}, nil
+}
+
 // mergeReport lays fields over r (fieldsync.Report.SetFields), field by
 // field: a field changes only if the mutation's stamp is newer than the
 // stamp of its current value in r.Clocks, so edits from two tablets merge
@@ -719,9 +783,9 @@ func quote(s string) string {
 // hold.
 const maxWall = 253402300799999
 
-// rawJSON encodes the values the engine records: strings, and times from
-// 1970 to year 9999 (device times are capped at maxWall), which always
-// encode.
+// rawJSON encodes the values the engine records: strings, records of
+// strings, and times from 1970 to year 9999 (device times are capped at
+// maxWall), which always encode.
 func rawJSON(v any) json.RawMessage {
 	raw, _ := json.Marshal(v) // cannot fail for these values
 	return raw

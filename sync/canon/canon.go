@@ -60,6 +60,11 @@ type Document struct {
 	// Unphotographed are the required slots left without a photo, with
 	// the technician's reason, sorted by slot.
 	Unphotographed []fieldsync.SlotReason `json:"unphotographed,omitempty"`
+	// Warranty is the warranty decision the device made, with the
+	// question it answered and the day decided for
+	// (fieldsync.ReportWarranty), as the customer saw it; absent when the
+	// report has none.
+	Warranty *fieldsync.ReportWarranty `json:"warranty,omitempty"`
 }
 
 // Signing is what a signature adds to the records it covers. The server
@@ -92,8 +97,9 @@ func SigningOf(sig *fieldsync.Signature, photos []fieldsync.SlotPhoto) (Signing,
 
 // Build makes the document of report r of visit v, on ticket t about
 // asset a, signed as s says. It reads r's answers, findings, cause,
-// responsibility, slip number and template, never its status or clocks,
-// so the tablet may build it before its own record says signed. EInvalid names what is
+// responsibility, warranty decision, slip number and template, never its
+// status, clocks or the server's warranty check, so the tablet may build
+// it before its own record says signed. EInvalid names what is
 // missing or inconsistent: records that do not belong together, a
 // required field empty, a bad hash, a photo named twice, text that is not
 // UTF-8 (which JSON could only carry altered).
@@ -115,6 +121,7 @@ func Build(r *fieldsync.Report, v *fieldsync.Visit, t *fieldsync.Ticket, a *fiel
 		TemplateID: r.TemplateID, Corrects: r.Corrects, SlipNo: r.SlipNo, Findings: r.Findings, Cause: r.Cause, Responsibility: r.Responsibility,
 		CustomerName: s.CustomerName, SignedAt: at.Format(TimeLayout), DeviceID: s.DeviceID,
 		CustomerSignature: s.CustomerSignature, TechnicianSignature: s.TechnicianSignature,
+		Warranty: r.Warranty,
 	}
 	for item, raw := range r.Answers {
 		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
@@ -201,6 +208,15 @@ func (d *Document) validate() error {
 			return fieldsync.Errorf(fieldsync.EInvalid, "unphotographed[%d]: slot and reason must be non-empty UTF-8", i)
 		case i > 0 && d.Unphotographed[i-1].Slot >= u.Slot:
 			return fieldsync.Errorf(fieldsync.EInvalid, "unphotographed[%d]: slots must be sorted, each once", i)
+		}
+	}
+	if d.Warranty != nil {
+		raw, err := json.Marshal(d.Warranty)
+		if err != nil || !utf8.Valid(raw) {
+			return fieldsync.Errorf(fieldsync.EInvalid, "warranty is not valid UTF-8 JSON")
+		}
+		if _, err := fieldsync.ParseReportWarranty(raw); err != nil {
+			return err
 		}
 	}
 	for _, f := range [][2]string{{"customer_signature_sha256", d.CustomerSignature}, {"technician_signature_sha256", d.TechnicianSignature}} {

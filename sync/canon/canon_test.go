@@ -92,9 +92,7 @@ func canonical(t *testing.T, r *fieldsync.Report, v *fieldsync.Visit, tk *fields
 func TestBuildGolden(t *testing.T) {
 	for name, g := range goldens {
 		t.Run(name, func(t *testing.T) {
-			r, v, tk, a, s := records(t)
-			r.Corrects, r.SlipNo = g.corrects, g.slipNo
-			d, err := Build(r, v, tk, a, s)
+			d, err := Build(g.records(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,10 +101,38 @@ func TestBuildGolden(t *testing.T) {
 	}
 }
 
-var goldens = map[string]struct{ corrects, slipNo string }{
+// goldenCase is how a golden document's report differs from records'.
+type goldenCase struct {
+	corrects, slipNo string
+	warranty         bool
+}
+
+func (g goldenCase) records(t *testing.T) (*fieldsync.Report, *fieldsync.Visit, *fieldsync.Ticket, *fieldsync.Asset, Signing) {
+	t.Helper()
+	r, v, tk, a, s := records(t)
+	r.Corrects, r.SlipNo = g.corrects, g.slipNo
+	if g.warranty {
+		r.Warranty = sampleWarranty()
+	}
+	return r, v, tk, a, s
+}
+
+var goldens = map[string]goldenCase{
 	"golden":          {},
 	"golden_addendum": {corrects: "rep-0"},
 	"golden_slip":     {slipNo: "K7QM-2026-000042"},
+	"golden_warranty": {warranty: true},
+}
+
+// sampleWarranty is a device's warranty decision as a tablet stores it,
+// with spelling (spaces, key order, escapes) canonical form must undo.
+func sampleWarranty() *fieldsync.ReportWarranty {
+	return &fieldsync.ReportWarranty{
+		Question:  json.RawMessage(`{"failed_part":"unit", "checks":{"unworn":true,"labels_intact":true,"serial_intact":true,"accessories_complete":false,"missing_accessories":["remote"]}}`),
+		VisitDate: "2026-03-10",
+		Decision: json.RawMessage(`{"options":["exchange","free_repair","paid_repair"],"outcome":"exchange","deductions":["remote"],` +
+			`"explanation":[{"rule":"exchange","text":{"zh-CN":"\u5728\u5305\u6362\u671f\u5185","en":"within the exchange window"}}]}`),
+	}
 }
 
 func checkGolden(t *testing.T, name string, d Document) {
@@ -248,7 +274,6 @@ func TestEveryFieldIsSigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	baseHash, _ := base.Hash()
 	for name, change := range map[string]func(*Document){
 		"report_id":                    func(d *Document) { d.ReportID = "rep-2" },
 		"visit_id":                     func(d *Document) { d.VisitID = "vis-2" },
@@ -272,6 +297,14 @@ func TestEveryFieldIsSigned(t *testing.T) {
 		"version":                      func(d *Document) { d.Version = "fieldsync-report/2" },
 		"a reason for a missing photo": func(d *Document) { d.Unphotographed[0].Reason += "." },
 		"a slot without a photo":       func(d *Document) { d.Unphotographed = d.Unphotographed[1:] },
+		"the warranty decision": func(d *Document) {
+			d.Warranty = sampleWarranty()
+			d.Warranty.Decision = json.RawMessage(`{"outcome":"free_repair","options":["free_repair","paid_repair"],"explanation":[{"rule":"part_warranty","text":{"zh-CN":"","en":""}}]}`)
+		},
+		"the warranty question": func(d *Document) {
+			d.Warranty = sampleWarranty()
+			d.Warranty.Question = json.RawMessage(`{"failed_part":"panel","checks":{}}`)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := base
@@ -281,6 +314,8 @@ func TestEveryFieldIsSigned(t *testing.T) {
 			}
 			d.Photos = append([]fieldsync.SlotPhoto(nil), base.Photos...)
 			d.Unphotographed = append([]fieldsync.SlotReason(nil), base.Unphotographed...)
+			d.Warranty = sampleWarranty() // so its own rows change a decision, not add one
+			baseHash, _ := d.Hash()
 			change(&d)
 			if h, _ := d.Hash(); h == baseHash {
 				t.Errorf("changing %s leaves the hash %s", name, h)
@@ -323,6 +358,10 @@ func TestBuildRefuses(t *testing.T) {
 		{"a photo hash in upper case", "sha256 must be 64 lower-case hex digits", func(f *fixture) { f.s.Photos[0].SHA256 = strings.ToUpper(sha('b')) }},
 		{"a photo named twice", "is named twice", func(f *fixture) { f.s.Photos = append(f.s.Photos, f.s.Photos[1]) }},
 		{"a short signature hash", "customer_signature_sha256 must be", func(f *fixture) { f.s.CustomerSignature = "abc" }},
+		{"a warranty decision without an outcome", "warranty.decision", func(f *fixture) {
+			f.r.Warranty = sampleWarranty()
+			f.r.Warranty.Decision = json.RawMessage(`{"options":["paid_repair"],"explanation":[]}`)
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -346,9 +385,7 @@ func TestParseReadsBackWhatBuildWrites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, v, tk, a, s := records(t)
-			r.Corrects, r.SlipNo = g.corrects, g.slipNo
-			want, err := Build(r, v, tk, a, s)
+			want, err := Build(g.records(t))
 			if err != nil {
 				t.Fatal(err)
 			}
