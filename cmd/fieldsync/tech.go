@@ -23,6 +23,7 @@ import (
 	"github.com/fieldsync/fieldsync/clientsdk"
 	"github.com/fieldsync/fieldsync/media/signature"
 	"github.com/fieldsync/fieldsync/templates"
+	"github.com/fieldsync/fieldsync/warranty"
 )
 
 // techCommand is one command of `fieldsync tech`: its line in the usage
@@ -68,6 +69,15 @@ var techCommands = []techCommand{
 		`when it parses: true, 42, "text"; else text)`, run: techAnswer},
 	{name: "findings", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Findings = text })},
 	{name: "cause", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Cause = text })},
+	{name: "responsibility", args: "VISIT VALUE", about: "who the fault is on: quality, customer_damage,\ntransport or unknown", run: techText(func(f *clientsdk.ReportFields, text *string) {
+		r := fieldsync.Responsibility(*text)
+		f.Responsibility = &r
+	})},
+	{name: "warranty", args: "VISIT PART [CHECK…]", about: "decide the 三包 remedy offline and keep it in\n" +
+		"the report: PART unit, major, battery,\n" +
+		"earphones, charger or cable; CHECKs unworn,\n" +
+		"labels-intact, serial-intact,\n" +
+		"accessories-complete, missing=ACCESSORY", flags: true, run: techWarranty},
 	{name: "sign", args: "VISIT [flags]", about: "sign the visit's report with the device key:\n" +
 		"--customer-name NAME --strokes FILE.json|builtin\n" +
 		"  the customer's signature (without them: the\n" +
@@ -230,6 +240,55 @@ func techText(field func(f *clientsdk.ReportFields, text *string)) func(context.
 		}
 		return pending(t.c, t.stdout, t.name+" recorded")
 	}
+}
+
+// techWarranty decides the warranty of the visit's report offline
+// (clientsdk.SetWarranty) and prints the decision with its reasons in
+// both languages.
+func techWarranty(_ context.Context, t techCall) error {
+	if len(t.args) < 2 {
+		return fmt.Errorf("%w: warranty takes VISIT PART [CHECK…]", errUsage)
+	}
+	q := clientsdk.WarrantyQuestion{FailedPart: warranty.Part(t.args[1])}
+	for _, c := range t.args[2:] {
+		switch c {
+		case "unworn":
+			q.Checks.Unworn = true
+		case "labels-intact":
+			q.Checks.LabelsIntact = true
+		case "serial-intact":
+			q.Checks.SerialIntact = true
+		case "accessories-complete":
+			q.Checks.AccessoriesComplete = true
+		default:
+			missing, ok := strings.CutPrefix(c, "missing=")
+			if !ok || missing == "" {
+				return fmt.Errorf("%w: warranty: unknown check %q (unworn, labels-intact, serial-intact, accessories-complete, missing=ACCESSORY)", errUsage, c)
+			}
+			q.Checks.MissingAccessories = append(q.Checks.MissingAccessories, missing)
+		}
+	}
+	report, err := draftOf(t.c, t.args[0])
+	if err != nil {
+		return err
+	}
+	d, err := t.c.SetWarranty(report, q)
+	if err != nil {
+		return err
+	}
+	options := make([]string, len(d.Options))
+	for i, o := range d.Options {
+		options[i] = string(o)
+	}
+	fmt.Fprintf(t.stdout, "warranty: %s (on offer: %s)", d.Outcome, strings.Join(options, ", "))
+	if len(d.Deductions) > 0 {
+		fmt.Fprintf(t.stdout, "; deducted: %s", strings.Join(d.Deductions, ", "))
+	}
+	fmt.Fprintln(t.stdout)
+	for _, l := range d.Explanation {
+		fmt.Fprintf(t.stdout, "  %s\n  %s\n", l.Text.ZH, l.Text.EN)
+	}
+	return pending(t.c, t.stdout, "decision kept in the report")
 }
 
 // techSign attaches the signatures drawn from strokes and signs the

@@ -105,6 +105,26 @@ func TestTechnicianOfflineDayWithTheCLI(t *testing.T) {
 		mustTech(t, db, "answer", visit, it.ID, value)
 		answered++
 	}
+	// The warranty, decided offline from the pulled policy and the TV's
+	// invoice, two months old: past the 30-day exchange, a free repair.
+	if out, err := techCLI(t, db, "", "warranty", visit, "unit", "unworn"); err == nil || !strings.Contains(out+err.Error(), "responsibility") {
+		t.Fatalf("a warranty before the responsibility: %v\n%s", err, out)
+	}
+	if out, err := techCLI(t, db, "", "responsibility", visit, "the customer's cat"); err == nil || !strings.Contains(err.Error(), "customer_damage") {
+		t.Fatalf("a responsibility that does not exist: %v\n%s", err, out)
+	}
+	mustTech(t, db, "responsibility", visit, "quality")
+	if out, err := techCLI(t, db, "", "warranty", visit, "antenna"); err == nil || !strings.Contains(err.Error(), "antenna") {
+		t.Fatalf("an unknown part: %v\n%s", err, out)
+	}
+	if out, err := techCLI(t, db, "", "warranty", visit, "unit", "shiny"); err == nil || !strings.Contains(err.Error(), "shiny") {
+		t.Fatalf("an unknown check: %v\n%s", err, out)
+	}
+	out := mustTech(t, db, "warranty", visit, "unit", "unworn", "labels-intact", "serial-intact", "accessories-complete")
+	if !strings.Contains(out, "warranty: free_repair") || !strings.Contains(out, "整机保修 1 年适用") || !strings.Contains(out, "the 1-year whole-unit warranty applies") {
+		t.Fatalf("tech warranty:\n%s", out)
+	}
+	answered += 2 // the responsibility and the decision wait for sync too
 	mustTech(t, db, "complete", visit)
 	if out, err := techCLI(t, db, "", "sync"); err == nil {
 		t.Fatalf("sync without a server succeeded:\n%s", out)
@@ -125,11 +145,15 @@ func TestTechnicianOfflineDayWithTheCLI(t *testing.T) {
 	var detail struct {
 		Status  string
 		Reports []struct {
-			Answers map[string]json.RawMessage
+			Answers          map[string]json.RawMessage
+			Responsibility   string
+			Warranty         *struct{ Decision json.RawMessage }
+			WarrantyDisputed bool `json:"warranty_disputed"`
 		}
 	}
 	getJSON(t, p, dispatcher, "/v1/visits/"+visit, &detail)
-	if detail.Status != "completed" || len(detail.Reports) != 1 || len(detail.Reports[0].Answers) != answered {
+	if detail.Status != "completed" || len(detail.Reports) != 1 || len(detail.Reports[0].Answers) != answered-2 ||
+		detail.Reports[0].Responsibility != "quality" || detail.Reports[0].Warranty == nil || detail.Reports[0].WarrantyDisputed {
 		t.Fatalf("the dispatcher sees %+v", detail)
 	}
 
@@ -246,6 +270,13 @@ func TestTechUsage(t *testing.T) {
                                                      is made on first use; VALUE is JSON
                                                      when it parses: true, 42, "text"; else text)
   fieldsync tech [--db FILE] findings|cause VISIT TEXT
+  fieldsync tech [--db FILE] responsibility VISIT VALUE  who the fault is on: quality, customer_damage,
+                                                     transport or unknown
+  fieldsync tech [--db FILE] warranty VISIT PART [CHECK…]  decide the 三包 remedy offline and keep it in
+                                                     the report: PART unit, major, battery,
+                                                     earphones, charger or cable; CHECKs unworn,
+                                                     labels-intact, serial-intact,
+                                                     accessories-complete, missing=ACCESSORY
   fieldsync tech [--db FILE] sign VISIT [flags]      sign the visit's report with the device key:
                                                      --customer-name NAME --strokes FILE.json|builtin
                                                        the customer's signature (without them: the
