@@ -132,6 +132,40 @@ func (s *Server) handleAnswerFollowUp() echo.HandlerFunc {
 	}
 }
 
+// handleSharedFollowUp answers, through a report's share link, the
+// follow-up of the report's visit as its customer: the link's holder is
+// whom the report was sent to.
+func (s *Server) handleSharedFollowUp() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req fieldsync.FollowUpAnswer
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		l, r, err := s.sharedReport(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		f, err := s.deps.Store.FollowUpOfVisit(ctx, r.VisitID)
+		if fieldsync.ErrorCode(err) == fieldsync.ENotFound {
+			return fieldsync.Errorf(fieldsync.ENotFound, "the visit of this report has no follow-up: it is asked once the visit is completed")
+		}
+		if err != nil {
+			return err
+		}
+		by := fieldsync.Actor{UserID: "link:" + l.ID}
+		v := fieldsync.Viewer{Role: fieldsync.RoleCustomer, UserID: by.UserID, CustomerIDs: []string{f.CustomerID}}
+		now := s.deps.Now().UTC()
+		f, err = s.deps.Store.UpdateFollowUp(ctx, f.ID, by, "followup.answer", now, func(f *fieldsync.FollowUp) error {
+			return f.Answer(v, req, now)
+		})
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusOK, s.followUpView(f))
+	}
+}
+
 // handleCloseFollowUp gives up on a pending follow-up (staff).
 func (s *Server) handleCloseFollowUp() echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -169,3 +169,33 @@ func TestFollowUpAfterASecondVisitAndByStaff(t *testing.T) {
 		t.Fatalf("detail %q does not name due", p.Detail)
 	}
 }
+
+// The customer the report's share link was sent to answers the visit's
+// follow-up through the link, once, without an account.
+func TestFollowUpAnsweredThroughTheShareLink(t *testing.T) {
+	w := newDispatchWorld(t, date(2026, 3, 13, 10))
+	in := w.intake(t, w.custAUser, fieldsync.ZoneCity)
+	v := w.visit(t, in.ticket, w.techAID)
+	tab := w.device(t, "tech.a", "tab-a")
+	report := "0190f000-0000-7000-8000-0000000000f1"
+	if rs := tab.push(t, tab.mutation("report", report, "upsert", "", map[string]any{"visit_id": v.ID, "template_id": "tv-v1"})); rs[0].Status != syncproto.Applied {
+		t.Fatalf("report: %s", statuses(rs))
+	}
+	var link struct{ ID, URL string }
+	w.call(t, w.disp, "POST", "/v1/reports/"+report+"/links", nil, 201, &link)
+	res, body := w.do(t, "POST", link.URL+"/followup", "", map[string]any{"score": 4})
+	wantProblem(t, res, body, 404, fieldsync.ENotFound)
+
+	w.finishVisit(t, tab, v.ID, fieldsync.ActionComplete)
+	res, body = w.do(t, "POST", link.URL+"/followup", "", map[string]any{"score": 9})
+	wantProblem(t, res, body, 400, fieldsync.EInvalid)
+	var f followUpJSON
+	w.call(t, "", "POST", link.URL+"/followup", map[string]any{"score": 4, "comment": "满意"}, 200, &f)
+	if f.Status != "answered" || f.Score != 4 || f.AnsweredBy != "link:"+link.ID {
+		t.Fatalf("answered through the link: %+v", f)
+	}
+	res, body = w.do(t, "POST", link.URL+"/followup", "", map[string]any{"score": 1})
+	wantProblem(t, res, body, 409, fieldsync.EConflict)
+	res, body = w.do(t, "POST", "/v1/shared/"+strings.Repeat("A", 43)+"/followup", "", map[string]any{"score": 4})
+	wantProblem(t, res, body, 404, fieldsync.ENotFound)
+}

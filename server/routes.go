@@ -99,6 +99,7 @@ func (s *Server) routes() {
 	e.GET(sharedMediaPath, s.withMedia(s.handleSharedPhoto(false)), shared)
 	e.HEAD(sharedMediaPath, s.withMedia(s.handleSharedPhoto(true)), shared)
 	e.GET(sharedBundlePath, s.handleSharedBundle(), shared)
+	e.POST(sharedPrefix+":token/followup", s.handleSharedFollowUp(), shared)
 
 	// Follow-ups: staff read them all and record phone answers; a
 	// customer reads and answers their own (checked in the handler).

@@ -106,6 +106,9 @@ type Store interface {
 	// complete. UpdateFollowUp applies fn in one transaction.
 	FollowUp(ctx context.Context, id string) (*fieldsync.FollowUp, error)
 	FollowUps(ctx context.Context, f fieldsync.FollowUpFilter) ([]fieldsync.FollowUp, string, error)
+	// FollowUpOfVisit returns the follow-up of a visit, ENotFound when it
+	// has none.
+	FollowUpOfVisit(ctx context.Context, visitID string) (*fieldsync.FollowUp, error)
 	UpdateFollowUp(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.FollowUp) error) (*fieldsync.FollowUp, error)
 }
 
