@@ -74,6 +74,10 @@ func mustParse(data []byte) *Calendar {
 // the embedded cn-2026.json. The value is shared; it is immutable.
 func Default() *Calendar { return defaultCalendar }
 
+// DefaultID is the id under which the server publishes the shipped
+// calendar to devices (fieldsync.EntityCalendar).
+const DefaultID = "cn-2026"
+
 // DefaultSource returns the JSON the default calendar was parsed from, for
 // devices that count deadlines offline.
 func DefaultSource() []byte { return append([]byte(nil), cn2026...) }

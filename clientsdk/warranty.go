@@ -151,7 +151,7 @@ func (rd *reader) warrantyPolicy() (warranty.Policy, error) {
 // calendar returns the business calendar the device pulled, else the one
 // this build ships.
 func (rd *reader) calendar() (*calendar.Calendar, error) {
-	cal, ok, err := cached(rd, fieldsync.EntityCalendar, "cn-2026", calendar.Parse)
+	cal, ok, err := cached(rd, fieldsync.EntityCalendar, calendar.DefaultID, calendar.Parse)
 	if err != nil || !ok {
 		return calendar.Default(), err
 	}

@@ -295,7 +295,7 @@ func publishReference(ctx context.Context, store *bolt.DB) error {
 		return err
 	}
 	if err := store.PublishReference(ctx, []bolt.Reference{
-		{Entity: fieldsync.EntityCalendar, ID: "cn-2026", Data: calendar.DefaultSource()},
+		{Entity: fieldsync.EntityCalendar, ID: calendar.DefaultID, Data: calendar.DefaultSource()},
 		{Entity: fieldsync.EntityPolicy, ID: "default", Data: policy},
 		{Entity: fieldsync.EntityWarrantyPolicy, ID: warranty.PolicyID, Data: warranty.DefaultSource()},
 		{Entity: fieldsync.EntityPriceList, ID: quote.ListID, Data: quote.DefaultSource()},
