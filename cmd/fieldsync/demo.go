@@ -103,14 +103,20 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		openedH  int // hours ago the ticket came in
 		tech     int
 		steps    []fieldsync.VisitAction
+		bought   int // days before today the invoice is dated; 0: two months before the ticket
 	}
 	plans := []plan{
-		{fieldsync.ZoneCity, "上海市浦东新区世纪大道100号 1502室", fieldsync.CategoryTV, "Hisense 65E7K", fieldsync.KindRepair, "开机后屏幕有竖线,声音正常", 2, 0, nil},
-		{fieldsync.ZoneCity, "上海市徐汇区漕溪北路88号", fieldsync.CategoryAppliance, "Midea MB100V", fieldsync.KindInstall, "新洗衣机需要安装", 20, 1, []fieldsync.VisitAction{fieldsync.ActionDepart}},
-		{fieldsync.ZoneSuburb, "上海市松江区新松江路1200弄5号", fieldsync.CategoryPhone, "Huawei Mate 60", fieldsync.KindExchange, "收货7天内屏幕无法触控", 30, 0, []fieldsync.VisitAction{fieldsync.ActionDepart, fieldsync.ActionArrive}},
-		{fieldsync.ZoneTownship, "浙江省嘉兴市海盐县澉浦镇六里村", fieldsync.CategoryFurniture, "Sofa L-3", fieldsync.KindInspection, "送货时发现沙发扶手开裂", 360, 2, nil}, // breached on any date
-		{fieldsync.ZoneSuburb, "上海市闵行区七宝镇漕宝路3366号", fieldsync.CategoryAppliance, "Haier BCD-470", fieldsync.KindRepair, "冰箱不制冷,压缩机不启动", 50, 1, []fieldsync.VisitAction{fieldsync.ActionDepart, fieldsync.ActionArrive, fieldsync.ActionComplete}},
-		{fieldsync.ZoneCity, "上海市静安区南京西路1266号", fieldsync.CategoryTV, "TCL 75Q10K", fieldsync.KindRepair, "主板故障,需要备件", 40, 2, []fieldsync.VisitAction{fieldsync.ActionDepart, fieldsync.ActionArrive, fieldsync.ActionNeedSecondVisit}},
+		{fieldsync.ZoneCity, "上海市浦东新区世纪大道100号 1502室", fieldsync.CategoryTV, "Hisense 65E7K", fieldsync.KindRepair, "开机后屏幕有竖线,声音正常", 2, 0, nil, 0},
+		{fieldsync.ZoneCity, "上海市徐汇区漕溪北路88号", fieldsync.CategoryAppliance, "Midea MB100V", fieldsync.KindInstall, "新洗衣机需要安装", 20, 1, []fieldsync.VisitAction{fieldsync.ActionDepart}, 0},
+		{fieldsync.ZoneSuburb, "上海市松江区新松江路1200弄5号", fieldsync.CategoryPhone, "Huawei Mate 60", fieldsync.KindExchange, "收货7天内屏幕无法触控", 30, 0, []fieldsync.VisitAction{fieldsync.ActionDepart, fieldsync.ActionArrive}, 0},
+		{fieldsync.ZoneTownship, "浙江省嘉兴市海盐县澉浦镇六里村", fieldsync.CategoryFurniture, "Sofa L-3", fieldsync.KindInspection, "送货时发现沙发扶手开裂", 360, 2, nil, 0}, // breached on any date
+		{fieldsync.ZoneSuburb, "上海市闵行区七宝镇漕宝路3366号", fieldsync.CategoryAppliance, "Haier BCD-470", fieldsync.KindRepair, "冰箱不制冷,压缩机不启动", 50, 1, []fieldsync.VisitAction{fieldsync.ActionDepart, fieldsync.ActionArrive, fieldsync.ActionComplete}, 0},
+		{fieldsync.ZoneCity, "上海市静安区南京西路1266号", fieldsync.CategoryTV, "TCL 75Q10K", fieldsync.KindRepair, "主板故障,需要备件", 40, 2, []fieldsync.VisitAction{fieldsync.ActionDepart, fieldsync.ActionArrive, fieldsync.ActionNeedSecondVisit}, 0},
+		// Inside the 三包 windows: a phone dropped on day 10 (customer
+		// damage, a paid repair) and a TV with a fault on day 20 (an
+		// exchange within the TV's 30 days).
+		{fieldsync.ZoneCity, "上海市黄浦区人民大道200号", fieldsync.CategoryPhone, "Xiaomi 14", fieldsync.KindRepair, "手机摔落后屏幕碎裂", 3, 1, nil, 10},
+		{fieldsync.ZoneCity, "上海市长宁区延安西路1116号", fieldsync.CategoryTV, "Sony X90L", fieldsync.KindExchange, "使用20天后屏幕出现亮线", 4, 1, nil, 20},
 	}
 	now := time.Now()
 	fmt.Fprintf(stdout, "Demo data in %s:\n", *data)
@@ -123,8 +129,12 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		if err := api.post("/v1/sites", map[string]any{"customer_id": cust.ID, "address": p.address, "zone": p.zone}, &site); err != nil {
 			return err
 		}
+		invoice := clock.AddDate(0, -2, 0)
+		if p.bought > 0 {
+			invoice = now.In(cst).AddDate(0, 0, -p.bought)
+		}
 		if err := api.post("/v1/assets", map[string]any{"customer_id": cust.ID, "category": p.category, "model": p.model,
-			"serial": fmt.Sprintf("SN2026%06d", 1000+i), "seller": "京东自营", "invoice_date": clock.AddDate(0, -2, 0).Format(time.DateOnly)}, &asset); err != nil {
+			"serial": fmt.Sprintf("SN2026%06d", 1000+i), "seller": "京东自营", "invoice_date": invoice.Format(time.DateOnly)}, &asset); err != nil {
 			return err
 		}
 		if err := api.post("/v1/tickets", map[string]any{"customer_id": cust.ID, "site_id": site.ID, "asset_id": asset.ID,
