@@ -79,6 +79,9 @@ type Report struct {
 	Warranty         *ReportWarranty `json:"warranty,omitempty"`
 	WarrantyServer   *WarrantyCheck  `json:"warranty_server,omitempty"`
 	WarrantyDisputed bool            `json:"warranty_disputed,omitempty"`
+	// Pickup is the pick-up slip of a return or an exchange
+	// (ReportPickup), which the customer signs.
+	Pickup *ReportPickup `json:"pickup,omitempty"`
 	// Signature is the device's signature, from its sign action.
 	Signature *Signature `json:"signature,omitempty"`
 	// Seal is the server's, once every photo the signature names is
@@ -270,6 +273,11 @@ func (r *Report) Clone() Report {
 		w := *r.WarrantyServer
 		c.WarrantyServer = &w
 	}
+	if r.Pickup != nil {
+		p := *r.Pickup
+		p.Accessories, p.Deductions = slices.Clone(p.Accessories), slices.Clone(p.Deductions)
+		c.Pickup = &p
+	}
 	return c
 }
 
@@ -311,6 +319,7 @@ func CheckReportField(name string, raw json.RawMessage, t *Template) error {
 //   - findings, cause: text (CheckReportText);
 //   - responsibility: one of Responsibilities;
 //   - warranty: the device's warranty decision (ParseReportWarranty);
+//   - pickup: the pick-up slip of a return or exchange (ParseReportPickup);
 //   - any other name of at most 64 bytes: a newer client's field, kept in
 //     Extra ("extra.<name>") rather than lost.
 //
@@ -390,6 +399,10 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 			if set(f.name, f.raw) {
 				r.Warranty = f.warranty
 			}
+		case "pickup":
+			if set(f.name, f.raw) {
+				r.Pickup = f.pickup
+			}
 		default:
 			if set("extra."+f.name, f.raw) {
 				if r.Extra == nil {
@@ -433,7 +446,7 @@ func (r *Report) checkExtra(parsed []reportField, newer func(field string) bool)
 // Extra.
 func (f reportField) kept() bool {
 	switch f.name {
-	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty":
+	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty", "pickup":
 		return false
 	}
 	return true
@@ -462,6 +475,7 @@ type reportField struct {
 	text     string                     // of the fields whose value is a string
 	answers  map[string]json.RawMessage // of answers
 	warranty *ReportWarranty            // of warranty
+	pickup   *ReportPickup              // of pickup
 }
 
 func parseReportField(name string, raw json.RawMessage, t *Template) (reportField, error) {
@@ -509,6 +523,12 @@ func parseReportField(name string, raw json.RawMessage, t *Template) (reportFiel
 			return f, err
 		}
 		f.warranty = &w
+	case "pickup":
+		p, err := ParseReportPickup(raw)
+		if err != nil {
+			return f, err
+		}
+		f.pickup = &p
 	default:
 		if len(name) > maxExtraName {
 			return f, Errorf(EUnknownField, "field name too long: at most %d bytes", maxExtraName)

@@ -54,6 +54,9 @@ type PriceList struct {
 	CalloutFen int64    `json:"callout_fen"`
 	Labour     []Labour `json:"labour"`
 	Parts      []Part   `json:"parts"`
+	// Accessories price what a return or an exchange deducts for an
+	// accessory the customer no longer has (see Deductions).
+	Accessories []Accessory `json:"accessories,omitempty"`
 }
 
 // Kind is what a quote line charges for.
@@ -129,6 +132,7 @@ func DefaultSource() []byte { return bytes.Clone(defaultJSON) }
 func clone(l PriceList) PriceList {
 	l.Labour = append([]Labour(nil), l.Labour...)
 	l.Parts = append([]Part(nil), l.Parts...)
+	l.Accessories = append([]Accessory(nil), l.Accessories...)
 	return l
 }
 
@@ -192,7 +196,7 @@ func (l PriceList) Validate() error {
 			return bad(f+".category", "is missing")
 		}
 	}
-	return nil
+	return l.validateAccessories(bad)
 }
 
 // price returns the unit price and name of an item, EInvalid naming the

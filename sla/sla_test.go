@@ -36,6 +36,9 @@ func TestDefaultPolicy(t *testing.T) {
 
 		ComplaintContact:    Rule{24, Hours},
 		ComplaintResolution: Rule{3, Workdays},
+		PickupReturn:        Rule{3, Workdays},
+		PickupExchange:      Rule{13, Workdays},
+		AppraisalSlip:       Rule{2, Workdays},
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Fatalf("DefaultPolicy() =\n%+v\nwant\n%+v", p, want)
@@ -481,5 +484,42 @@ func TestComplaintDue(t *testing.T) {
 		if _, err := ParsePolicy([]byte(src)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want one containing %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// The pick-up and appraisal-slip clocks count working days on the
+// business calendar: a visit the day before National Day waits out the
+// holiday, and the make-up Saturday 2026-10-10 counts.
+func TestPickupAndAppraisalSlipDue(t *testing.T) {
+	p := DefaultPolicy()
+	for _, tt := range []struct {
+		name, from, want string
+		due              func(time.Time) (calendar.Deadline, error)
+	}{
+		{"a return on a plain Tuesday is collected by Friday's end", "2026-03-10 15:00", "2026-03-14 00:00",
+			func(at time.Time) (calendar.Deadline, error) { return p.PickupDue(nil, fieldsync.PickupReturn, at) }},
+		{"a return the day before National Day waits out the holiday; make-up Saturday counts", "2026-09-30 15:00", "2026-10-11 00:00",
+			func(at time.Time) (calendar.Deadline, error) { return p.PickupDue(nil, fieldsync.PickupReturn, at) }},
+		{"an exchange the day before National Day takes 13 working days after it", "2026-09-30 15:00", "2026-10-24 00:00",
+			func(at time.Time) (calendar.Deadline, error) { return p.PickupDue(nil, fieldsync.PickupExchange, at) }},
+		{"a cracked screen found before Labour Day is printed after it", "2026-04-30 11:00", "2026-05-08 00:00",
+			func(at time.Time) (calendar.Deadline, error) { return p.AppraisalSlipDue(nil, at) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := tt.due(at(t, tt.from))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !d.Due.Equal(at(t, tt.want)) {
+				t.Fatalf("due %s, want %s", d.Due, tt.want)
+			}
+		})
+	}
+	if _, err := p.PickupDue(nil, "repair", at(t, "2026-03-10 15:00")); fieldsync.ErrorCode(err) != fieldsync.EInvalid {
+		t.Errorf("a pick-up of kind repair: %v", err)
+	}
+	src := strings.Replace(string(defaultJSON), `"pickup_exchange": {"amount": 13, "unit": "workdays"}`, `"pickup_exchange": {"amount": 0, "unit": "workdays"}`, 1)
+	if _, err := ParsePolicy([]byte(src)); err == nil || !strings.Contains(err.Error(), "pickup_exchange: amount 0") {
+		t.Errorf("a zero pickup_exchange: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/calendar"
+	pricing "github.com/fieldsync/fieldsync/quote"
 	"github.com/fieldsync/fieldsync/sync/canon"
 	"github.com/fieldsync/fieldsync/warranty"
 )
@@ -95,6 +96,9 @@ type Txn interface {
 	// SlipReport the id of the report holding a slip number, or "".
 	Install(id string) (*fieldsync.Install, error)
 	SlipReport(no string) (string, error)
+	// TicketReports returns the reports of a ticket's visits, as the push
+	// has left them so far.
+	TicketReports(ticketID string) ([]*fieldsync.Report, error)
 }
 
 // Store runs fn in one read-write transaction (one fsync): if fn fails,
@@ -125,6 +129,9 @@ type Engine struct {
 	// warranty.DefaultPolicy(), a nil Calendar calendar.Default().
 	Warranty warranty.Policy
 	Calendar *calendar.Calendar
+	// Prices prices again the deductions of a pick-up slip
+	// (recheckPickup); the zero PriceList is quote.Default().
+	Prices pricing.PriceList
 }
 
 // Push applies a batch in order, in one transaction, and answers each
@@ -496,6 +503,12 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		if _, ok := changes["warranty"]; ok {
 			if err := e.recheckWarranty(tx, &r, v, changes); err != nil {
 				return Result{}, err
+			}
+		}
+		if _, ok := changes["pickup"]; ok {
+			res, err := e.recheckPickup(tx, &r, v)
+			if err != nil || res != nil {
+				return deref(res), err
 			}
 		}
 		r.UpdatedAt = now

@@ -34,6 +34,10 @@ type Checks struct {
 	AccessoriesComplete bool `json:"accessories_complete"` // everything in Terms.Accessories present
 	// MissingAccessories names what is missing, from Terms.Accessories.
 	MissingAccessories []string `json:"missing_accessories,omitempty"`
+	// CrackedOnUnboxing says the screen was found cracked when the item
+	// was unboxed at delivery (开箱碎屏): the appraisal then needs a fully
+	// printed system slip, not a handwritten one. It changes no remedy.
+	CrackedOnUnboxing bool `json:"cracked_on_unboxing,omitempty"`
 }
 
 // Repair is an earlier repair of the failed part.
@@ -86,6 +90,7 @@ const (
 	RulePartWarranty   Rule = "part_warranty"          // the failed part's warranty
 	RuleRepair         Rule = "repair_warranty"        // the repaired part's own warranty
 	RuleCalendar       Rule = "calendar"               // working days counted without a holiday schedule
+	RuleCracked        Rule = "cracked_on_unboxing"    // a screen cracked on unboxing needs a printed appraisal slip
 )
 
 // Decision is the answer: the recommended outcome, every remedy on offer,
@@ -126,6 +131,9 @@ func Decide(p Policy, cal *calendar.Calendar, in Input) (Decision, error) {
 	}
 	d := decider{cal: cal, visit: in.Visit}
 	from := d.origin(p, in, start)
+	if in.Checks.CrackedOnUnboxing {
+		d.line(RuleCracked, "开箱碎屏：须开具全打印（无手写）的系统鉴定单，方可进行后续操作", "screen cracked on unboxing: a fully printed (system) appraisal slip, not a handwritten one, must be issued before the case goes on")
+	}
 
 	if in.Responsibility == fieldsync.ResponsibilityCustomerDamage {
 		d.line(RuleCustomerDamage, "人为损坏：免费退换和保修不适用，付费维修", "customer damage: no free remedy applies; the repair is paid")

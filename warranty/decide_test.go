@@ -87,6 +87,7 @@ func TestDecide(t *testing.T) {
 		{"a worn item is not returned", withChecks(in(t, "phone", "2026-03-01", "2026-03-02"), Checks{LabelsIntact: true, SerialIntact: true, AccessoriesComplete: true}), FreeRepair, []Outcome{FreeRepair, PaidRepair}, RuleCondition},
 		{"broken labels refuse an exchange", withChecks(in(t, "phone", "2026-03-01", "2026-03-12"), Checks{Unworn: true, SerialIntact: true, AccessoriesComplete: true}), FreeRepair, []Outcome{FreeRepair, PaidRepair}, RuleCondition},
 		{"a broken serial sticker refuses a return", withChecks(in(t, "tv", "2026-03-01", "2026-03-02"), Checks{Unworn: true, LabelsIntact: true, AccessoriesComplete: true}), FreeRepair, []Outcome{FreeRepair, PaidRepair}, RuleCondition},
+		{"a screen cracked on unboxing changes no remedy", withChecks(in(t, "tv", "2026-03-01", "2026-03-02"), Checks{Unworn: true, LabelsIntact: true, SerialIntact: true, AccessoriesComplete: true, CrackedOnUnboxing: true}), Return, all, RuleCracked},
 		{"a missing remote is deducted, the return stands", withChecks(in(t, "tv", "2026-03-01", "2026-03-02"), Checks{Unworn: true, LabelsIntact: true, SerialIntact: true, MissingAccessories: []string{"remote"}}), Return, all, RuleAccessories},
 		{"earphones are covered for 3 months (Jan 31 to Apr 30)", withPart(in(t, "phone", "2026-01-31", "2026-04-30"), PartEarphones), FreeRepair, []Outcome{FreeRepair, PaidRepair}, RulePartWarranty},
 		{"earphones are not covered a day past 3 months", withPart(in(t, "phone", "2026-01-31", "2026-05-01"), PartEarphones), NotCovered, []Outcome{PaidRepair}, RulePartWarranty},
@@ -182,6 +183,8 @@ func TestExplanationNamesTheDecidingRuleInBothLanguages(t *testing.T) {
 			"电池 2026-01-10 维修（保修内），已 30 天：维修部件保修 6 个月适用", "the battery repaired 2026-01-10 (under warranty), 30 days ago: the 6-month repaired-part warranty applies"},
 		{"a missing remote", withChecks(in(t, "tv", "2026-03-01", "2026-03-02"), Checks{Unworn: true, LabelsIntact: true, SerialIntact: true, MissingAccessories: []string{"remote"}}), RuleAccessories,
 			"附件不全（remote）：退换时按政策扣款", "accessories missing (remote): the return or exchange deducts them"},
+		{"a screen cracked on unboxing", withChecks(in(t, "tv", "2026-03-01", "2026-03-02"), Checks{Unworn: true, LabelsIntact: true, SerialIntact: true, AccessoriesComplete: true, CrackedOnUnboxing: true}), RuleCracked,
+			"开箱碎屏：须开具全打印（无手写）的系统鉴定单，方可进行后续操作", "screen cracked on unboxing: a fully printed (system) appraisal slip, not a handwritten one, must be issued before the case goes on"},
 		{"a year without holidays", in(t, "furniture", "2026-12-28", "2027-01-05"), RuleCalendar,
 			"营业日历未含 2027 年的节假日：工作日只扣除了周末", "the business calendar has no holidays for 2027: only weekends were skipped"},
 	}

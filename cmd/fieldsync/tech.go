@@ -78,6 +78,9 @@ var techCommands = []techCommand{
 		"earphones, charger or cable; CHECKs unworn,\n" +
 		"labels-intact, serial-intact,\n" +
 		"accessories-complete, missing=ACCESSORY", flags: true, run: techWarranty},
+	{name: "pickup", args: "VISIT return|exchange", about: "the pick-up slip (取货单): every accessory\n" +
+		"checked, --missing remote,stand deducted\n" +
+		"at the price list's amounts", flags: true, run: techPickup},
 	{name: "sign", args: "VISIT [flags]", about: "sign the visit's report with the device key:\n" +
 		"--customer-name NAME --strokes FILE.json|builtin\n" +
 		"  the customer's signature (without them: the\n" +

@@ -277,6 +277,9 @@ func TestTechUsage(t *testing.T) {
                                                      earphones, charger or cable; CHECKs unworn,
                                                      labels-intact, serial-intact,
                                                      accessories-complete, missing=ACCESSORY
+  fieldsync tech [--db FILE] pickup VISIT return|exchange  the pick-up slip (取货单): every accessory
+                                                     checked, --missing remote,stand deducted
+                                                     at the price list's amounts
   fieldsync tech [--db FILE] sign VISIT [flags]      sign the visit's report with the device key:
                                                      --customer-name NAME --strokes FILE.json|builtin
                                                        the customer's signature (without them: the

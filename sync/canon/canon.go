@@ -65,6 +65,10 @@ type Document struct {
 	// (fieldsync.ReportWarranty), as the customer saw it; absent when the
 	// report has none.
 	Warranty *fieldsync.ReportWarranty `json:"warranty,omitempty"`
+	// Pickup is the pick-up slip of a return or an exchange
+	// (fieldsync.ReportPickup): the accessory check the customer signs and
+	// what it deducts; absent when the report has none.
+	Pickup *fieldsync.ReportPickup `json:"pickup,omitempty"`
 }
 
 // Signing is what a signature adds to the records it covers. The server
@@ -97,7 +101,7 @@ func SigningOf(sig *fieldsync.Signature, photos []fieldsync.SlotPhoto) (Signing,
 
 // Build makes the document of report r of visit v, on ticket t about
 // asset a, signed as s says. It reads r's answers, findings, cause,
-// responsibility, warranty decision, slip number and template, never its
+// responsibility, warranty decision, pick-up slip, slip number and template, never its
 // status, clocks or the server's warranty check, so the tablet may build
 // it before its own record says signed. EInvalid names what is
 // missing or inconsistent: records that do not belong together, a
@@ -121,7 +125,7 @@ func Build(r *fieldsync.Report, v *fieldsync.Visit, t *fieldsync.Ticket, a *fiel
 		TemplateID: r.TemplateID, Corrects: r.Corrects, SlipNo: r.SlipNo, Findings: r.Findings, Cause: r.Cause, Responsibility: r.Responsibility,
 		CustomerName: s.CustomerName, SignedAt: at.Format(TimeLayout), DeviceID: s.DeviceID,
 		CustomerSignature: s.CustomerSignature, TechnicianSignature: s.TechnicianSignature,
-		Warranty: r.Warranty,
+		Warranty: r.Warranty, Pickup: r.Pickup,
 	}
 	for item, raw := range r.Answers {
 		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
@@ -216,6 +220,15 @@ func (d *Document) validate() error {
 			return fieldsync.Errorf(fieldsync.EInvalid, "warranty is not valid UTF-8 JSON")
 		}
 		if _, err := fieldsync.ParseReportWarranty(raw); err != nil {
+			return err
+		}
+	}
+	if d.Pickup != nil {
+		raw, err := json.Marshal(d.Pickup)
+		if err != nil {
+			return fieldsync.Errorf(fieldsync.EInvalid, "pickup is not valid JSON")
+		}
+		if _, err := fieldsync.ParseReportPickup(raw); err != nil {
 			return err
 		}
 	}

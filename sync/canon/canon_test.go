@@ -104,7 +104,7 @@ func TestBuildGolden(t *testing.T) {
 // goldenCase is how a golden document's report differs from records'.
 type goldenCase struct {
 	corrects, slipNo string
-	warranty         bool
+	warranty, pickup bool
 }
 
 func (g goldenCase) records(t *testing.T) (*fieldsync.Report, *fieldsync.Visit, *fieldsync.Ticket, *fieldsync.Asset, Signing) {
@@ -114,6 +114,9 @@ func (g goldenCase) records(t *testing.T) (*fieldsync.Report, *fieldsync.Visit, 
 	if g.warranty {
 		r.Warranty = sampleWarranty()
 	}
+	if g.pickup {
+		r.Pickup = samplePickup()
+	}
 	return r, v, tk, a, s
 }
 
@@ -122,6 +125,7 @@ var goldens = map[string]goldenCase{
 	"golden_addendum": {corrects: "rep-0"},
 	"golden_slip":     {slipNo: "K7QM-2026-000042"},
 	"golden_warranty": {warranty: true},
+	"golden_pickup":   {warranty: true, pickup: true},
 }
 
 // sampleWarranty is a device's warranty decision as a tablet stores it,
@@ -132,6 +136,18 @@ func sampleWarranty() *fieldsync.ReportWarranty {
 		VisitDate: "2026-03-10",
 		Decision: json.RawMessage(`{"options":["exchange","free_repair","paid_repair"],"outcome":"exchange","deductions":["remote"],` +
 			`"explanation":[{"rule":"exchange","text":{"zh-CN":"\u5728\u5305\u6362\u671f\u5185","en":"within the exchange window"}}]}`),
+	}
+}
+
+// samplePickup is the pick-up slip of an exchange with a missing remote.
+func samplePickup() *fieldsync.ReportPickup {
+	return &fieldsync.ReportPickup{
+		Kind: fieldsync.PickupExchange, Category: "tv",
+		Accessories:      []fieldsync.PickupCheck{{Accessory: "box", Present: true}, {Accessory: "remote"}, {Accessory: "stand", Present: true}},
+		Deductions:       []fieldsync.PickupDeduction{{Accessory: "remote", Fen: 3500}},
+		TotalFen:         3500,
+		PriceListVersion: "placeholder-2026-1",
+		CollectedAt:      time.Date(2026, 3, 12, 9, 30, 0, 0, time.UTC),
 	}
 }
 
@@ -300,6 +316,10 @@ func TestEveryFieldIsSigned(t *testing.T) {
 		"the warranty decision": func(d *Document) {
 			d.Warranty = sampleWarranty()
 			d.Warranty.Decision = json.RawMessage(`{"outcome":"free_repair","options":["free_repair","paid_repair"],"explanation":[{"rule":"part_warranty","text":{"zh-CN":"","en":""}}]}`)
+		},
+		"the pick-up deductions": func(d *Document) {
+			d.Pickup = samplePickup()
+			d.Pickup.Deductions[0].Fen, d.Pickup.TotalFen = 0, 0
 		},
 		"the warranty question": func(d *Document) {
 			d.Warranty = sampleWarranty()
