@@ -79,6 +79,9 @@ type Report struct {
 	Warranty         *ReportWarranty `json:"warranty,omitempty"`
 	WarrantyServer   *WarrantyCheck  `json:"warranty_server,omitempty"`
 	WarrantyDisputed bool            `json:"warranty_disputed,omitempty"`
+	// Work is the work done (WorkLine); a visit that completes with it
+	// gets a work order and its repaired parts certificates.
+	Work []WorkLine `json:"work,omitempty"`
 	// Signature is the device's signature, from its sign action.
 	Signature *Signature `json:"signature,omitempty"`
 	// Seal is the server's, once every photo the signature names is
@@ -270,6 +273,7 @@ func (r *Report) Clone() Report {
 		w := *r.WarrantyServer
 		c.WarrantyServer = &w
 	}
+	c.Work = slices.Clone(r.Work)
 	return c
 }
 
@@ -311,6 +315,7 @@ func CheckReportField(name string, raw json.RawMessage, t *Template) error {
 //   - findings, cause: text (CheckReportText);
 //   - responsibility: one of Responsibilities;
 //   - warranty: the device's warranty decision (ParseReportWarranty);
+//   - work: the work done (ParseReportWork);
 //   - any other name of at most 64 bytes: a newer client's field, kept in
 //     Extra ("extra.<name>") rather than lost.
 //
@@ -390,6 +395,10 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 			if set(f.name, f.raw) {
 				r.Warranty = f.warranty
 			}
+		case "work":
+			if set(f.name, f.raw) {
+				r.Work = f.work
+			}
 		default:
 			if set("extra."+f.name, f.raw) {
 				if r.Extra == nil {
@@ -433,7 +442,7 @@ func (r *Report) checkExtra(parsed []reportField, newer func(field string) bool)
 // Extra.
 func (f reportField) kept() bool {
 	switch f.name {
-	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty":
+	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty", "work":
 		return false
 	}
 	return true
@@ -462,6 +471,7 @@ type reportField struct {
 	text     string                     // of the fields whose value is a string
 	answers  map[string]json.RawMessage // of answers
 	warranty *ReportWarranty            // of warranty
+	work     []WorkLine                 // of work
 }
 
 func parseReportField(name string, raw json.RawMessage, t *Template) (reportField, error) {
@@ -509,6 +519,12 @@ func parseReportField(name string, raw json.RawMessage, t *Template) (reportFiel
 			return f, err
 		}
 		f.warranty = &w
+	case "work":
+		w, err := ParseReportWork(raw)
+		if err != nil {
+			return f, err
+		}
+		f.work = w
 	default:
 		if len(name) > maxExtraName {
 			return f, Errorf(EUnknownField, "field name too long: at most %d bytes", maxExtraName)
