@@ -151,3 +151,17 @@ type WorkOrderFilter struct {
 	Cursor   string
 	Limit    int
 }
+
+// SeesCustomerRecord reports whether v may read a work order or a
+// certificate of customer customerID: staff read every one, a customer
+// login those of its own customer records, nobody else any. An unseen
+// record is answered as one that does not exist.
+func (v Viewer) SeesCustomerRecord(customerID string) bool {
+	switch v.Role {
+	case RoleAdmin, RoleDispatcher:
+		return true
+	case RoleCustomer:
+		return oneOf(customerID, v.CustomerIDs)
+	}
+	return false
+}
