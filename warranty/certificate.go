@@ -10,8 +10,8 @@ import (
 // LastDay returns the last day period p covers from date from, the date
 // itself not counted: what Decide counts as within p (Days: from + n;
 // Months and Years: the same day n months on, or that month's last day;
-// Workdays: the n-th working day after from on cal, nil meaning
-// calendar.Default()).
+// Workdays: the day before the (n+1)-th working day after from on cal,
+// nil meaning calendar.Default(), so the days off after the n-th count).
 func (p Period) LastDay(cal *calendar.Calendar, from Date) Date {
 	switch p.Unit {
 	case Days:
@@ -25,13 +25,13 @@ func (p Period) LastDay(cal *calendar.Calendar, from Date) Date {
 		cal = calendar.Default()
 	}
 	day := from
-	for n := 0; n < p.Amount; {
+	for n := 0; n <= p.Amount; {
 		day = day.AddDays(1)
 		if cal.IsWorkday(time.Date(day.t.Year(), day.t.Month(), day.t.Day(), 12, 0, 0, 0, calendar.Location())) {
 			n++
 		}
 	}
-	return day
+	return day.AddDays(-1)
 }
 
 // Certify issues the warranty certificates of work order w: one per part
