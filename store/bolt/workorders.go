@@ -100,8 +100,8 @@ func publishedWarranty(tx *bbolt.Tx) (warranty.Policy, error) {
 	return warranty.ParsePolicy(raw)
 }
 
-// certificatesOf lists the certificates of an asset, in the order they
-// were issued.
+// certificatesOf lists the certificates of an asset, oldest work order
+// first, a work order's by part name.
 func certificatesOf(tx *bbolt.Tx, assetID string) ([]fieldsync.Certificate, error) {
 	out := []fieldsync.Certificate{}
 	certs := tx.Bucket(bucketCertificates)
@@ -121,7 +121,7 @@ func (p *pushTx) Certificates(assetID string) ([]fieldsync.Certificate, error) {
 }
 
 // Certificates returns the warranty certificates of an asset, oldest
-// first; none for an asset never repaired (or unknown).
+// work order first; none for an asset never repaired (or unknown).
 func (s *DB) Certificates(ctx context.Context, assetID string) ([]fieldsync.Certificate, error) {
 	var out []fieldsync.Certificate
 	err := s.db.View(func(tx *bbolt.Tx) (err error) {
