@@ -78,6 +78,7 @@ var techCommands = []techCommand{
 		"earphones, charger or cable; CHECKs unworn,\n" +
 		"labels-intact, serial-intact,\n" +
 		"accessories-complete, missing=ACCESSORY", flags: true, run: techWarranty},
+	{name: "work", args: "VISIT PART[:CODE][xN]... [--note TEXT]", about: "the work done, a line per part repaired:\nPART as for warranty; CODE the price-list\npart code; N how many (default 1)", flags: true, run: techWork},
 	{name: "sign", args: "VISIT [flags]", about: "sign the visit's report with the device key:\n" +
 		"--customer-name NAME --strokes FILE.json|builtin\n" +
 		"  the customer's signature (without them: the\n" +

@@ -277,6 +277,9 @@ func TestTechUsage(t *testing.T) {
                                                      earphones, charger or cable; CHECKs unworn,
                                                      labels-intact, serial-intact,
                                                      accessories-complete, missing=ACCESSORY
+  fieldsync tech [--db FILE] work VISIT PART[:CODE][xN]... [--note TEXT]  the work done, a line per part repaired:
+                                                     PART as for warranty; CODE the price-list
+                                                     part code; N how many (default 1)
   fieldsync tech [--db FILE] sign VISIT [flags]      sign the visit's report with the device key:
                                                      --customer-name NAME --strokes FILE.json|builtin
                                                        the customer's signature (without them: the
