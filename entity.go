@@ -31,3 +31,11 @@ const EntityPriceList Entity = "price_list"
 
 // EntityComplaint is a customer's complaint about a ticket (complaint.go).
 const EntityComplaint Entity = "complaint"
+
+// EntityWorkOrder is the work order of a completed repair, and
+// EntityCertificate the warranty certificate of a repaired part, which
+// reaches the technicians of the asset's visits (report_work.go).
+const (
+	EntityWorkOrder   Entity = "workorder"
+	EntityCertificate Entity = "certificate"
+)

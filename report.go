@@ -82,6 +82,9 @@ type Report struct {
 	// Pickup is the pick-up slip of a return or an exchange
 	// (ReportPickup), which the customer signs.
 	Pickup *ReportPickup `json:"pickup,omitempty"`
+	// Work is the work done (WorkLine); a visit that completes with it
+	// gets a work order and its repaired parts certificates.
+	Work []WorkLine `json:"work,omitempty"`
 	// Signature is the device's signature, from its sign action.
 	Signature *Signature `json:"signature,omitempty"`
 	// Seal is the server's, once every photo the signature names is
@@ -278,6 +281,7 @@ func (r *Report) Clone() Report {
 		p.Accessories, p.Deductions = slices.Clone(p.Accessories), slices.Clone(p.Deductions)
 		c.Pickup = &p
 	}
+	c.Work = slices.Clone(r.Work)
 	return c
 }
 
@@ -320,6 +324,7 @@ func CheckReportField(name string, raw json.RawMessage, t *Template) error {
 //   - responsibility: one of Responsibilities;
 //   - warranty: the device's warranty decision (ParseReportWarranty);
 //   - pickup: the pick-up slip of a return or exchange (ParseReportPickup);
+//   - work: the work done (ParseReportWork);
 //   - any other name of at most 64 bytes: a newer client's field, kept in
 //     Extra ("extra.<name>") rather than lost.
 //
@@ -403,6 +408,10 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 			if set(f.name, f.raw) {
 				r.Pickup = f.pickup
 			}
+		case "work":
+			if set(f.name, f.raw) {
+				r.Work = f.work
+			}
 		default:
 			if set("extra."+f.name, f.raw) {
 				if r.Extra == nil {
@@ -446,7 +455,7 @@ func (r *Report) checkExtra(parsed []reportField, newer func(field string) bool)
 // Extra.
 func (f reportField) kept() bool {
 	switch f.name {
-	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty", "pickup":
+	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty", "pickup", "work":
 		return false
 	}
 	return true
@@ -476,6 +485,7 @@ type reportField struct {
 	answers  map[string]json.RawMessage // of answers
 	warranty *ReportWarranty            // of warranty
 	pickup   *ReportPickup              // of pickup
+	work     []WorkLine                 // of work
 }
 
 func parseReportField(name string, raw json.RawMessage, t *Template) (reportField, error) {
@@ -529,6 +539,12 @@ func parseReportField(name string, raw json.RawMessage, t *Template) (reportFiel
 			return f, err
 		}
 		f.pickup = &p
+	case "work":
+		w, err := ParseReportWork(raw)
+		if err != nil {
+			return f, err
+		}
+		f.work = w
 	default:
 		if len(name) > maxExtraName {
 			return f, Errorf(EUnknownField, "field name too long: at most %d bytes", maxExtraName)

@@ -23,7 +23,9 @@ type WarrantyQuestion struct {
 // report is entitled to: with the warranty policy and business calendar
 // the device pulled (the server's, so the server decides the same), the
 // report's responsibility, its visit's day (of arrival, else today, in
-// China time) and its asset's category and dates. EInvalid when the
+// China time), its asset's category and dates, and the earlier repairs
+// of the failed part that the asset's warranty certificates attest
+// (besides those q states). EInvalid when the
 // report has no responsibility yet or the question names an unknown part;
 // ENotFound while the device has not pulled the policy (sync first) or
 // lacks the report's visit, ticket or asset. SetWarranty keeps the
@@ -123,7 +125,11 @@ func (c *Client) decideWarranty(rd *reader, reportID string, q warranty.Question
 		day = *v.ArrivedAt
 	}
 	visitDate := day.In(calendar.Location()).Format(time.DateOnly)
-	in, err := warranty.ForReport(&a, r.Responsibility, visitDate, q).Input()
+	certs, err := rd.certificates(a.ID)
+	if err != nil {
+		return warranty.Decision{}, "", err
+	}
+	in, err := warranty.ForReport(&a, r.Responsibility, visitDate, q.WithCertificates(certs, v.ID, visitDate)).Input()
 	if err != nil {
 		return warranty.Decision{}, "", err
 	}

@@ -107,6 +107,11 @@ func (s *Server) routes() {
 	e.GET("/v1/followups/:id", s.handleGetFollowUp(), authn, staffOr(roleCustomer))
 	e.POST("/v1/followups/:id/answer", s.handleAnswerFollowUp(), authn, staffOr(roleCustomer))
 	e.POST("/v1/followups/:id/close", s.handleCloseFollowUp(), authn, staff)
+	// Work orders and certificates: staff read them all, a customer
+	// those of their own tickets and assets (checked in the handlers).
+	e.GET("/v1/workorders", s.handleListWorkOrders(), authn, staffOr(roleCustomer))
+	e.GET("/v1/workorders/:id", s.handleGetWorkOrder(), authn, staffOr(roleCustomer))
+	e.GET("/v1/assets/:id/certificates", s.handleAssetCertificates(), authn, staffOr(roleCustomer))
 	// Complaints: a ticket's customer or staff open one; staff work it,
 	// its customer reads it (checked in the handlers).
 	e.POST("/v1/tickets/:id/complaints", s.handleOpenComplaint(), authn, staffOr(roleCustomer))

@@ -110,6 +110,12 @@ type Store interface {
 	// has none.
 	FollowUpOfVisit(ctx context.Context, visitID string) (*fieldsync.FollowUp, error)
 	UpdateFollowUp(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.FollowUp) error) (*fieldsync.FollowUp, error)
+
+	// Work orders and warranty certificates (handlers_workorders.go); the
+	// store makes them when visits with work complete.
+	WorkOrder(ctx context.Context, id string) (*fieldsync.WorkOrder, error)
+	WorkOrders(ctx context.Context, f fieldsync.WorkOrderFilter) ([]fieldsync.WorkOrder, string, error)
+	Certificates(ctx context.Context, assetID string) ([]fieldsync.Certificate, error)
 }
 
 // Deps are everything the server needs; New takes them explicitly.

@@ -99,6 +99,10 @@ type Txn interface {
 	// TicketReports returns the reports of a ticket's visits, as the push
 	// has left them so far.
 	TicketReports(ticketID string) ([]*fieldsync.Report, error)
+	// Certificates returns the warranty certificates of an asset's
+	// repaired parts, which the warranty decision counts as earlier
+	// repairs.
+	Certificates(assetID string) ([]fieldsync.Certificate, error)
 }
 
 // Store runs fn in one read-write transaction (one fsync): if fn fails,
@@ -740,7 +744,11 @@ func (e *Engine) warrantyCheck(tx Txn, r *fieldsync.Report, v *fieldsync.Visit) 
 	if p.Categories == nil {
 		p = warranty.DefaultPolicy()
 	}
-	d, err := warranty.Recheck(p, e.Calendar, r, a)
+	certs, err := tx.Certificates(a.ID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := warranty.Recheck(p, e.Calendar, r, a, certs)
 	if err != nil {
 		if fieldsync.ErrorCode(err) == fieldsync.EInternal {
 			return nil, err

@@ -29,13 +29,15 @@ func ForReport(a *fieldsync.Asset, resp fieldsync.Responsibility, visitDate stri
 
 // Recheck decides again, with policy p and calendar cal, the warranty a
 // device decided for report r about asset a: r.Warranty's question and
-// day, r's responsibility. EInvalid says why it cannot (a question or
-// asset the policy does not take).
-func Recheck(p Policy, cal *calendar.Calendar, r *fieldsync.Report, a *fieldsync.Asset) (Decision, error) {
+// day, r's responsibility, and the earlier repairs the asset's
+// certificates attest (Question.WithCertificates). EInvalid says why it
+// cannot (a question or asset the policy does not take).
+func Recheck(p Policy, cal *calendar.Calendar, r *fieldsync.Report, a *fieldsync.Asset, certs []fieldsync.Certificate) (Decision, error) {
 	var q Question
 	if r.Warranty == nil || json.Unmarshal(r.Warranty.Question, &q) != nil {
 		return Decision{}, fieldsync.Errorf(fieldsync.EInvalid, "report %s has no warranty question", r.ID)
 	}
+	q = q.WithCertificates(certs, r.VisitID, r.Warranty.VisitDate)
 	in, err := ForReport(a, r.Responsibility, r.Warranty.VisitDate, q).Input()
 	if err != nil {
 		return Decision{}, err

@@ -81,6 +81,7 @@ var techCommands = []techCommand{
 	{name: "pickup", args: "VISIT return|exchange", about: "the pick-up slip (取货单): every accessory\n" +
 		"checked, --missing remote,stand deducted\n" +
 		"at the price list's amounts", flags: true, run: techPickup},
+	{name: "work", args: "VISIT PART[:CODE][xN]... [--note TEXT]", about: "the work done, a line per part repaired:\nPART as for warranty; CODE the price-list\npart code; N how many (default 1)", flags: true, run: techWork},
 	{name: "sign", args: "VISIT [flags]", about: "sign the visit's report with the device key:\n" +
 		"--customer-name NAME --strokes FILE.json|builtin\n" +
 		"  the customer's signature (without them: the\n" +

@@ -280,6 +280,9 @@ func TestTechUsage(t *testing.T) {
   fieldsync tech [--db FILE] pickup VISIT return|exchange  the pick-up slip (取货单): every accessory
                                                      checked, --missing remote,stand deducted
                                                      at the price list's amounts
+  fieldsync tech [--db FILE] work VISIT PART[:CODE][xN]... [--note TEXT]  the work done, a line per part repaired:
+                                                     PART as for warranty; CODE the price-list
+                                                     part code; N how many (default 1)
   fieldsync tech [--db FILE] sign VISIT [flags]      sign the visit's report with the device key:
                                                      --customer-name NAME --strokes FILE.json|builtin
                                                        the customer's signature (without them: the

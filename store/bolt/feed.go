@@ -31,6 +31,7 @@ var bucketOf = map[fieldsync.Entity][]byte{
 	fieldsync.EntityVisit: bucketVisits, fieldsync.EntityReport: bucketReports, fieldsync.EntityPhoto: bucketAttachments,
 	fieldsync.EntityTemplate: bucketTemplates, fieldsync.EntityCalendar: bucketCalendars, fieldsync.EntityPolicy: bucketPolicies,
 	fieldsync.EntityWarrantyPolicy: bucketWarranty, fieldsync.EntityPriceList: bucketPriceLists,
+	fieldsync.EntityCertificate: bucketCertificates,
 }
 
 // referenceEntities are shared with every device.
@@ -190,6 +191,11 @@ func partitionsOf(tx *bbolt.Tx, entity fieldsync.Entity, id string) ([]string, e
 		err = addTicket(id)
 	case fieldsync.EntityCustomer, fieldsync.EntitySite, fieldsync.EntityAsset:
 		err = ticketsTouching(tx, entity, id, addTicket)
+	case fieldsync.EntityCertificate:
+		var c *fieldsync.Certificate
+		if c, err = get[fieldsync.Certificate](tx.Bucket(bucketCertificates), id); c != nil {
+			err = ticketsTouching(tx, fieldsync.EntityAsset, c.AssetID, addTicket)
+		}
 	}
 	parts := []string{syncproto.PartitionAll}
 	for t := range techs {
@@ -246,6 +252,14 @@ func bundleOf(tx *bbolt.Tx, visitID string) ([]recordRef, error) {
 	}
 	if t != nil {
 		refs = append(refs, recordRef{fieldsync.EntityTicket, t.ID}, recordRef{fieldsync.EntityCustomer, t.CustomerID}, recordRef{fieldsync.EntitySite, t.SiteID}, recordRef{fieldsync.EntityAsset, t.AssetID})
+		// The certificates of the asset's repaired parts, which the
+		// warranty decision on the tablet counts.
+		if err := scanPrefix(tx.Bucket(indexCertificatesByAsset), key(t.AssetID, ""), "", func(certID string) (bool, error) {
+			refs = append(refs, recordRef{fieldsync.EntityCertificate, certID})
+			return true, nil
+		}); err != nil {
+			return nil, err
+		}
 	}
 	err = scanPrefix(tx.Bucket(indexReportsByVisit), key(visitID, ""), "", func(reportID string) (bool, error) {
 		refs = append(refs, recordRef{fieldsync.EntityReport, reportID})

@@ -189,6 +189,9 @@ func (p *pushTx) PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage
 	if err := followUpOnCompletion(p.tx, before, v, actor, now); err != nil {
 		return 0, err
 	}
+	if err := workOrderOnCompletion(p.tx, before, v, p.Report, actor, now); err != nil {
+		return 0, err
+	}
 	if err := auditKnown(p.tx, fieldsync.EntityVisit, v.ID, changes, actor, action, now); err != nil {
 		return 0, err
 	}

@@ -107,6 +107,15 @@ var (
 	indexComplaintsDue      = []byte("idx_complaints_due")      // deadline of the running clock \x00 complaint
 	indexComplaintsEscalate = []byte("idx_complaints_escalate") // deadline of the next clock to escalate \x00 complaint
 
+	// Work orders of completed repairs and the warranty certificates of
+	// their repaired parts (workorders.go); certificates are synced.
+	bucketWorkOrders         = []byte("workorders")             // work order id -> WorkOrder
+	indexWorkOrdersByVisit   = []byte("idx_workorders_visit")   // visit id -> work order id
+	indexWorkOrdersByTicket  = []byte("idx_workorders_ticket")  // ticket \x00 work order
+	indexWorkOrdersByAsset   = []byte("idx_workorders_asset")   // asset \x00 work order
+	bucketCertificates       = []byte("certificates")           // certificate id -> Certificate
+	indexCertificatesByAsset = []byte("idx_certificates_asset") // asset \x00 certificate
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -315,6 +324,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 	func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketPriceLists)
 		return err
+	},
+	// 19 -> 20: work orders and warranty certificates, none yet: repairs
+	// completed before have no record of their work.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketWorkOrders, indexWorkOrdersByVisit, indexWorkOrdersByTicket, indexWorkOrdersByAsset, bucketCertificates, indexCertificatesByAsset} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 

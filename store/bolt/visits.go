@@ -106,6 +106,10 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 		if err := followUpOnCompletion(tx, before, &after, actor, now); err != nil {
 			return err
 		}
+		reports := tx.Bucket(bucketReports)
+		if err := workOrderOnCompletion(tx, before, &after, func(id string) (*fieldsync.Report, error) { return get[fieldsync.Report](reports, id) }, actor, now); err != nil {
+			return err
+		}
 		if after.TechnicianID != before.TechnicianID {
 			// The new technician gets the whole bundle; the old one an evict
 			// of what their other visits do not need.

@@ -69,6 +69,9 @@ type Document struct {
 	// (fieldsync.ReportPickup): the accessory check the customer signs and
 	// what it deducts; absent when the report has none.
 	Pickup *fieldsync.ReportPickup `json:"pickup,omitempty"`
+	// Work is the work done (fieldsync.WorkLine), in the report's order;
+	// absent when the report records none.
+	Work []fieldsync.WorkLine `json:"work,omitempty"`
 }
 
 // Signing is what a signature adds to the records it covers. The server
@@ -101,7 +104,8 @@ func SigningOf(sig *fieldsync.Signature, photos []fieldsync.SlotPhoto) (Signing,
 
 // Build makes the document of report r of visit v, on ticket t about
 // asset a, signed as s says. It reads r's answers, findings, cause,
-// responsibility, warranty decision, pick-up slip, slip number and template, never its
+// responsibility, warranty decision, pick-up slip, work, slip number and
+// template, never its
 // status, clocks or the server's warranty check, so the tablet may build
 // it before its own record says signed. EInvalid names what is
 // missing or inconsistent: records that do not belong together, a
@@ -126,6 +130,9 @@ func Build(r *fieldsync.Report, v *fieldsync.Visit, t *fieldsync.Ticket, a *fiel
 		CustomerName: s.CustomerName, SignedAt: at.Format(TimeLayout), DeviceID: s.DeviceID,
 		CustomerSignature: s.CustomerSignature, TechnicianSignature: s.TechnicianSignature,
 		Warranty: r.Warranty, Pickup: r.Pickup,
+	}
+	if len(r.Work) > 0 {
+		d.Work = r.Work
 	}
 	for item, raw := range r.Answers {
 		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
@@ -229,6 +236,15 @@ func (d *Document) validate() error {
 			return fieldsync.Errorf(fieldsync.EInvalid, "pickup is not valid JSON")
 		}
 		if _, err := fieldsync.ParseReportPickup(raw); err != nil {
+			return err
+		}
+	}
+	if d.Work != nil {
+		raw, err := json.Marshal(d.Work)
+		if err != nil || !utf8.Valid(raw) {
+			return fieldsync.Errorf(fieldsync.EInvalid, "work is not valid UTF-8 JSON")
+		}
+		if _, err := fieldsync.ParseReportWork(raw); err != nil {
 			return err
 		}
 	}

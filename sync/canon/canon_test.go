@@ -321,6 +321,9 @@ func TestEveryFieldIsSigned(t *testing.T) {
 			d.Pickup = samplePickup()
 			d.Pickup.Deductions[0].Fen, d.Pickup.TotalFen = 0, 0
 		},
+		"the work done": func(d *Document) {
+			d.Work = []fieldsync.WorkLine{{Part: "battery", Code: "BAT-01", Qty: 1}}
+		},
 		"the warranty question": func(d *Document) {
 			d.Warranty = sampleWarranty()
 			d.Warranty.Question = json.RawMessage(`{"failed_part":"panel","checks":{}}`)
@@ -378,6 +381,9 @@ func TestBuildRefuses(t *testing.T) {
 		{"a photo hash in upper case", "sha256 must be 64 lower-case hex digits", func(f *fixture) { f.s.Photos[0].SHA256 = strings.ToUpper(sha('b')) }},
 		{"a photo named twice", "is named twice", func(f *fixture) { f.s.Photos = append(f.s.Photos, f.s.Photos[1]) }},
 		{"a short signature hash", "customer_signature_sha256 must be", func(f *fixture) { f.s.CustomerSignature = "abc" }},
+		{"a work line of an unknown part", "work[0].part", func(f *fixture) {
+			f.r.Work = []fieldsync.WorkLine{{Part: "panel", Qty: 1}}
+		}},
 		{"a warranty decision without an outcome", "warranty.decision", func(f *fixture) {
 			f.r.Warranty = sampleWarranty()
 			f.r.Warranty.Decision = json.RawMessage(`{"options":["paid_repair"],"explanation":[]}`)
