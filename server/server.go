@@ -101,6 +101,9 @@ type Store interface {
 	EscalateDue(ctx context.Context, now time.Time) (int, error)
 	// SetSealKey gives the store the key that seals signed reports.
 	SetSealKey(key func() seal.Key, log *slog.Logger)
+	// SetPolicy gives the store the SLA policy and calendar of the
+	// deadlines it sets itself (follow-ups): the server's.
+	SetPolicy(p sla.Policy, cal *calendar.Calendar)
 
 	// Follow-ups (handlers_followups.go); the store makes them when visits
 	// complete. UpdateFollowUp applies fn in one transaction.
@@ -203,6 +206,7 @@ func New(d Deps) *Server {
 	if d.Templates == nil {
 		d.Templates = templates.All()
 	}
+	d.Store.SetPolicy(d.Policy, d.Calendar)
 	if d.Issuer != nil {
 		// Reports are sealed with the server's current signing key, the
 		// key of the log heads (handleLogHead).

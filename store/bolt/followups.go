@@ -10,8 +10,6 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/calendar"
-	"github.com/fieldsync/fieldsync/sla"
 )
 
 // Follow-ups are read and answered through the API by staff and
@@ -22,11 +20,10 @@ import (
 // before (nil when new) to after, in the transaction of that change, when
 // the change completed it. It is a no-op for any other change and for a
 // visit that has its follow-up already, so a rerun of the transaction or
-// a retried push makes exactly one. The due time is the shipped SLA
-// policy's follow-up rule on the shipped business calendar, counted from
-// the visit's completion (the same policy and calendar the server's
-// deadlines default to and the feed publishes).
-func followUpOnCompletion(tx *bbolt.Tx, before, after *fieldsync.Visit, actor fieldsync.Actor, now time.Time) error {
+// a retried push makes exactly one. The due time is the follow-up rule of
+// the store's SLA policy on its business calendar (SetPolicy), counted
+// from the visit's completion.
+func (s *DB) followUpOnCompletion(tx *bbolt.Tx, before, after *fieldsync.Visit, actor fieldsync.Actor, now time.Time) error {
 	if after.Status != fieldsync.VisitCompleted || (before != nil && before.Status == fieldsync.VisitCompleted) {
 		return nil
 	}
@@ -41,7 +38,7 @@ func followUpOnCompletion(tx *bbolt.Tx, before, after *fieldsync.Visit, actor fi
 	if after.FinishedAt == nil {
 		return fieldsync.Errorf(fieldsync.EInvalid, "visit %s is completed without its completion time", after.ID)
 	}
-	due, err := sla.DefaultPolicy().FollowUpDue(calendar.Default(), *after.FinishedAt)
+	due, err := s.followUpDue(*after.FinishedAt)
 	if err != nil {
 		return err
 	}
