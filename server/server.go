@@ -96,7 +96,7 @@ type Store interface {
 	// escalate each complaint for the clocks it missed, audited.
 	CreateComplaint(ctx context.Context, ticketID string, a fieldsync.Actor, open func(*fieldsync.Ticket) (*fieldsync.Complaint, error)) (*fieldsync.Complaint, error)
 	Complaint(ctx context.Context, id string) (*fieldsync.Complaint, error)
-	Complaints(ctx context.Context, f fieldsync.ComplaintFilter) ([]fieldsync.Complaint, error)
+	Complaints(ctx context.Context, f fieldsync.ComplaintFilter) ([]fieldsync.Complaint, string, error)
 	UpdateComplaint(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Complaint) error) (*fieldsync.Complaint, error)
 	EscalateDue(ctx context.Context, now time.Time) (int, error)
 	// SetSealKey gives the store the key that seals signed reports.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -90,20 +91,23 @@ func (s *DB) FollowUpOfVisit(ctx context.Context, visitID string) (*fieldsync.Fo
 // FollowUps lists follow-ups a page at a time: with OverdueAt, the pending
 // ones due before it in order of due time, read from the due index's
 // start (what is not overdue is never read); otherwise in creation order,
-// of one customer (its index only) or of all. A malformed cursor is
+// of the customers named (their index only, merged) or of all. A malformed cursor is
 // EInvalid.
 func (s *DB) FollowUps(ctx context.Context, f fieldsync.FollowUpFilter) ([]fieldsync.FollowUp, string, error) {
 	keep := func(fu *fieldsync.FollowUp) bool {
-		return (f.CustomerID == "" || fu.CustomerID == f.CustomerID) && (f.Status == "" || fu.Status == f.Status)
+		return (f.CustomerIDs == nil || slices.Contains(f.CustomerIDs, fu.CustomerID)) && (f.Status == "" || fu.Status == f.Status)
 	}
 	if !f.OverdueAt.IsZero() {
 		return s.overdueFollowUps(f, keep)
 	}
-	l := listing{records: bucketFollowUps}
-	if f.CustomerID != "" {
-		l.index, l.prefix = indexFollowUpsByCust, key(f.CustomerID, "")
+	if f.CustomerIDs == nil {
+		return page(s, listing{records: bucketFollowUps}, f.Cursor, f.Limit, keep)
 	}
-	return page(s, l, f.Cursor, f.Limit, keep)
+	var ls []listing
+	for _, c := range f.CustomerIDs {
+		ls = append(ls, listing{records: bucketFollowUps, index: indexFollowUpsByCust, prefix: key(c, "")})
+	}
+	return pageMerged(s, ls, f.Cursor, f.Limit, keep, func(fu *fieldsync.FollowUp) string { return fu.ID })
 }
 
 func (s *DB) overdueFollowUps(f fieldsync.FollowUpFilter, keep func(*fieldsync.FollowUp) bool) ([]fieldsync.FollowUp, string, error) {
