@@ -83,7 +83,6 @@ type policies struct {
 	sla         sla.Policy
 	warranty    warranty.Policy
 	warrantySrc []byte
-	prices      quote.PriceList
 	pricesSrc   []byte
 	// from names, for the log, where each kind came from: a file or
 	// "default".
@@ -135,7 +134,7 @@ func loadPolicies(files map[string]string) (policies, error) {
 	if p.pricesSrc, err = read("price-list"); err != nil {
 		return p, err
 	}
-	if p.prices, err = quote.Parse(p.pricesSrc); err != nil {
+	if _, err = quote.Parse(p.pricesSrc); err != nil {
 		return p, bad("price-list", err)
 	}
 	return p, nil
