@@ -332,6 +332,9 @@ type ComplaintFilter struct {
 	DueBefore time.Time
 	// CustomerIDs, when not nil, keeps only these customers' complaints.
 	CustomerIDs []string
+	// Cursor and Limit page the list (store/bolt clamps Limit).
+	Cursor string
+	Limit  int
 }
 
 // Match reports whether c passes every set field of f, c being as it

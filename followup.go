@@ -190,8 +190,9 @@ func (f *FollowUp) settled() error {
 
 // FollowUpFilter selects follow-ups. Zero fields do not filter.
 type FollowUpFilter struct {
-	CustomerID string // the follow-ups of one customer
-	Status     FollowUpStatus
+	// CustomerIDs, when not nil, keeps only these customers' follow-ups.
+	CustomerIDs []string
+	Status      FollowUpStatus
 	// OverdueAt, when set, selects those still pending after their due
 	// time at that instant, in order of due time.
 	OverdueAt time.Time

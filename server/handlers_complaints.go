@@ -56,15 +56,19 @@ func (s *Server) escalateDue(c echo.Context, now time.Time) error {
 	return err
 }
 
-// handleListComplaints lists complaints: staff's by ?status=, ?level= and
-// ?due= (overdue, or due_today: the running clock ends by today's end,
-// China time); a customer's own only.
+// handleListComplaints lists complaints a page at a time (?limit=,
+// ?cursor=): staff's by ?status=, ?level= and ?due= (overdue, or
+// due_today: the running clock ends by today's end, China time); a
+// customer's own only.
 func (s *Server) handleListComplaints() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
 		now := s.deps.Now().UTC()
-		f := fieldsync.ComplaintFilter{Now: now}
+		f := fieldsync.ComplaintFilter{Now: now, Cursor: q.Get("cursor")}
 		var err error
+		if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
+			return err
+		}
 		if st := q.Get("status"); st != "" {
 			if f.Status, err = fieldsync.ParseComplaintStatus(st); err != nil {
 				return err
@@ -93,11 +97,11 @@ func (s *Server) handleListComplaints() echo.HandlerFunc {
 		if err := s.escalateDue(c, now); err != nil {
 			return err
 		}
-		items, err := s.deps.Store.Complaints(c.Request().Context(), f)
+		items, next, err := s.deps.Store.Complaints(c.Request().Context(), f)
 		if err != nil {
 			return err
 		}
-		return respond(c, http.StatusOK, whole(items))
+		return respond(c, http.StatusOK, paged(items, next))
 	}
 }
 

@@ -19,9 +19,9 @@ func (s *Server) followUpView(f *fieldsync.FollowUp) followUpView {
 	return followUpView{FollowUp: *f, Overdue: f.Overdue(s.deps.Now())}
 }
 
-// handleListFollowUps lists follow-ups: every one for staff, a page at a
-// time; a customer's own (those of every customer record linked to the
-// login) at once. ?status= filters by status; ?due=overdue keeps the
+// handleListFollowUps lists follow-ups a page at a time (?limit=,
+// ?cursor=): every one for staff; a customer's own (those of every
+// customer record linked to the login). ?status= filters by status; ?due=overdue keeps the
 // pending ones past their due time, in order of due time.
 func (s *Server) handleListFollowUps() echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -48,36 +48,18 @@ func (s *Server) handleListFollowUps() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if v.Role == fieldsync.RoleCustomer {
+			f.CustomerIDs = append([]string{}, v.CustomerIDs...)
+		}
+		list, next, err := s.deps.Store.FollowUps(ctx, f)
+		if err != nil {
+			return err
+		}
 		items := []followUpView{}
-		if v.Role != fieldsync.RoleCustomer {
-			list, next, err := s.deps.Store.FollowUps(ctx, f)
-			if err != nil {
-				return err
-			}
-			for i := range list {
-				items = append(items, s.followUpView(&list[i]))
-			}
-			return respond(c, http.StatusOK, paged(items, next))
+		for i := range list {
+			items = append(items, s.followUpView(&list[i]))
 		}
-		f.Cursor, f.Limit = "", fieldsync.MaxLimit
-		for _, id := range v.CustomerIDs {
-			f.CustomerID = id
-			for {
-				list, next, err := s.deps.Store.FollowUps(ctx, f)
-				if err != nil {
-					return err
-				}
-				for i := range list {
-					items = append(items, s.followUpView(&list[i]))
-				}
-				if next == "" {
-					break
-				}
-				f.Cursor = next
-			}
-			f.Cursor = ""
-		}
-		return respond(c, http.StatusOK, paged(items, ""))
+		return respond(c, http.StatusOK, paged(items, next))
 	}
 }
 

@@ -27,7 +27,7 @@ var queryParams = map[string][]string{
 	"GET " + sharedMediaPath:       {"variant"},
 	"POST /v1/devices/:id/revoke":  {"user_id"},
 	"GET /v1/followups":            {"status", "due", "cursor", "limit"},
-	"GET /v1/complaints":           {"status", "due", "level"},
+	"GET /v1/complaints":           {"status", "due", "level", "cursor", "limit"},
 	"GET /v1/workorders":           {"ticket_id", "asset_id", "cursor", "limit"},
 
 	// The transparency log's proofs: public.

@@ -96,11 +96,14 @@ type Store interface {
 	// escalate each complaint for the clocks it missed, audited.
 	CreateComplaint(ctx context.Context, ticketID string, a fieldsync.Actor, open func(*fieldsync.Ticket) (*fieldsync.Complaint, error)) (*fieldsync.Complaint, error)
 	Complaint(ctx context.Context, id string) (*fieldsync.Complaint, error)
-	Complaints(ctx context.Context, f fieldsync.ComplaintFilter) ([]fieldsync.Complaint, error)
+	Complaints(ctx context.Context, f fieldsync.ComplaintFilter) ([]fieldsync.Complaint, string, error)
 	UpdateComplaint(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Complaint) error) (*fieldsync.Complaint, error)
 	EscalateDue(ctx context.Context, now time.Time) (int, error)
 	// SetSealKey gives the store the key that seals signed reports.
 	SetSealKey(key func() seal.Key, log *slog.Logger)
+	// SetPolicy gives the store the SLA policy and calendar of the
+	// deadlines it sets itself (follow-ups): the server's.
+	SetPolicy(p sla.Policy, cal *calendar.Calendar)
 
 	// Follow-ups (handlers_followups.go); the store makes them when visits
 	// complete. UpdateFollowUp applies fn in one transaction.
@@ -209,6 +212,7 @@ func New(d Deps) *Server {
 	if d.Templates == nil {
 		d.Templates = templates.All()
 	}
+	d.Store.SetPolicy(d.Policy, d.Calendar)
 	if d.Issuer != nil {
 		// Reports are sealed with the server's current signing key, the
 		// key of the log heads (handleLogHead).

@@ -196,6 +196,10 @@ func DefaultPolicy() Policy {
 	return p
 }
 
+// DefaultSource returns the JSON of the shipped policy, default.json, for
+// an operator to start a policy file from.
+func DefaultSource() []byte { return bytes.Clone(defaultJSON) }
+
 // ParsePolicy parses a policy in the JSON form of default.json:
 //
 //	{"first_contact": {"amount": 24, "unit": "hours"},

@@ -41,7 +41,11 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	} else if len(users) > 0 {
 		return fmt.Errorf("%s already has accounts: demo needs a fresh data directory", *data)
 	}
-	if err := publishReference(ctx, store); err != nil {
+	pol, err := loadPolicies(nil) // the shipped defaults
+	if err != nil {
+		return err
+	}
+	if err := publishReference(ctx, store, pol); err != nil {
 		return err
 	}
 	keys, err := auth.LoadKeySet(dir.keys(), time.Now())

@@ -52,6 +52,8 @@ Commands:
   admin remove-key KID       remove a signing key: its tokens stop verifying
   admin backup               save a running server's store (--server URL --out FILE; password on stdin)
   admin restore FILE         put a backup in place of the store (server stopped)
+  policy export DIR          write the shipped policy files to edit (fieldsync policy -h)
+  policy check FILE...       validate policy files before a serve --calendar/--sla-policy/…
   tech                       a technician's tablet on the command line (fieldsync tech -h)
   verify --keys JWKS BUNDLE  check a report bundle offline (fieldsync verify -h)
   chaos                      a fault run: real server, SDK fleet, cut connections, kills (fieldsync chaos -h)
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args[1:], getenv, stderr)
 	case "admin":
 		return admin(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "policy":
+		return policyCmd(args[1:], stdout, stderr)
 	case "tech":
 		return tech(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "demo":

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,18 +15,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/auth"
-	"github.com/fieldsync/fieldsync/calendar"
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/localstore"
 	"github.com/fieldsync/fieldsync/media/s3store"
-	"github.com/fieldsync/fieldsync/quote"
 	"github.com/fieldsync/fieldsync/server"
-	"github.com/fieldsync/fieldsync/sla"
 	"github.com/fieldsync/fieldsync/store/bolt"
-	"github.com/fieldsync/fieldsync/templates"
-	"github.com/fieldsync/fieldsync/warranty"
 )
 
 // dataDir is the layout of --data: everything a server keeps.
@@ -69,6 +62,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	fs.StringVar(&s3.SecretKey, "s3-secret-key", "", "S3 secret key (prefer FIELDSYNC_S3_SECRET_KEY: flags show in ps)")
 	fs.StringVar(&s3.Region, "s3-region", "", "S3 region")
 	fs.BoolVar(&s3.Insecure, "s3-insecure", false, "plain HTTP to the S3 endpoint")
+	policyFiles := map[string]*string{}
+	for _, k := range policyKinds {
+		policyFiles[k.name] = fs.String(k.name, "", "JSON file replacing the shipped "+k.name+" (fieldsync policy export writes one to edit); empty keeps the default")
+	}
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -80,7 +77,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("%w: --trusted-proxy: %v", errUsage, err)
 	}
+	files := map[string]string{}
+	for name, v := range policyFiles {
+		files[name] = *v
+	}
+	pol, err := loadPolicies(files)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log.Info("policies", pol.logArgs()...)
 
 	dir := dataDir(*data)
 	if err := os.MkdirAll(dir.media(), 0o700); err != nil {
@@ -95,7 +101,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
-	if err := publishReference(ctx, store); err != nil {
+	if err := publishReference(ctx, store, pol); err != nil {
 		return fmt.Errorf("publish reference data: %w", err)
 	}
 	blobs, where, err := openBlobs(ctx, dir, s3)
@@ -119,6 +125,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Logger:    log,
 		Version:   buildVersion(),
 		BodyLimit: *bodyLimit,
+		Calendar:  pol.calendar,
+		Policy:    pol.sla,
+		Warranty:  pol.warranty,
 		// The client address of login throttling and the logs.
 		TrustedProxies: proxies,
 	})
@@ -284,23 +293,4 @@ func escalateLoop(ctx context.Context, store *bolt.DB, interval time.Duration, l
 		case <-t.C:
 		}
 	}
-}
-
-// publishReference gives every device what it needs to work offline: the
-// report templates, the business calendar, the SLA policy, the warranty
-// policy and the price list quotes are priced on.
-func publishReference(ctx context.Context, store *bolt.DB) error {
-	policy, err := json.Marshal(sla.DefaultPolicy())
-	if err != nil {
-		return err
-	}
-	if err := store.PublishReference(ctx, []bolt.Reference{
-		{Entity: fieldsync.EntityCalendar, ID: calendar.DefaultID, Data: calendar.DefaultSource()},
-		{Entity: fieldsync.EntityPolicy, ID: "default", Data: policy},
-		{Entity: fieldsync.EntityWarrantyPolicy, ID: warranty.PolicyID, Data: warranty.DefaultSource()},
-		{Entity: fieldsync.EntityPriceList, ID: quote.ListID, Data: quote.DefaultSource()},
-	}); err != nil {
-		return err
-	}
-	return store.PublishTemplates(ctx, templates.All())
 }

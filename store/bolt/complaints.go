@@ -202,22 +202,33 @@ func (s *DB) EscalateDue(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
-// Complaints lists the complaints f selects, oldest first by id: those
-// due by f.DueBefore or overdue at f.Now from the due index, a customer's
-// from their tickets, any other selection by reading every complaint.
-func (s *DB) Complaints(ctx context.Context, f fieldsync.ComplaintFilter) ([]fieldsync.Complaint, error) {
+// Complaints lists a page of the complaints f selects, oldest first by
+// id: any selection but by clock or customer pages through every
+// complaint; those due by f.DueBefore or overdue at f.Now are read from
+// the due index, a customer's from their tickets. A malformed cursor is
+// EInvalid.
+func (s *DB) Complaints(ctx context.Context, f fieldsync.ComplaintFilter) ([]fieldsync.Complaint, string, error) {
+	if f.Due == "" && f.CustomerIDs == nil {
+		return page(s, listing{records: bucketComplaints}, f.Cursor, f.Limit, f.Match)
+	}
+	after, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
 	out := []fieldsync.Complaint{}
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		records := tx.Bucket(bucketComplaints)
 		keep := func(id string) error {
+			if id <= after {
+				return nil
+			}
 			c, err := get[fieldsync.Complaint](records, id)
 			if err == nil && c != nil && f.Match(c) {
 				out = append(out, *c)
 			}
 			return err
 		}
-		switch {
-		case f.Due != "":
+		if f.Due != "" {
 			until := f.Now
 			if f.Due == fieldsync.DueToday {
 				until = f.DueBefore
@@ -231,26 +242,26 @@ func (s *DB) Complaints(ctx context.Context, f fieldsync.ComplaintFilter) ([]fie
 					return err
 				}
 			}
-		case f.CustomerIDs != nil:
-			for _, cust := range f.CustomerIDs {
-				err := scanPrefix(tx.Bucket(indexTicketsByCust), key(cust, ""), "", func(ticket string) (bool, error) {
-					return true, scanPrefix(tx.Bucket(indexComplaintsByTicket), key(ticket, ""), "", func(id string) (bool, error) {
-						return true, keep(id)
-					})
+			return nil
+		}
+		for _, cust := range f.CustomerIDs {
+			err := scanPrefix(tx.Bucket(indexTicketsByCust), key(cust, ""), "", func(ticket string) (bool, error) {
+				return true, scanPrefix(tx.Bucket(indexComplaintsByTicket), key(ticket, ""), "", func(id string) (bool, error) {
+					return true, keep(id)
 				})
-				if err != nil {
-					return err
-				}
-			}
-		default:
-			if err := records.ForEach(func(k, _ []byte) error { return keep(string(k)) }); err != nil {
+			})
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, "", err
+	}
 	sortComplaints(out)
-	return out, err
+	out, next := cutPage(out, clampLimit(f.Limit), func(c *fieldsync.Complaint) string { return c.ID })
+	return out, next, nil
 }
 
 // ComplaintsOfTicket lists a ticket's complaints in the order they were

@@ -38,7 +38,7 @@ func TestComplaintsStore(t *testing.T) {
 
 	list := func(f fieldsync.ComplaintFilter) []string {
 		t.Helper()
-		cs, err := w.db.Complaints(ctx, f)
+		cs, _, err := w.db.Complaints(ctx, f)
 		must(t, err)
 		ids := []string{}
 		for _, c := range cs {
@@ -115,7 +115,7 @@ func TestOpenMigratesToComplaints(t *testing.T) {
 		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), be64(17)) // 17 -> 18 adds them
 	})
 	db := dbOpen(t, path)
-	if cs, err := db.Complaints(t.Context(), fieldsync.ComplaintFilter{Due: fieldsync.DueOverdue, Now: time.Now()}); err != nil || len(cs) != 0 {
+	if cs, _, err := db.Complaints(t.Context(), fieldsync.ComplaintFilter{Due: fieldsync.DueOverdue, Now: time.Now()}); err != nil || len(cs) != 0 {
 		t.Fatalf("Complaints: %v, %v", cs, err)
 	}
 	if n, err := db.EscalateDue(t.Context(), time.Now()); err != nil || n != 0 {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -37,6 +38,8 @@ type DB struct {
 	sealLog *slog.Logger
 
 	noSealKey sync.Once // warned that reports wait for a key
+
+	clocks atomic.Pointer[clocks] // SetPolicy; nil counts the defaults
 }
 
 // Open opens (creating if needed) the bbolt file at path and migrates it

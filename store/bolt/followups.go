@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/calendar"
-	"github.com/fieldsync/fieldsync/sla"
 )
 
 // Follow-ups are read and answered through the API by staff and
@@ -22,11 +21,10 @@ import (
 // before (nil when new) to after, in the transaction of that change, when
 // the change completed it. It is a no-op for any other change and for a
 // visit that has its follow-up already, so a rerun of the transaction or
-// a retried push makes exactly one. The due time is the shipped SLA
-// policy's follow-up rule on the shipped business calendar, counted from
-// the visit's completion (the same policy and calendar the server's
-// deadlines default to and the feed publishes).
-func followUpOnCompletion(tx *bbolt.Tx, before, after *fieldsync.Visit, actor fieldsync.Actor, now time.Time) error {
+// a retried push makes exactly one. The due time is the follow-up rule of
+// the store's SLA policy on its business calendar (SetPolicy), counted
+// from the visit's completion.
+func (s *DB) followUpOnCompletion(tx *bbolt.Tx, before, after *fieldsync.Visit, actor fieldsync.Actor, now time.Time) error {
 	if after.Status != fieldsync.VisitCompleted || (before != nil && before.Status == fieldsync.VisitCompleted) {
 		return nil
 	}
@@ -41,7 +39,7 @@ func followUpOnCompletion(tx *bbolt.Tx, before, after *fieldsync.Visit, actor fi
 	if after.FinishedAt == nil {
 		return fieldsync.Errorf(fieldsync.EInvalid, "visit %s is completed without its completion time", after.ID)
 	}
-	due, err := sla.DefaultPolicy().FollowUpDue(calendar.Default(), *after.FinishedAt)
+	due, err := s.followUpDue(*after.FinishedAt)
 	if err != nil {
 		return err
 	}
@@ -93,20 +91,23 @@ func (s *DB) FollowUpOfVisit(ctx context.Context, visitID string) (*fieldsync.Fo
 // FollowUps lists follow-ups a page at a time: with OverdueAt, the pending
 // ones due before it in order of due time, read from the due index's
 // start (what is not overdue is never read); otherwise in creation order,
-// of one customer (its index only) or of all. A malformed cursor is
+// of the customers named (their index only, merged) or of all. A malformed cursor is
 // EInvalid.
 func (s *DB) FollowUps(ctx context.Context, f fieldsync.FollowUpFilter) ([]fieldsync.FollowUp, string, error) {
 	keep := func(fu *fieldsync.FollowUp) bool {
-		return (f.CustomerID == "" || fu.CustomerID == f.CustomerID) && (f.Status == "" || fu.Status == f.Status)
+		return (f.CustomerIDs == nil || slices.Contains(f.CustomerIDs, fu.CustomerID)) && (f.Status == "" || fu.Status == f.Status)
 	}
 	if !f.OverdueAt.IsZero() {
 		return s.overdueFollowUps(f, keep)
 	}
-	l := listing{records: bucketFollowUps}
-	if f.CustomerID != "" {
-		l.index, l.prefix = indexFollowUpsByCust, key(f.CustomerID, "")
+	if f.CustomerIDs == nil {
+		return page(s, listing{records: bucketFollowUps}, f.Cursor, f.Limit, keep)
 	}
-	return page(s, l, f.Cursor, f.Limit, keep)
+	var ls []listing
+	for _, c := range f.CustomerIDs {
+		ls = append(ls, listing{records: bucketFollowUps, index: indexFollowUpsByCust, prefix: key(c, "")})
+	}
+	return pageMerged(s, ls, f.Cursor, f.Limit, keep, func(fu *fieldsync.FollowUp) string { return fu.ID })
 }
 
 func (s *DB) overdueFollowUps(f fieldsync.FollowUpFilter, keep func(*fieldsync.FollowUp) bool) ([]fieldsync.FollowUp, string, error) {

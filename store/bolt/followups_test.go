@@ -236,12 +236,12 @@ func TestOverdueFollowUpsAndAnswers(t *testing.T) {
 	}
 
 	// Listings by customer and status.
-	pending, _, err := w.db.FollowUps(ctx, fieldsync.FollowUpFilter{CustomerID: w.cus, Status: fieldsync.FollowUpPending})
+	pending, _, err := w.db.FollowUps(ctx, fieldsync.FollowUpFilter{CustomerIDs: []string{w.cus}, Status: fieldsync.FollowUpPending})
 	must(t, err)
 	if len(pending) != 2 {
 		t.Fatalf("pending of the customer: %d, want 2", len(pending))
 	}
-	none, _, err := w.db.FollowUps(ctx, fieldsync.FollowUpFilter{CustomerID: "someone-else"})
+	none, _, err := w.db.FollowUps(ctx, fieldsync.FollowUpFilter{CustomerIDs: []string{"someone-else"}})
 	must(t, err)
 	if len(none) != 0 {
 		t.Fatalf("another customer's follow-ups: %+v", none)

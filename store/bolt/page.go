@@ -3,6 +3,8 @@ package bolt
 import (
 	"bytes"
 	"encoding/base64"
+	"slices"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -72,4 +74,35 @@ func decodeCursor(c string) (string, error) {
 		return "", fieldsync.Errorf(fieldsync.EInvalid, "malformed cursor")
 	}
 	return string(b), nil
+}
+
+// pageMerged reads a page of several listings at once, merged in id
+// order; each listing must list its records in id order (UUIDv7 ids
+// under one parent). The cursor is the last id answered, as page's is.
+func pageMerged[T any](s *DB, ls []listing, cursor string, limit int, keep func(*T) bool, id func(*T) string) ([]T, string, error) {
+	limit = clampLimit(limit)
+	all := []T{}
+	more := false
+	for _, l := range ls {
+		items, next, err := page(s, l, cursor, limit, keep)
+		if err != nil {
+			return nil, "", err
+		}
+		all, more = append(all, items...), more || next != ""
+	}
+	slices.SortFunc(all, func(a, b T) int { return strings.Compare(id(&a), id(&b)) })
+	all, next := cutPage(all, limit, id)
+	if next == "" && more {
+		next = encodeCursor(id(&all[len(all)-1]))
+	}
+	return all, next, nil
+}
+
+// cutPage keeps the first limit of items (in id order, those after the
+// cursor already) and returns the cursor of the rest, empty when none.
+func cutPage[T any](items []T, limit int, id func(*T) string) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	return items[:limit], encodeCursor(id(&items[limit-1]))
 }

@@ -186,7 +186,7 @@ func (p *pushTx) PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage
 	if err := put(p.tx.Bucket(bucketVisits), v.ID, v); err != nil {
 		return 0, err
 	}
-	if err := followUpOnCompletion(p.tx, before, v, actor, now); err != nil {
+	if err := p.db.followUpOnCompletion(p.tx, before, v, actor, now); err != nil {
 		return 0, err
 	}
 	if err := workOrderOnCompletion(p.tx, before, v, p.Report, actor, now); err != nil {

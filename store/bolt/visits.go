@@ -103,7 +103,7 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 		if err := audited(tx, bucketVisits, fieldsync.EntityVisit, id, before, &after, actor, action, now); err != nil {
 			return err
 		}
-		if err := followUpOnCompletion(tx, before, &after, actor, now); err != nil {
+		if err := s.followUpOnCompletion(tx, before, &after, actor, now); err != nil {
 			return err
 		}
 		reports := tx.Bucket(bucketReports)
