@@ -28,6 +28,14 @@ func (s *DB) SetPolicy(p sla.Policy, cal *calendar.Calendar) {
 	s.clocks.Store(&clocks{policy: p, cal: cal})
 }
 
+// calendar is the business calendar the store counts on.
+func (s *DB) calendar() *calendar.Calendar {
+	if c := s.clocks.Load(); c != nil {
+		return c.cal
+	}
+	return calendar.Default()
+}
+
 // followUpDue is the follow-up deadline of a visit completed at done.
 func (s *DB) followUpDue(done time.Time) (calendar.Deadline, error) {
 	if c := s.clocks.Load(); c != nil {

@@ -189,7 +189,7 @@ func (p *pushTx) PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage
 	if err := p.db.followUpOnCompletion(p.tx, before, v, actor, now); err != nil {
 		return 0, err
 	}
-	if err := workOrderOnCompletion(p.tx, before, v, p.Report, actor, now); err != nil {
+	if err := p.db.workOrderOnCompletion(p.tx, before, v, p.Report, actor, now); err != nil {
 		return 0, err
 	}
 	if err := auditKnown(p.tx, fieldsync.EntityVisit, v.ID, changes, actor, action, now); err != nil {

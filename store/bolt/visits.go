@@ -107,7 +107,7 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 			return err
 		}
 		reports := tx.Bucket(bucketReports)
-		if err := workOrderOnCompletion(tx, before, &after, func(id string) (*fieldsync.Report, error) { return get[fieldsync.Report](reports, id) }, actor, now); err != nil {
+		if err := s.workOrderOnCompletion(tx, before, &after, func(id string) (*fieldsync.Report, error) { return get[fieldsync.Report](reports, id) }, actor, now); err != nil {
 			return err
 		}
 		if after.TechnicianID != before.TechnicianID {

@@ -8,7 +8,6 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/calendar"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/warranty"
 )
@@ -26,8 +25,8 @@ import (
 // that has its work order already, so a rerun of the transaction or a
 // retried push makes exactly one. The certificates run for the repair
 // warranty of the published warranty policy (the shipped one when none
-// is), on the shipped business calendar.
-func workOrderOnCompletion(tx *bbolt.Tx, before, after *fieldsync.Visit, report func(id string) (*fieldsync.Report, error), actor fieldsync.Actor, now time.Time) error {
+// is), on the store's business calendar (SetPolicy).
+func (s *DB) workOrderOnCompletion(tx *bbolt.Tx, before, after *fieldsync.Visit, report func(id string) (*fieldsync.Report, error), actor fieldsync.Actor, now time.Time) error {
 	if after.Status != fieldsync.VisitCompleted || (before != nil && before.Status == fieldsync.VisitCompleted) {
 		return nil
 	}
@@ -73,7 +72,7 @@ func workOrderOnCompletion(tx *bbolt.Tx, before, after *fieldsync.Visit, report 
 	if err != nil {
 		return err
 	}
-	for _, c := range warranty.Certify(p, calendar.Default(), w) {
+	for _, c := range warranty.Certify(p, s.calendar(), w) {
 		if err := tx.Bucket(indexCertificatesByAsset).Put(key(c.AssetID, c.ID), nil); err != nil {
 			return err
 		}
