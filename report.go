@@ -79,6 +79,14 @@ type Report struct {
 	Warranty         *ReportWarranty `json:"warranty,omitempty"`
 	WarrantyServer   *WarrantyCheck  `json:"warranty_server,omitempty"`
 	WarrantyDisputed bool            `json:"warranty_disputed,omitempty"`
+	// Quote is the priced paid work and the customer's decision on it,
+	// as the device priced it and the customer signs it (ReportQuote).
+	// QuoteStale names the server's price list version when the quote
+	// was priced on another (the list changed while the tablet was
+	// offline): the quote is kept as the customer agreed to it and the
+	// dispatcher sees the flag.
+	Quote      *ReportQuote `json:"quote,omitempty"`
+	QuoteStale string       `json:"quote_stale,omitempty"`
 	// Signature is the device's signature, from its sign action.
 	Signature *Signature `json:"signature,omitempty"`
 	// Seal is the server's, once every photo the signature names is
@@ -231,12 +239,13 @@ func (r *Report) CheckCorrects(orig *Report) error {
 }
 
 // CheckSignable returns EReportIncomplete, naming them, while required
-// items of t are unanswered: signing needs every one.
+// items of t are unanswered, or while the report's quote is pending:
+// signing needs every answer and the customer's decision.
 func (r *Report) CheckSignable(t Template) error {
 	if missing := t.Missing(r.Answers); len(missing) > 0 {
 		return Errorf(EReportIncomplete, "required items unanswered: %s", strings.Join(missing, ", "))
 	}
-	return nil
+	return r.checkQuoteDecided()
 }
 
 // Clone returns a copy of r that shares nothing r's methods change.
@@ -269,6 +278,11 @@ func (r *Report) Clone() Report {
 	if r.WarrantyServer != nil {
 		w := *r.WarrantyServer
 		c.WarrantyServer = &w
+	}
+	if r.Quote != nil {
+		q := *r.Quote
+		q.Lines = slices.Clone(q.Lines)
+		c.Quote = &q
 	}
 	return c
 }
@@ -311,6 +325,8 @@ func CheckReportField(name string, raw json.RawMessage, t *Template) error {
 //   - findings, cause: text (CheckReportText);
 //   - responsibility: one of Responsibilities;
 //   - warranty: the device's warranty decision (ParseReportWarranty);
+//   - quote: the priced paid work and the customer's decision
+//     (ParseReportQuote);
 //   - any other name of at most 64 bytes: a newer client's field, kept in
 //     Extra ("extra.<name>") rather than lost.
 //
@@ -390,6 +406,10 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 			if set(f.name, f.raw) {
 				r.Warranty = f.warranty
 			}
+		case "quote":
+			if set(f.name, f.raw) {
+				r.Quote = f.quote
+			}
 		default:
 			if set("extra."+f.name, f.raw) {
 				if r.Extra == nil {
@@ -433,7 +453,7 @@ func (r *Report) checkExtra(parsed []reportField, newer func(field string) bool)
 // Extra.
 func (f reportField) kept() bool {
 	switch f.name {
-	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty":
+	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty", "quote":
 		return false
 	}
 	return true
@@ -462,6 +482,7 @@ type reportField struct {
 	text     string                     // of the fields whose value is a string
 	answers  map[string]json.RawMessage // of answers
 	warranty *ReportWarranty            // of warranty
+	quote    *ReportQuote               // of quote
 }
 
 func parseReportField(name string, raw json.RawMessage, t *Template) (reportField, error) {
@@ -509,6 +530,12 @@ func parseReportField(name string, raw json.RawMessage, t *Template) (reportFiel
 			return f, err
 		}
 		f.warranty = &w
+	case "quote":
+		q, err := ParseReportQuote(raw)
+		if err != nil {
+			return f, err
+		}
+		f.quote = &q
 	default:
 		if len(name) > maxExtraName {
 			return f, Errorf(EUnknownField, "field name too long: at most %d bytes", maxExtraName)
