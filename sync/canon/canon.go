@@ -65,6 +65,10 @@ type Document struct {
 	// (fieldsync.ReportWarranty), as the customer saw it; absent when the
 	// report has none.
 	Warranty *fieldsync.ReportWarranty `json:"warranty,omitempty"`
+	// Quote is the priced paid work and the customer's decision on it
+	// (fieldsync.ReportQuote), the price they accepted or declined;
+	// absent when the report has none.
+	Quote *fieldsync.ReportQuote `json:"quote,omitempty"`
 }
 
 // Signing is what a signature adds to the records it covers. The server
@@ -97,8 +101,9 @@ func SigningOf(sig *fieldsync.Signature, photos []fieldsync.SlotPhoto) (Signing,
 
 // Build makes the document of report r of visit v, on ticket t about
 // asset a, signed as s says. It reads r's answers, findings, cause,
-// responsibility, warranty decision, slip number and template, never its
-// status, clocks or the server's warranty check, so the tablet may build
+// responsibility, warranty decision, quote, slip number and template,
+// never its status, clocks, the server's warranty check or its quote_stale
+// flag, so the tablet may build
 // it before its own record says signed. EInvalid names what is
 // missing or inconsistent: records that do not belong together, a
 // required field empty, a bad hash, a photo named twice, text that is not
@@ -121,7 +126,7 @@ func Build(r *fieldsync.Report, v *fieldsync.Visit, t *fieldsync.Ticket, a *fiel
 		TemplateID: r.TemplateID, Corrects: r.Corrects, SlipNo: r.SlipNo, Findings: r.Findings, Cause: r.Cause, Responsibility: r.Responsibility,
 		CustomerName: s.CustomerName, SignedAt: at.Format(TimeLayout), DeviceID: s.DeviceID,
 		CustomerSignature: s.CustomerSignature, TechnicianSignature: s.TechnicianSignature,
-		Warranty: r.Warranty,
+		Warranty: r.Warranty, Quote: r.Quote,
 	}
 	for item, raw := range r.Answers {
 		if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
@@ -216,6 +221,15 @@ func (d *Document) validate() error {
 			return fieldsync.Errorf(fieldsync.EInvalid, "warranty is not valid UTF-8 JSON")
 		}
 		if _, err := fieldsync.ParseReportWarranty(raw); err != nil {
+			return err
+		}
+	}
+	if d.Quote != nil {
+		raw, err := json.Marshal(d.Quote)
+		if err != nil || !utf8.Valid(raw) {
+			return fieldsync.Errorf(fieldsync.EInvalid, "quote is not valid UTF-8 JSON")
+		}
+		if _, err := fieldsync.ParseReportQuote(raw); err != nil {
 			return err
 		}
 	}

@@ -104,7 +104,7 @@ func TestBuildGolden(t *testing.T) {
 // goldenCase is how a golden document's report differs from records'.
 type goldenCase struct {
 	corrects, slipNo string
-	warranty         bool
+	warranty, quote  bool
 }
 
 func (g goldenCase) records(t *testing.T) (*fieldsync.Report, *fieldsync.Visit, *fieldsync.Ticket, *fieldsync.Asset, Signing) {
@@ -114,6 +114,9 @@ func (g goldenCase) records(t *testing.T) (*fieldsync.Report, *fieldsync.Visit, 
 	if g.warranty {
 		r.Warranty = sampleWarranty()
 	}
+	if g.quote {
+		r.Quote = sampleQuote()
+	}
 	return r, v, tk, a, s
 }
 
@@ -122,6 +125,7 @@ var goldens = map[string]goldenCase{
 	"golden_addendum": {corrects: "rep-0"},
 	"golden_slip":     {slipNo: "K7QM-2026-000042"},
 	"golden_warranty": {warranty: true},
+	"golden_quote":    {quote: true},
 }
 
 // sampleWarranty is a device's warranty decision as a tablet stores it,
@@ -132,6 +136,18 @@ func sampleWarranty() *fieldsync.ReportWarranty {
 		VisitDate: "2026-03-10",
 		Decision: json.RawMessage(`{"options":["exchange","free_repair","paid_repair"],"outcome":"exchange","deductions":["remote"],` +
 			`"explanation":[{"rule":"exchange","text":{"zh-CN":"\u5728\u5305\u6362\u671f\u5185","en":"within the exchange window"}}]}`),
+	}
+}
+
+// sampleQuote is an accepted quote as a tablet stores it.
+func sampleQuote() *fieldsync.ReportQuote {
+	at := time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)
+	return &fieldsync.ReportQuote{
+		PriceListVersion: "placeholder-2026-1", Currency: "CNY", TotalFen: 41000, Decision: fieldsync.QuoteAccepted, DecidedAt: &at,
+		Lines: []fieldsync.QuoteLine{
+			{Kind: "callout", Code: "callout", Name: fieldsync.QuoteNames{ZhCN: "上门费", En: "call-out fee"}, Qty: 1, UnitFen: 5000, TotalFen: 5000},
+			{Kind: "part", Code: "tv-psu", Name: fieldsync.QuoteNames{ZhCN: "电源板", En: "power supply board"}, Qty: 2, UnitFen: 18000, TotalFen: 36000},
+		},
 	}
 }
 
@@ -301,6 +317,11 @@ func TestEveryFieldIsSigned(t *testing.T) {
 			d.Warranty = sampleWarranty()
 			d.Warranty.Decision = json.RawMessage(`{"outcome":"free_repair","options":["free_repair","paid_repair"],"explanation":[{"rule":"part_warranty","text":{"zh-CN":"","en":""}}]}`)
 		},
+		"a quote line's quantity": func(d *Document) {
+			d.Quote.Lines[1].Qty, d.Quote.Lines[1].TotalFen, d.Quote.TotalFen = 1, 18000, 23000
+		},
+		"the quote's decision":   func(d *Document) { d.Quote.Decision = fieldsync.QuoteDeclined },
+		"the quote's price list": func(d *Document) { d.Quote.PriceListVersion = "placeholder-2026-2" },
 		"the warranty question": func(d *Document) {
 			d.Warranty = sampleWarranty()
 			d.Warranty.Question = json.RawMessage(`{"failed_part":"panel","checks":{}}`)
@@ -315,6 +336,7 @@ func TestEveryFieldIsSigned(t *testing.T) {
 			d.Photos = append([]fieldsync.SlotPhoto(nil), base.Photos...)
 			d.Unphotographed = append([]fieldsync.SlotReason(nil), base.Unphotographed...)
 			d.Warranty = sampleWarranty() // so its own rows change a decision, not add one
+			d.Quote = sampleQuote()
 			baseHash, _ := d.Hash()
 			change(&d)
 			if h, _ := d.Hash(); h == baseHash {
@@ -358,6 +380,10 @@ func TestBuildRefuses(t *testing.T) {
 		{"a photo hash in upper case", "sha256 must be 64 lower-case hex digits", func(f *fixture) { f.s.Photos[0].SHA256 = strings.ToUpper(sha('b')) }},
 		{"a photo named twice", "is named twice", func(f *fixture) { f.s.Photos = append(f.s.Photos, f.s.Photos[1]) }},
 		{"a short signature hash", "customer_signature_sha256 must be", func(f *fixture) { f.s.CustomerSignature = "abc" }},
+		{"a quote whose lines do not add up", "quote.total_fen", func(f *fixture) {
+			f.r.Quote = sampleQuote()
+			f.r.Quote.TotalFen++
+		}},
 		{"a warranty decision without an outcome", "warranty.decision", func(f *fixture) {
 			f.r.Warranty = sampleWarranty()
 			f.r.Warranty.Decision = json.RawMessage(`{"options":["paid_repair"],"explanation":[]}`)
