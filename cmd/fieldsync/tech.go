@@ -78,6 +78,11 @@ var techCommands = []techCommand{
 		"earphones, charger or cable; CHECKs unworn,\n" +
 		"labels-intact, serial-intact,\n" +
 		"accessories-complete, missing=ACCESSORY", flags: true, run: techWarranty},
+	{name: "quote", args: "VISIT ITEM…|--accept|--decline", about: "price paid work offline and keep the quote in\n" +
+		"the report: ITEMs part:CODE[xN], labour:CODE[xN],\n" +
+		"callout; then the customer's decision:\n" +
+		"--accept, or --decline [--reason TEXT], which\n" +
+		"ends the visit", flags: true, run: techQuote},
 	{name: "sign", args: "VISIT [flags]", about: "sign the visit's report with the device key:\n" +
 		"--customer-name NAME --strokes FILE.json|builtin\n" +
 		"  the customer's signature (without them: the\n" +

@@ -277,6 +277,11 @@ func TestTechUsage(t *testing.T) {
                                                      earphones, charger or cable; CHECKs unworn,
                                                      labels-intact, serial-intact,
                                                      accessories-complete, missing=ACCESSORY
+  fieldsync tech [--db FILE] quote VISIT ITEM…|--accept|--decline  price paid work offline and keep the quote in
+                                                     the report: ITEMs part:CODE[xN], labour:CODE[xN],
+                                                     callout; then the customer's decision:
+                                                     --accept, or --decline [--reason TEXT], which
+                                                     ends the visit
   fieldsync tech [--db FILE] sign VISIT [flags]      sign the visit's report with the device key:
                                                      --customer-name NAME --strokes FILE.json|builtin
                                                        the customer's signature (without them: the
