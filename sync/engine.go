@@ -16,7 +16,7 @@ import (
 
 // Codes of refused mutations, beside the domain's own (invalid_transition,
 // report_sealed, report_incomplete, unknown_field, not_found, forbidden,
-// invalid, and a sign action's seal_hash_mismatch and
+// invalid, a quote's quote_mismatch, and a sign action's seal_hash_mismatch and
 // bad_device_signature, which are rejections: the signature itself is
 // wrong, and sending it again cannot change that).
 const (
