@@ -104,6 +104,11 @@ const EReportIncomplete = "report_incomplete"
 // a name too long to keep for a newer client.
 const EUnknownField = "unknown_field"
 
+// EQuoteMismatch means a report's quote names the server's price list
+// version but not its prices: a line or the total differs (the detail
+// names it).
+const EQuoteMismatch = "quote_mismatch"
+
 // EExtraTooLarge means an edit would keep more unknown fields on a report
 // than MaxExtraFields, or more bytes of them than MaxExtraBytes.
 const EExtraTooLarge = "extra_too_large"

@@ -85,6 +85,14 @@ type Report struct {
 	// Work is the work done (WorkLine); a visit that completes with it
 	// gets a work order and its repaired parts certificates.
 	Work []WorkLine `json:"work,omitempty"`
+	// Quote is the priced paid work and the customer's decision on it,
+	// as the device priced it and the customer signs it (ReportQuote).
+	// QuoteStale names the server's price list version when the quote
+	// was priced on another (the list changed while the tablet was
+	// offline): the quote is kept as the customer agreed to it and the
+	// dispatcher sees the flag.
+	Quote      *ReportQuote `json:"quote,omitempty"`
+	QuoteStale string       `json:"quote_stale,omitempty"`
 	// Signature is the device's signature, from its sign action.
 	Signature *Signature `json:"signature,omitempty"`
 	// Seal is the server's, once every photo the signature names is
@@ -237,12 +245,13 @@ func (r *Report) CheckCorrects(orig *Report) error {
 }
 
 // CheckSignable returns EReportIncomplete, naming them, while required
-// items of t are unanswered: signing needs every one.
+// items of t are unanswered, or while the report's quote is pending:
+// signing needs every answer and the customer's decision.
 func (r *Report) CheckSignable(t Template) error {
 	if missing := t.Missing(r.Answers); len(missing) > 0 {
 		return Errorf(EReportIncomplete, "required items unanswered: %s", strings.Join(missing, ", "))
 	}
-	return nil
+	return r.checkQuoteDecided()
 }
 
 // Clone returns a copy of r that shares nothing r's methods change.
@@ -282,6 +291,11 @@ func (r *Report) Clone() Report {
 		c.Pickup = &p
 	}
 	c.Work = slices.Clone(r.Work)
+	if r.Quote != nil {
+		q := *r.Quote
+		q.Lines = slices.Clone(q.Lines)
+		c.Quote = &q
+	}
 	return c
 }
 
@@ -325,6 +339,8 @@ func CheckReportField(name string, raw json.RawMessage, t *Template) error {
 //   - warranty: the device's warranty decision (ParseReportWarranty);
 //   - pickup: the pick-up slip of a return or exchange (ParseReportPickup);
 //   - work: the work done (ParseReportWork);
+//   - quote: the priced paid work and the customer's decision
+//     (ParseReportQuote);
 //   - any other name of at most 64 bytes: a newer client's field, kept in
 //     Extra ("extra.<name>") rather than lost.
 //
@@ -412,6 +428,10 @@ func (r *Report) SetFields(fields map[string]json.RawMessage, t *Template, newer
 			if set(f.name, f.raw) {
 				r.Work = f.work
 			}
+		case "quote":
+			if set(f.name, f.raw) {
+				r.Quote = f.quote
+			}
 		default:
 			if set("extra."+f.name, f.raw) {
 				if r.Extra == nil {
@@ -455,7 +475,7 @@ func (r *Report) checkExtra(parsed []reportField, newer func(field string) bool)
 // Extra.
 func (f reportField) kept() bool {
 	switch f.name {
-	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty", "pickup", "work":
+	case "visit_id", "template_id", "corrects", "slip_no", "answers", "findings", "cause", "responsibility", "warranty", "pickup", "work", "quote":
 		return false
 	}
 	return true
@@ -486,6 +506,7 @@ type reportField struct {
 	warranty *ReportWarranty            // of warranty
 	pickup   *ReportPickup              // of pickup
 	work     []WorkLine                 // of work
+	quote    *ReportQuote               // of quote
 }
 
 func parseReportField(name string, raw json.RawMessage, t *Template) (reportField, error) {
@@ -545,6 +566,12 @@ func parseReportField(name string, raw json.RawMessage, t *Template) (reportFiel
 			return f, err
 		}
 		f.work = w
+	case "quote":
+		q, err := ParseReportQuote(raw)
+		if err != nil {
+			return f, err
+		}
+		f.quote = &q
 	default:
 		if len(name) > maxExtraName {
 			return f, Errorf(EUnknownField, "field name too long: at most %d bytes", maxExtraName)

@@ -44,11 +44,14 @@ func (visit Visit) ForCustomer() Visit {
 
 // ForCustomer returns the report as a customer reads it: without its
 // merge clocks, the fields kept for newer clients, the receipt times and
-// clock skew of its steps, and the server's warranty check.
+// clock skew of its steps, the server's warranty check and its flag on a
+// quote priced on an older price list. The quote itself is the
+// customer's: they accepted or declined it.
 func (r Report) ForCustomer() Report {
 	r.Clocks, r.Extra, r.Received, r.ClockSkew = nil, nil, nil, nil
 	// The customer signed the device's warranty decision; the server's
 	// second opinion is the dispatcher's to settle.
 	r.WarrantyServer, r.WarrantyDisputed = nil, false
+	r.QuoteStale = ""
 	return r
 }

@@ -88,6 +88,10 @@ type Visit struct {
 	ArrivedAt    *time.Time `json:"arrived_at,omitempty"`
 	FinishedAt   *time.Time `json:"finished_at,omitempty"` // completed, needs a second visit, or cancelled
 	CancelReason string     `json:"cancel_reason,omitempty"`
+	// EndReason is why a completed visit ended without the work done:
+	// EndQuoteDeclined when the customer declined its report's quote.
+	// Empty for a visit that ended with its work.
+	EndReason string `json:"end_reason,omitempty"`
 	// PreviousVisitID links a second visit to the one that asked for it.
 	PreviousVisitID string `json:"previous_visit_id,omitempty"`
 	// Received holds, by step field (departed_at, arrived_at,

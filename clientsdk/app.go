@@ -327,33 +327,39 @@ func (c *Client) write(entity fieldsync.Entity, id, op, action string, fields ma
 		if err := check(&reader{tx: tx, refs: &c.refs}); err != nil {
 			return err
 		}
-		if len(fields) == 0 {
-			fields = nil
-		} else if raw, err := json.Marshal(fields); err != nil {
-			return err
-		} else if len(raw) > syncproto.MaxFieldsBytes {
-			return fieldsync.Errorf(fieldsync.ETooLarge, "the change is %d bytes; at most %d", len(raw), syncproto.MaxFieldsBytes)
-		}
-		meta := tx.Bucket(bucketMeta)
-		seq := int64(getU64(meta, keyNextSeq))
-		if seq < 1 {
-			return fmt.Errorf("corrupt seq counter")
-		}
-		stamp := c.clock.Now()
-		m := syncproto.Mutation{Seq: seq, Entity: entity, ID: id, Op: op, Action: action, Fields: fields, HLC: stamp.String()}
-		if err := queue(tx, m); err != nil {
-			return err
-		}
-		if err := meta.Put(keyNextSeq, u64(uint64(seq+1))); err != nil {
-			return err
-		}
-		return meta.Put(keyLastHLC, []byte(stamp.String()))
+		return c.enqueue(tx, entity, id, op, action, fields)
 	})
 	if err != nil {
 		return err
 	}
 	c.poke(c.changed)
 	return nil
+}
+
+// enqueue puts one change in the outbox within tx, with the device's next
+// seq and HLC stamp.
+func (c *Client) enqueue(tx *bbolt.Tx, entity fieldsync.Entity, id, op, action string, fields map[string]json.RawMessage) error {
+	if len(fields) == 0 {
+		fields = nil
+	} else if raw, err := json.Marshal(fields); err != nil {
+		return err
+	} else if len(raw) > syncproto.MaxFieldsBytes {
+		return fieldsync.Errorf(fieldsync.ETooLarge, "the change is %d bytes; at most %d", len(raw), syncproto.MaxFieldsBytes)
+	}
+	meta := tx.Bucket(bucketMeta)
+	seq := int64(getU64(meta, keyNextSeq))
+	if seq < 1 {
+		return fmt.Errorf("corrupt seq counter")
+	}
+	stamp := c.clock.Now()
+	m := syncproto.Mutation{Seq: seq, Entity: entity, ID: id, Op: op, Action: action, Fields: fields, HLC: stamp.String()}
+	if err := queue(tx, m); err != nil {
+		return err
+	}
+	if err := meta.Put(keyNextSeq, u64(uint64(seq+1))); err != nil {
+		return err
+	}
+	return meta.Put(keyLastHLC, []byte(stamp.String()))
 }
 
 func (c *Client) view(fn func(rd *reader) error) error {

@@ -39,7 +39,9 @@ func applyVisit(v *fieldsync.Visit, m syncproto.Mutation) {
 	if m.Op == syncproto.OpAction {
 		// The stamp's wall time is when it happened on the device: an
 		// arrival logged offline keeps its real time.
-		_ = v.Apply(fieldsync.VisitAction(m.Action), hlcTime(m.HLC), "")
+		if v.Apply(fieldsync.VisitAction(m.Action), hlcTime(m.HLC), "") == nil && m.Fields["end_reason"] != nil {
+			_ = json.Unmarshal(m.Fields["end_reason"], &v.EndReason)
+		}
 	}
 }
 

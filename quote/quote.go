@@ -361,3 +361,23 @@ func Decide(q Quote, accepted bool, at time.Time) (Quote, error) {
 	q.DecidedAt = &at
 	return q, nil
 }
+
+// FromReport returns the quote a report keeps (fieldsync.ReportQuote, the
+// same JSON) as a Quote; the customer's reason for declining stays in the
+// report.
+func FromReport(rq fieldsync.ReportQuote) Quote {
+	q := Quote{PriceListVersion: rq.PriceListVersion, Currency: rq.Currency, TotalFen: rq.TotalFen, Decision: Decision(rq.Decision), DecidedAt: rq.DecidedAt}
+	for _, ln := range rq.Lines {
+		q.Lines = append(q.Lines, Line{Kind: Kind(ln.Kind), Code: ln.Code, Name: Names{ZhCN: ln.Name.ZhCN, En: ln.Name.En}, Qty: ln.Qty, UnitFen: ln.UnitFen, TotalFen: ln.TotalFen})
+	}
+	return q
+}
+
+// ToReport returns q as a report keeps it.
+func ToReport(q Quote) fieldsync.ReportQuote {
+	rq := fieldsync.ReportQuote{PriceListVersion: q.PriceListVersion, Currency: q.Currency, TotalFen: q.TotalFen, Decision: string(q.Decision), DecidedAt: q.DecidedAt}
+	for _, ln := range q.Lines {
+		rq.Lines = append(rq.Lines, fieldsync.QuoteLine{Kind: string(ln.Kind), Code: ln.Code, Name: fieldsync.QuoteNames{ZhCN: ln.Name.ZhCN, En: ln.Name.En}, Qty: ln.Qty, UnitFen: ln.UnitFen, TotalFen: ln.TotalFen})
+	}
+	return rq
+}

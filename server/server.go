@@ -20,6 +20,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/calendar"
 	"github.com/fieldsync/fieldsync/media"
+	"github.com/fieldsync/fieldsync/quote"
 	"github.com/fieldsync/fieldsync/sla"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 	"github.com/fieldsync/fieldsync/sync/seal"
@@ -139,6 +140,10 @@ type Deps struct {
 	// Warranty holds the warranty terms; the zero value uses
 	// warranty.DefaultPolicy(). Its working days count on Calendar.
 	Warranty warranty.Policy
+	// Prices is the price list a report's quote is re-priced on when a
+	// device pushes it; the zero value uses quote.Default(), the list
+	// serve publishes to tablets.
+	Prices quote.PriceList
 	// Templates are the report templates; nil uses templates.All().
 	Templates []fieldsync.Template
 	// Media runs photo uploads; its CanAttach, when nil, is the server's
@@ -233,7 +238,7 @@ func New(d Deps) *Server {
 		}
 		d.Registry.MustRegister(s.media.Metrics)
 	}
-	s.engine = &syncproto.Engine{Store: d.Store, Now: d.Now, Warranty: d.Warranty, Calendar: d.Calendar, Templates: func(id string) (fieldsync.Template, bool) {
+	s.engine = &syncproto.Engine{Store: d.Store, Now: d.Now, Warranty: d.Warranty, Calendar: d.Calendar, Prices: d.Prices, Templates: func(id string) (fieldsync.Template, bool) {
 		for _, t := range d.Templates {
 			if t.ID == id {
 				return t, true

@@ -1,6 +1,7 @@
 package syncproto
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 
 // Codes of refused mutations, beside the domain's own (invalid_transition,
 // report_sealed, report_incomplete, unknown_field, not_found, forbidden,
-// invalid, and a sign action's seal_hash_mismatch and
+// invalid, a quote's quote_mismatch, and a sign action's seal_hash_mismatch and
 // bad_device_signature, which are rejections: the signature itself is
 // wrong, and sending it again cannot change that).
 const (
@@ -133,8 +134,9 @@ type Engine struct {
 	// warranty.DefaultPolicy(), a nil Calendar calendar.Default().
 	Warranty warranty.Policy
 	Calendar *calendar.Calendar
-	// Prices prices again the deductions of a pick-up slip
-	// (recheckPickup); the zero PriceList is quote.Default().
+	// Prices is the price list a report's quote (recheckQuote) and a
+	// pick-up slip's deductions (recheckPickup) are priced again on; the
+	// zero value is quote.Default().
 	Prices pricing.PriceList
 }
 
@@ -346,11 +348,18 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 	// The step happened when the device says, not when it synced, so an
 	// arrival logged offline counts for the SLA at its real time; the
 	// domain keeps it after the visit's earlier steps.
+	end, res, err := e.endReason(tx, v, m)
+	if res != nil || err != nil {
+		return *res, err
+	}
 	if err := v.ApplyAt(action, deviceAt, now, ""); err != nil {
 		return outcome(err), nil
 	}
 	v.UpdatedAt = now
 	changes := map[string]json.RawMessage{"status": rawJSON(v.Status), "received": rawJSON(v.Received)}
+	if end != "" {
+		v.EndReason, changes["end_reason"] = end, rawJSON(end)
+	}
 	switch v.Status {
 	case fieldsync.VisitEnRoute:
 		changes["departed_at"] = rawJSON(v.DepartedAt)
@@ -364,6 +373,38 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 	}
 	rev, err := tx.PutVisit(v, changes, actor, "visit."+m.Action, now)
 	return Result{Status: Applied, Rev: rev}, err
+}
+
+// endReason reads why a complete action ends the visit without its work:
+// fields {"end_reason": "quote_declined", "report_id"} when the customer
+// declined the quote of the named report of the visit (checked against
+// the server's copy of that report), none for a visit that ends with its
+// work. Any other field of a visit action is refused. Its error is a
+// store fault.
+func (e *Engine) endReason(tx Txn, v *fieldsync.Visit, m Mutation) (string, *Result, error) {
+	if len(m.Fields) == 0 {
+		return "", nil, nil
+	}
+	var f struct {
+		EndReason string `json:"end_reason"`
+		ReportID  string `json:"report_id"`
+	}
+	raw, _ := json.Marshal(m.Fields) // fields of a decoded mutation always encode
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if fieldsync.VisitAction(m.Action) != fieldsync.ActionComplete || dec.Decode(&f) != nil || f.EndReason != fieldsync.EndQuoteDeclined {
+		res := Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "a visit action takes no fields but complete's {\"end_reason\": \"" + fieldsync.EndQuoteDeclined + "\", \"report_id\"}"}
+		return "", &res, nil
+	}
+	r, err := tx.Report(f.ReportID)
+	if err != nil {
+		return "", &Result{}, err
+	}
+	if err := fieldsync.CheckQuoteEnd(r, v); err != nil {
+		res := outcome(err)
+		return "", &res, nil
+	}
+	return f.EndReason, nil, nil
 }
 
 // mayWorkOn returns nil when the pusher may work on the visit: staff, or
@@ -503,6 +544,11 @@ func (e *Engine) applyReport(tx Txn, p Principal, actor fieldsync.Actor, m Mutat
 		changes, err := mergeReport(&r, m.Fields, stamp, tpl)
 		if err != nil {
 			return outcome(err), nil
+		}
+		if _, ok := changes["quote"]; ok {
+			if err := e.recheckQuote(&r, changes); err != nil {
+				return outcome(err), nil
+			}
 		}
 		if _, ok := changes["warranty"]; ok {
 			if err := e.recheckWarranty(tx, &r, v, changes); err != nil {
@@ -721,6 +767,31 @@ func (e *Engine) recheckWarranty(tx Txn, r *fieldsync.Report, v *fieldsync.Visit
 	}
 	r.WarrantyServer, r.WarrantyDisputed = check, check != nil
 	changes["warranty_server"], changes["warranty_disputed"] = rawJSON(r.WarrantyServer), rawJSON(r.WarrantyDisputed)
+	return nil
+}
+
+// recheckQuote prices again, on the server's price list, the quote an
+// edit just set in r. A quote priced on the list in force must match it
+// line by line: EQuoteMismatch names the first line (or the total) that
+// differs. A quote priced on another version (the list changed while the
+// device was offline) is kept as the customer agreed to it, and r gains
+// quote_stale naming the server's version for the dispatcher; a quote on
+// the list in force clears it.
+func (e *Engine) recheckQuote(r *fieldsync.Report, changes map[string]json.RawMessage) error {
+	l := e.Prices
+	if l.Version == "" {
+		l = pricing.Default()
+	}
+	stale := ""
+	if r.Quote.PriceListVersion != l.Version {
+		stale = l.Version
+	} else if err := pricing.Validate(pricing.FromReport(*r.Quote), l); err != nil {
+		return fieldsync.Errorf(fieldsync.EQuoteMismatch, "%s; price the quote again on the price list in force", fieldsync.ErrorDetail(err))
+	}
+	if stale != r.QuoteStale {
+		r.QuoteStale = stale
+		changes["quote_stale"] = rawJSON(stale)
+	}
 	return nil
 }
 

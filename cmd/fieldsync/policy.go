@@ -83,6 +83,7 @@ type policies struct {
 	sla         sla.Policy
 	warranty    warranty.Policy
 	warrantySrc []byte
+	prices      quote.PriceList
 	pricesSrc   []byte
 	// from names, for the log, where each kind came from: a file or
 	// "default".
@@ -134,7 +135,7 @@ func loadPolicies(files map[string]string) (policies, error) {
 	if p.pricesSrc, err = read("price-list"); err != nil {
 		return p, err
 	}
-	if _, err = quote.Parse(p.pricesSrc); err != nil {
+	if p.prices, err = quote.Parse(p.pricesSrc); err != nil {
 		return p, bad("price-list", err)
 	}
 	return p, nil

@@ -128,6 +128,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Calendar:  pol.calendar,
 		Policy:    pol.sla,
 		Warranty:  pol.warranty,
+		Prices:    pol.prices,
 		// The client address of login throttling and the logs.
 		TrustedProxies: proxies,
 	})

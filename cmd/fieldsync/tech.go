@@ -82,6 +82,11 @@ var techCommands = []techCommand{
 		"checked, --missing remote,stand deducted\n" +
 		"at the price list's amounts", flags: true, run: techPickup},
 	{name: "work", args: "VISIT PART[:CODE][xN]... [--note TEXT]", about: "the work done, a line per part repaired:\nPART as for warranty; CODE the price-list\npart code; N how many (default 1)", flags: true, run: techWork},
+	{name: "quote", args: "VISIT ITEM…|--accept|--decline", about: "price paid work offline and keep the quote in\n" +
+		"the report: ITEMs part:CODE[xN], labour:CODE[xN],\n" +
+		"callout; then the customer's decision:\n" +
+		"--accept, or --decline [--reason TEXT], which\n" +
+		"ends the visit", flags: true, run: techQuote},
 	{name: "sign", args: "VISIT [flags]", about: "sign the visit's report with the device key:\n" +
 		"--customer-name NAME --strokes FILE.json|builtin\n" +
 		"  the customer's signature (without them: the\n" +

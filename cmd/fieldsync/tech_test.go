@@ -283,6 +283,11 @@ func TestTechUsage(t *testing.T) {
   fieldsync tech [--db FILE] work VISIT PART[:CODE][xN]... [--note TEXT]  the work done, a line per part repaired:
                                                      PART as for warranty; CODE the price-list
                                                      part code; N how many (default 1)
+  fieldsync tech [--db FILE] quote VISIT ITEM…|--accept|--decline  price paid work offline and keep the quote in
+                                                     the report: ITEMs part:CODE[xN], labour:CODE[xN],
+                                                     callout; then the customer's decision:
+                                                     --accept, or --decline [--reason TEXT], which
+                                                     ends the visit
   fieldsync tech [--db FILE] sign VISIT [flags]      sign the visit's report with the device key:
                                                      --customer-name NAME --strokes FILE.json|builtin
                                                        the customer's signature (without them: the

@@ -72,6 +72,10 @@ type Document struct {
 	// Work is the work done (fieldsync.WorkLine), in the report's order;
 	// absent when the report records none.
 	Work []fieldsync.WorkLine `json:"work,omitempty"`
+	// Quote is the priced paid work and the customer's decision on it
+	// (fieldsync.ReportQuote), the price they accepted or declined;
+	// absent when the report has none.
+	Quote *fieldsync.ReportQuote `json:"quote,omitempty"`
 }
 
 // Signing is what a signature adds to the records it covers. The server
@@ -104,13 +108,13 @@ func SigningOf(sig *fieldsync.Signature, photos []fieldsync.SlotPhoto) (Signing,
 
 // Build makes the document of report r of visit v, on ticket t about
 // asset a, signed as s says. It reads r's answers, findings, cause,
-// responsibility, warranty decision, pick-up slip, work, slip number and
-// template, never its
-// status, clocks or the server's warranty check, so the tablet may build
-// it before its own record says signed. EInvalid names what is
-// missing or inconsistent: records that do not belong together, a
-// required field empty, a bad hash, a photo named twice, text that is not
-// UTF-8 (which JSON could only carry altered).
+// responsibility, warranty decision, quote, pick-up slip, work, slip
+// number and template, never its status, clocks, the server's warranty
+// check or its quote_stale flag, so the tablet may build it before its
+// own record says signed. EInvalid names what is missing or inconsistent:
+// records that do not belong together, a required field empty, a bad
+// hash, a photo named twice, text that is not UTF-8 (which JSON could
+// only carry altered).
 func Build(r *fieldsync.Report, v *fieldsync.Visit, t *fieldsync.Ticket, a *fieldsync.Asset, s Signing) (Document, error) {
 	switch {
 	case r.VisitID != v.ID:
@@ -129,7 +133,7 @@ func Build(r *fieldsync.Report, v *fieldsync.Visit, t *fieldsync.Ticket, a *fiel
 		TemplateID: r.TemplateID, Corrects: r.Corrects, SlipNo: r.SlipNo, Findings: r.Findings, Cause: r.Cause, Responsibility: r.Responsibility,
 		CustomerName: s.CustomerName, SignedAt: at.Format(TimeLayout), DeviceID: s.DeviceID,
 		CustomerSignature: s.CustomerSignature, TechnicianSignature: s.TechnicianSignature,
-		Warranty: r.Warranty, Pickup: r.Pickup,
+		Warranty: r.Warranty, Pickup: r.Pickup, Quote: r.Quote,
 	}
 	if len(r.Work) > 0 {
 		d.Work = r.Work
@@ -245,6 +249,15 @@ func (d *Document) validate() error {
 			return fieldsync.Errorf(fieldsync.EInvalid, "work is not valid UTF-8 JSON")
 		}
 		if _, err := fieldsync.ParseReportWork(raw); err != nil {
+			return err
+		}
+	}
+	if d.Quote != nil {
+		raw, err := json.Marshal(d.Quote)
+		if err != nil || !utf8.Valid(raw) {
+			return fieldsync.Errorf(fieldsync.EInvalid, "quote is not valid UTF-8 JSON")
+		}
+		if _, err := fieldsync.ParseReportQuote(raw); err != nil {
 			return err
 		}
 	}

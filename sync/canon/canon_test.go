@@ -105,6 +105,7 @@ func TestBuildGolden(t *testing.T) {
 type goldenCase struct {
 	corrects, slipNo string
 	warranty, pickup bool
+	quote            bool
 }
 
 func (g goldenCase) records(t *testing.T) (*fieldsync.Report, *fieldsync.Visit, *fieldsync.Ticket, *fieldsync.Asset, Signing) {
@@ -117,6 +118,9 @@ func (g goldenCase) records(t *testing.T) (*fieldsync.Report, *fieldsync.Visit, 
 	if g.pickup {
 		r.Pickup = samplePickup()
 	}
+	if g.quote {
+		r.Quote = sampleQuote()
+	}
 	return r, v, tk, a, s
 }
 
@@ -126,6 +130,7 @@ var goldens = map[string]goldenCase{
 	"golden_slip":     {slipNo: "K7QM-2026-000042"},
 	"golden_warranty": {warranty: true},
 	"golden_pickup":   {warranty: true, pickup: true},
+	"golden_quote":    {quote: true},
 }
 
 // sampleWarranty is a device's warranty decision as a tablet stores it,
@@ -148,6 +153,18 @@ func samplePickup() *fieldsync.ReportPickup {
 		TotalFen:         3500,
 		PriceListVersion: "placeholder-2026-1",
 		CollectedAt:      time.Date(2026, 3, 12, 9, 30, 0, 0, time.UTC),
+	}
+}
+
+// sampleQuote is an accepted quote as a tablet stores it.
+func sampleQuote() *fieldsync.ReportQuote {
+	at := time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)
+	return &fieldsync.ReportQuote{
+		PriceListVersion: "placeholder-2026-1", Currency: "CNY", TotalFen: 41000, Decision: fieldsync.QuoteAccepted, DecidedAt: &at,
+		Lines: []fieldsync.QuoteLine{
+			{Kind: "callout", Code: "callout", Name: fieldsync.QuoteNames{ZhCN: "上门费", En: "call-out fee"}, Qty: 1, UnitFen: 5000, TotalFen: 5000},
+			{Kind: "part", Code: "tv-psu", Name: fieldsync.QuoteNames{ZhCN: "电源板", En: "power supply board"}, Qty: 2, UnitFen: 18000, TotalFen: 36000},
+		},
 	}
 }
 
@@ -324,6 +341,11 @@ func TestEveryFieldIsSigned(t *testing.T) {
 		"the work done": func(d *Document) {
 			d.Work = []fieldsync.WorkLine{{Part: "battery", Code: "BAT-01", Qty: 1}}
 		},
+		"a quote line's quantity": func(d *Document) {
+			d.Quote.Lines[1].Qty, d.Quote.Lines[1].TotalFen, d.Quote.TotalFen = 1, 18000, 23000
+		},
+		"the quote's decision":   func(d *Document) { d.Quote.Decision = fieldsync.QuoteDeclined },
+		"the quote's price list": func(d *Document) { d.Quote.PriceListVersion = "placeholder-2026-2" },
 		"the warranty question": func(d *Document) {
 			d.Warranty = sampleWarranty()
 			d.Warranty.Question = json.RawMessage(`{"failed_part":"panel","checks":{}}`)
@@ -338,6 +360,7 @@ func TestEveryFieldIsSigned(t *testing.T) {
 			d.Photos = append([]fieldsync.SlotPhoto(nil), base.Photos...)
 			d.Unphotographed = append([]fieldsync.SlotReason(nil), base.Unphotographed...)
 			d.Warranty = sampleWarranty() // so its own rows change a decision, not add one
+			d.Quote = sampleQuote()
 			baseHash, _ := d.Hash()
 			change(&d)
 			if h, _ := d.Hash(); h == baseHash {
@@ -383,6 +406,10 @@ func TestBuildRefuses(t *testing.T) {
 		{"a short signature hash", "customer_signature_sha256 must be", func(f *fixture) { f.s.CustomerSignature = "abc" }},
 		{"a work line of an unknown part", "work[0].part", func(f *fixture) {
 			f.r.Work = []fieldsync.WorkLine{{Part: "panel", Qty: 1}}
+		}},
+		{"a quote whose lines do not add up", "quote.total_fen", func(f *fixture) {
+			f.r.Quote = sampleQuote()
+			f.r.Quote.TotalFen++
 		}},
 		{"a warranty decision without an outcome", "warranty.decision", func(f *fixture) {
 			f.r.Warranty = sampleWarranty()
