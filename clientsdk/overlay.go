@@ -39,7 +39,10 @@ func applyVisit(v *fieldsync.Visit, m syncproto.Mutation) {
 	if m.Op == syncproto.OpAction {
 		// The stamp's wall time is when it happened on the device: an
 		// arrival logged offline keeps its real time.
-		_ = v.Apply(fieldsync.VisitAction(m.Action), hlcTime(m.HLC), "")
+		action := fieldsync.VisitAction(m.Action)
+		if v.Apply(action, hlcTime(m.HLC), "") == nil && action == fieldsync.ActionNeedSecondVisit {
+			v.SecondVisit, _ = fieldsync.ParseSecondVisit(m.Fields, nil)
+		}
 	}
 }
 

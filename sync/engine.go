@@ -8,6 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/calendar"
+	pricelist "github.com/fieldsync/fieldsync/quote"
 	"github.com/fieldsync/fieldsync/sync/canon"
 	"github.com/fieldsync/fieldsync/warranty"
 )
@@ -125,6 +126,9 @@ type Engine struct {
 	// warranty.DefaultPolicy(), a nil Calendar calendar.Default().
 	Warranty warranty.Policy
 	Calendar *calendar.Calendar
+	// Parts is the price list whose part codes a second visit may ask
+	// for; the zero list is quote.Default().
+	Parts pricelist.PriceList
 }
 
 // Push applies a batch in order, in one transaction, and answers each
@@ -335,11 +339,25 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 	// The step happened when the device says, not when it synced, so an
 	// arrival logged offline counts for the SLA at its real time; the
 	// domain keeps it after the visit's earlier steps.
+	var need *fieldsync.SecondVisit
+	if action == fieldsync.ActionNeedSecondVisit {
+		parts := e.Parts
+		if parts.Version == "" {
+			parts = pricelist.Default()
+		}
+		if need, err = fieldsync.ParseSecondVisit(m.Fields, parts.HasPart); err != nil {
+			return outcome(err), nil
+		}
+	}
 	if err := v.ApplyAt(action, deviceAt, now, ""); err != nil {
 		return outcome(err), nil
 	}
 	v.UpdatedAt = now
 	changes := map[string]json.RawMessage{"status": rawJSON(v.Status), "received": rawJSON(v.Received)}
+	if need != nil {
+		v.SecondVisit = need
+		changes["second_visit"] = rawJSON(need)
+	}
 	switch v.Status {
 	case fieldsync.VisitEnRoute:
 		changes["departed_at"] = rawJSON(v.DepartedAt)
