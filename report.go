@@ -79,6 +79,9 @@ type Report struct {
 	Warranty         *ReportWarranty `json:"warranty,omitempty"`
 	WarrantyServer   *WarrantyCheck  `json:"warranty_server,omitempty"`
 	WarrantyDisputed bool            `json:"warranty_disputed,omitempty"`
+	// WarrantySettled is the dispatcher's ruling on a disputed decision
+	// (SettleWarranty); it is not part of the signed document.
+	WarrantySettled *WarrantySettlement `json:"warranty_settled,omitempty"`
 	// Signature is the device's signature, from its sign action.
 	Signature *Signature `json:"signature,omitempty"`
 	// Seal is the server's, once every photo the signature names is

@@ -53,6 +53,7 @@ var statusOf = map[string]int{
 	fieldsync.ELinkExpired:         http.StatusGone,
 	fieldsync.ELinkRevoked:         http.StatusGone,
 	fieldsync.EReportChanged:       http.StatusConflict,
+	fieldsync.EWarrantySettled:     http.StatusConflict,
 }
 
 // echoCodes names the errors Echo itself raises (routing, limits,

@@ -69,6 +69,7 @@ func (s *Server) routes() {
 	e.GET("/v1/templates/:id", s.handleGetTemplate(), authn)
 	e.GET("/v1/audit", s.handleAudit(), authn, admin)
 	e.POST("/v1/warranty/decide", s.handleWarrantyDecide(), authn, staffOr(roleTechnician))
+	e.POST("/v1/reports/:id/warranty/settle", s.handleSettleWarranty(), authn, staff)
 	e.GET(backupPath, s.handleBackup(), authn, admin)
 
 	// Sync: technicians push their offline work; they and staff pull.
