@@ -3,6 +3,7 @@ package fieldsync
 import (
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // SecondVisit is what a visit that ends needs_second_visit asks the next
@@ -76,4 +77,75 @@ func (sv *SecondVisit) Validate(known func(code string) bool) error {
 	}
 	sv.Note = strings.TrimSpace(sv.Note)
 	return CheckText("note", sv.Note, MaxLongText)
+}
+
+// SecondVisitState is where a request for a second visit stands for the
+// dispatcher who books it.
+type SecondVisitState string
+
+const (
+	// SecondVisitToBook: no visit booked yet, the promise still ahead.
+	SecondVisitToBook SecondVisitState = "to_book"
+	// SecondVisitBooked: a visit that is not cancelled names it as its
+	// previous one.
+	SecondVisitBooked SecondVisitState = "booked"
+	// SecondVisitOverdue: no visit booked, and the promise has passed.
+	SecondVisitOverdue SecondVisitState = "overdue"
+)
+
+// ParseSecondVisitState returns EInvalid for an unknown state.
+func ParseSecondVisitState(s string) (SecondVisitState, error) {
+	if oneOf(SecondVisitState(s), []SecondVisitState{SecondVisitToBook, SecondVisitBooked, SecondVisitOverdue}) {
+		return SecondVisitState(s), nil
+	}
+	return "", Errorf(EInvalid, "state %q is not to_book, booked or overdue", s)
+}
+
+// SecondVisitRequest is a visit that ended needs_second_visit, as the
+// dispatcher books it: the parts it asked for (Visit.SecondVisit), the
+// second-visit promise and the visit booked for it, if any.
+type SecondVisitRequest struct {
+	Visit         Visit            `json:"visit"`
+	Due           time.Time        `json:"due"`
+	DueWarning    string           `json:"due_warning,omitempty"`
+	State         SecondVisitState `json:"state"`
+	BookedVisitID string           `json:"booked_visit_id,omitempty"`
+}
+
+// BookedFor returns the id of the visit booked for the second visit v
+// asked for: the latest of visits (the ticket's) that names v as its
+// previous one and is not cancelled; "" when none.
+func BookedFor(v *Visit, visits []Visit) string {
+	booked := ""
+	for i := range visits {
+		if w := &visits[i]; w.PreviousVisitID == v.ID && w.Status != VisitCancelled {
+			booked = w.ID
+		}
+	}
+	return booked
+}
+
+// NewSecondVisitRequest states the request of v, which ended
+// needs_second_visit, at now: booked when bookedID names a visit, else
+// overdue once the promise (promises.SecondVisitDue from when v finished)
+// has passed, else to book.
+func NewSecondVisitRequest(v Visit, bookedID string, promises VisitPromises, now time.Time) (SecondVisitRequest, error) {
+	r := SecondVisitRequest{Visit: v, BookedVisitID: bookedID}
+	if v.Status != VisitNeedsSecondVisit || v.FinishedAt == nil {
+		return r, Errorf(EInvalid, "visit %s did not end needing a second visit", v.ID)
+	}
+	var err error
+	if r.Due, r.DueWarning, err = promises.SecondVisitDue(*v.FinishedAt); err != nil {
+		return r, err
+	}
+	r.Due = r.Due.UTC()
+	switch {
+	case bookedID != "":
+		r.State = SecondVisitBooked
+	case now.After(r.Due):
+		r.State = SecondVisitOverdue
+	default:
+		r.State = SecondVisitToBook
+	}
+	return r, nil
 }

@@ -42,6 +42,30 @@ func TestE2ESecondVisitCarriesItsParts(t *testing.T) {
 		len(got.SecondVisit.Parts) != 2 || got.SecondVisit.Parts[1] != (fieldsync.PartNeed{Code: "tv-remote", Qty: 2}) {
 		t.Fatalf("the server's visit: %+v", got.Visit)
 	}
+
+	// The dispatcher's list to book: the parts and the promise, then the
+	// booking on the same ticket.
+	type list struct {
+		Items []fieldsync.SecondVisitRequest `json:"items"`
+	}
+	var toBook list
+	w.call(w.disp, "GET", "/v1/second-visits?state=to_book", nil, 200, &toBook)
+	if len(toBook.Items) != 1 || toBook.Items[0].Visit.ID != visit || toBook.Items[0].State != fieldsync.SecondVisitToBook ||
+		toBook.Items[0].Visit.SecondVisit == nil || len(toBook.Items[0].Visit.SecondVisit.Parts) != 2 || !toBook.Items[0].Due.After(*got.FinishedAt) {
+		t.Fatalf("to book: %+v", toBook.Items)
+	}
+	second := w.newVisit(got.TicketID, w.techB)
+	if v := w.dispatcherVisit(second); v.PreviousVisitID != visit || !v.Due.Equal(toBook.Items[0].Due) {
+		t.Fatalf("the second visit: previous %q, due %v; want %s, %v", v.PreviousVisitID, v.Due, visit, toBook.Items[0].Due)
+	}
+	var booked, left list
+	w.call(w.disp, "GET", "/v1/second-visits?state=booked", nil, 200, &booked)
+	w.call(w.disp, "GET", "/v1/second-visits?state=to_book", nil, 200, &left)
+	if len(booked.Items) != 1 || booked.Items[0].BookedVisitID != second || len(left.Items) != 0 {
+		t.Fatalf("booked %+v, to book %+v", booked.Items, left.Items)
+	}
+	w.call(w.disp, "GET", "/v1/second-visits?state=late", nil, 400, nil)
+	w.call(w.login(e2eTechA, "tab-x"), "GET", "/v1/second-visits", nil, 403, nil)
 }
 
 // A tablet that has not pulled the price list sends the codes as typed;

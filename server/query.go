@@ -19,6 +19,7 @@ var queryParams = map[string][]string{
 	"GET /v1/tickets":              {"customer_id"},
 	"GET /v1/visits":               {"technician", "ticket", "status", "sla", "from", "to", "cursor", "limit"},
 	"GET /v1/reports":              {"ticket", "cursor", "limit", "warranty_disputed"},
+	"GET /v1/second-visits":        {"state", "cursor", "limit"},
 	"GET /v1/reports/:id/bundle":   {"since"},
 	"GET /v1/shared/:token/bundle": {"since"},
 	"GET /v1/audit":                {"entity", "id", "cursor", "limit"},

@@ -62,6 +62,7 @@ func (s *Server) routes() {
 	e.GET("/v1/visits/:id", s.handleGetVisit(), authn)
 	e.POST("/v1/visits/:id/assign", s.handleAssignVisit(), authn, staff)
 	e.POST("/v1/visits/:id/cancel", s.handleCancelVisit(), authn, staff)
+	e.GET("/v1/second-visits", s.handleListSecondVisits(), authn, staff)
 	e.GET("/v1/reports", s.handleListReports(), authn, staffOr(roleCustomer))
 	e.GET("/v1/reports/:id", s.handleGetReport(), authn)
 	e.GET(bundlePath, s.withMedia(s.handleReportBundle()), authn)
