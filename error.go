@@ -137,3 +137,7 @@ const (
 	ELinkRevoked   = "link_revoked"   // the share link was revoked by staff
 	EReportChanged = "report_changed" // the report is not the version the customer reviewed
 )
+
+// EWarrantySettled means a report's disputed warranty decision was
+// settled already: a settlement is final.
+const EWarrantySettled = "warranty_settled"

@@ -93,6 +93,9 @@ type Report struct {
 	// dispatcher sees the flag.
 	Quote      *ReportQuote `json:"quote,omitempty"`
 	QuoteStale string       `json:"quote_stale,omitempty"`
+	// WarrantySettled is the dispatcher's ruling on a disputed decision
+	// (SettleWarranty); it is not part of the signed document.
+	WarrantySettled *WarrantySettlement `json:"warranty_settled,omitempty"`
 	// Signature is the device's signature, from its sign action.
 	Signature *Signature `json:"signature,omitempty"`
 	// Seal is the server's, once every photo the signature names is

@@ -53,5 +53,9 @@ func (r Report) ForCustomer() Report {
 	// second opinion is the dispatcher's to settle.
 	r.WarrantyServer, r.WarrantyDisputed = nil, false
 	r.QuoteStale = ""
+	// The settled outcome is the customer's to know; who settled it is not.
+	if s := r.WarrantySettled; s != nil {
+		r.WarrantySettled = &WarrantySettlement{Outcome: s.Outcome, Note: s.Note, At: s.At}
+	}
 	return r
 }

@@ -94,6 +94,9 @@ type Visit struct {
 	EndReason string `json:"end_reason,omitempty"`
 	// PreviousVisitID links a second visit to the one that asked for it.
 	PreviousVisitID string `json:"previous_visit_id,omitempty"`
+	// SecondVisit is what a visit that ended needs_second_visit asks the
+	// next one to bring.
+	SecondVisit *SecondVisit `json:"second_visit,omitempty"`
 	// Received holds, by step field (departed_at, arrived_at,
 	// finished_at), when the server received the step; the field itself
 	// holds when the device says it happened (see StepTime).

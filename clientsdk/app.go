@@ -123,7 +123,7 @@ func (c *Client) Templates() ([]fieldsync.Template, error) {
 	return out, err
 }
 
-// Depart, Arrive, Complete and NeedSecondVisit record a step of the visit.
+// Depart, Arrive and Complete (and NeedSecondVisit) record a step of the visit.
 // The step is checked against the visit as the device sees it: an
 // EInvalidTransition error when the state machine forbids it, ENotFound
 // for a visit the device does not have. The time of the step is now, on
@@ -138,13 +138,12 @@ func (c *Client) Complete(visitID string) error {
 	return c.visitStep(visitID, fieldsync.ActionComplete)
 }
 
-// NeedSecondVisit: see Depart.
-func (c *Client) NeedSecondVisit(visitID string) error {
-	return c.visitStep(visitID, fieldsync.ActionNeedSecondVisit)
+func (c *Client) visitStep(id string, action fieldsync.VisitAction) error {
+	return c.visitAction(id, action, nil)
 }
 
-func (c *Client) visitStep(id string, action fieldsync.VisitAction) error {
-	return c.write(fieldsync.EntityVisit, id, syncproto.OpAction, string(action), nil, func(rd *reader) error {
+func (c *Client) visitAction(id string, action fieldsync.VisitAction, fields map[string]json.RawMessage) error {
+	return c.write(fieldsync.EntityVisit, id, syncproto.OpAction, string(action), fields, func(rd *reader) error {
 		v, err := rd.visit(id)
 		if err != nil {
 			return err

@@ -39,8 +39,14 @@ func applyVisit(v *fieldsync.Visit, m syncproto.Mutation) {
 	if m.Op == syncproto.OpAction {
 		// The stamp's wall time is when it happened on the device: an
 		// arrival logged offline keeps its real time.
-		if v.Apply(fieldsync.VisitAction(m.Action), hlcTime(m.HLC), "") == nil && m.Fields["end_reason"] != nil {
-			_ = json.Unmarshal(m.Fields["end_reason"], &v.EndReason)
+		action := fieldsync.VisitAction(m.Action)
+		if v.Apply(action, hlcTime(m.HLC), "") == nil {
+			if m.Fields["end_reason"] != nil {
+				_ = json.Unmarshal(m.Fields["end_reason"], &v.EndReason)
+			}
+			if action == fieldsync.ActionNeedSecondVisit {
+				v.SecondVisit, _ = fieldsync.ParseSecondVisit(m.Fields, nil)
+			}
 		}
 	}
 }

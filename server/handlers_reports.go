@@ -31,9 +31,13 @@ func (s *Server) handleGetReport() echo.HandlerFunc {
 
 // handleListReports lists the reports of one ticket (?ticket=), visit by
 // visit, to staff and to the ticket's customer. Without a ticket, a
-// customer pages through the reports of all their tickets; staff name one.
+// customer pages through the reports of all their tickets; staff name one,
+// or page through the disputed warranty decisions (?warranty_disputed=true).
 func (s *Server) handleListReports() echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if c.QueryParams().Has("warranty_disputed") {
+			return s.listDisputedReports(c)
+		}
 		id := c.QueryParam("ticket")
 		ctx := c.Request().Context()
 		if id == "" {

@@ -54,6 +54,7 @@ var statusOf = map[string]int{
 	fieldsync.ELinkRevoked:         http.StatusGone,
 	fieldsync.EReportChanged:       http.StatusConflict,
 	fieldsync.EQuoteMismatch:       http.StatusConflict,
+	fieldsync.EWarrantySettled:     http.StatusConflict,
 }
 
 // echoCodes names the errors Echo itself raises (routing, limits,

@@ -62,6 +62,7 @@ func (s *Server) routes() {
 	e.GET("/v1/visits/:id", s.handleGetVisit(), authn)
 	e.POST("/v1/visits/:id/assign", s.handleAssignVisit(), authn, staff)
 	e.POST("/v1/visits/:id/cancel", s.handleCancelVisit(), authn, staff)
+	e.GET("/v1/second-visits", s.handleListSecondVisits(), authn, staff)
 	e.GET("/v1/reports", s.handleListReports(), authn, staffOr(roleCustomer))
 	e.GET("/v1/reports/:id", s.handleGetReport(), authn)
 	e.GET(bundlePath, s.withMedia(s.handleReportBundle()), authn)
@@ -69,6 +70,7 @@ func (s *Server) routes() {
 	e.GET("/v1/templates/:id", s.handleGetTemplate(), authn)
 	e.GET("/v1/audit", s.handleAudit(), authn, admin)
 	e.POST("/v1/warranty/decide", s.handleWarrantyDecide(), authn, staffOr(roleTechnician))
+	e.POST("/v1/reports/:id/warranty/settle", s.handleSettleWarranty(), authn, staff)
 	e.GET(backupPath, s.handleBackup(), authn, admin)
 
 	// Sync: technicians push their offline work; they and staff pull.

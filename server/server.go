@@ -93,6 +93,13 @@ type Store interface {
 	SignOffs(ctx context.Context, reportIDs []string) (map[string]fieldsync.SignOff, error)
 	// CustomerReports pages through the reports of the customers' tickets.
 	CustomerReports(ctx context.Context, customerIDs []string, cursor string, limit int) ([]fieldsync.Report, string, error)
+	// UpdateReport applies fn to a report, audited; DisputedReports pages
+	// through the reports whose warranty decision is disputed.
+	UpdateReport(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Report) error) (*fieldsync.Report, error)
+	DisputedReports(ctx context.Context, cursor string, limit int) ([]fieldsync.Report, string, error)
+	// SecondVisits pages through the visits that ended needing a second
+	// one, each with the visit booked for it.
+	SecondVisits(ctx context.Context, cursor string, limit int, state func(v *fieldsync.Visit, bookedID string) (*fieldsync.SecondVisitRequest, error)) ([]fieldsync.SecondVisitRequest, string, error)
 	// Complaints (handlers_complaints.go). UpdateComplaint and EscalateDue
 	// escalate each complaint for the clocks it missed, audited.
 	CreateComplaint(ctx context.Context, ticketID string, a fieldsync.Actor, open func(*fieldsync.Ticket) (*fieldsync.Complaint, error)) (*fieldsync.Complaint, error)

@@ -140,6 +140,14 @@ type Engine struct {
 	Prices pricing.PriceList
 }
 
+// priceList is Prices, or the shipped list when none is set.
+func (e *Engine) priceList() pricing.PriceList {
+	if e.Prices.Version == "" {
+		return pricing.Default()
+	}
+	return e.Prices
+}
+
 // Push applies a batch in order, in one transaction, and answers each
 // mutation. A batch-level error (EInvalid, EForbidden) means nothing was
 // applied.
@@ -352,6 +360,12 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 	if res != nil || err != nil {
 		return *res, err
 	}
+	var need *fieldsync.SecondVisit
+	if action == fieldsync.ActionNeedSecondVisit {
+		if need, err = fieldsync.ParseSecondVisit(m.Fields, e.priceList().HasPart); err != nil {
+			return outcome(err), nil
+		}
+	}
 	if err := v.ApplyAt(action, deviceAt, now, ""); err != nil {
 		return outcome(err), nil
 	}
@@ -359,6 +373,10 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 	changes := map[string]json.RawMessage{"status": rawJSON(v.Status), "received": rawJSON(v.Received)}
 	if end != "" {
 		v.EndReason, changes["end_reason"] = end, rawJSON(end)
+	}
+	if need != nil {
+		v.SecondVisit = need
+		changes["second_visit"] = rawJSON(need)
 	}
 	switch v.Status {
 	case fieldsync.VisitEnRoute:
@@ -778,10 +796,7 @@ func (e *Engine) recheckWarranty(tx Txn, r *fieldsync.Report, v *fieldsync.Visit
 // quote_stale naming the server's version for the dispatcher; a quote on
 // the list in force clears it.
 func (e *Engine) recheckQuote(r *fieldsync.Report, changes map[string]json.RawMessage) error {
-	l := e.Prices
-	if l.Version == "" {
-		l = pricing.Default()
-	}
+	l := e.priceList()
 	stale := ""
 	if r.Quote.PriceListVersion != l.Version {
 		stale = l.Version

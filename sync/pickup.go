@@ -37,10 +37,7 @@ func (e *Engine) recheckPickup(tx Txn, r *fieldsync.Report, v *fieldsync.Visit) 
 			return &Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "pickup.category: " + quote(p.Category) + ", but the asset is " + quote(string(a.Category))}, nil
 		}
 	}
-	l := e.Prices
-	if l.Version == "" {
-		l = pricing.Default()
-	}
+	l := e.priceList()
 	if p.PriceListVersion != l.Version {
 		return nil, nil
 	}

@@ -62,7 +62,9 @@ var techCommands = []techCommand{
 	{name: "depart", args: "VISIT", run: techStep((*clientsdk.Client).Depart)},
 	{name: "arrive", args: "VISIT", run: techStep((*clientsdk.Client).Arrive)},
 	{name: "complete", args: "VISIT", run: techStep((*clientsdk.Client).Complete)},
-	{name: "second-visit", args: "VISIT", run: techStep((*clientsdk.Client).NeedSecondVisit)},
+	{name: "second-visit", args: "VISIT [flags]", about: "end the visit needing a second one: --part\n" +
+		"CODE[xN] for each price-list part it must\n" +
+		"bring, --note TEXT for who goes", flags: true, run: techSecondVisit},
 	{name: "answer", args: "VISIT ITEM VALUE", about: "answer a checklist item (the visit's draft\n" +
 		"report, an open addendum once one is made,\n" +
 		"is made on first use; VALUE is JSON\n" +

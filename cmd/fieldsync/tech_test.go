@@ -241,7 +241,11 @@ func TestTechCommandsCountTheirOperands(t *testing.T) {
 		want string
 	}{
 		{"a step needs the visit", []string{"depart"}, "depart takes VISIT"},
-		{"the last of the steps too", []string{"second-visit", "v1", "v2"}, "second-visit takes VISIT"},
+		{"the last of the steps too", []string{"complete", "v1", "v2"}, "complete takes VISIT"},
+		{"a second visit needs the visit", []string{"second-visit"}, "second-visit takes VISIT"},
+		{"a second visit takes flags after it", []string{"second-visit", "v1", "v2"}, `not "v2"`},
+		{"a second visit's flags are known", []string{"second-visit", "v1", "--parts", "tv-psu"}, `unknown flag "--parts"`},
+		{"a part's flag takes a value", []string{"second-visit", "v1", "--part"}, "--part takes a value"},
 		{"an answer needs visit, item and value", []string{"answer", "v1", "item"}, "answer takes VISIT ITEM VALUE"},
 		{"a text field needs visit and text", []string{"cause", "v1"}, "cause takes VISIT TEXT"},
 		{"a photo needs visit, slot and file", []string{"attach", "v1", "plate"}, "attach takes VISIT SLOT FILE"},
@@ -264,7 +268,10 @@ func TestTechUsage(t *testing.T) {
   fieldsync tech [--db FILE] login --server URL --device ID LOGIN  (password on stdin)
   fieldsync tech [--db FILE] visits                  my visits, as this device sees them
   fieldsync tech [--db FILE] show VISIT              the visit's bundle as JSON
-  fieldsync tech [--db FILE] depart|arrive|complete|second-visit VISIT
+  fieldsync tech [--db FILE] depart|arrive|complete VISIT
+  fieldsync tech [--db FILE] second-visit VISIT [flags]  end the visit needing a second one: --part
+                                                     CODE[xN] for each price-list part it must
+                                                     bring, --note TEXT for who goes
   fieldsync tech [--db FILE] answer VISIT ITEM VALUE  answer a checklist item (the visit's draft
                                                      report, an open addendum once one is made,
                                                      is made on first use; VALUE is JSON
