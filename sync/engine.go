@@ -400,8 +400,8 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 // work. Any other field of a visit action is refused. Its error is a
 // store fault.
 func (e *Engine) endReason(tx Txn, v *fieldsync.Visit, m Mutation) (string, *Result, error) {
-	if len(m.Fields) == 0 {
-		return "", nil, nil
+	if len(m.Fields) == 0 || fieldsync.VisitAction(m.Action) == fieldsync.ActionNeedSecondVisit {
+		return "", nil, nil // need_second_visit's fields are its parts and note (ParseSecondVisit)
 	}
 	var f struct {
 		EndReason string `json:"end_reason"`
@@ -411,7 +411,7 @@ func (e *Engine) endReason(tx Txn, v *fieldsync.Visit, m Mutation) (string, *Res
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if fieldsync.VisitAction(m.Action) != fieldsync.ActionComplete || dec.Decode(&f) != nil || f.EndReason != fieldsync.EndQuoteDeclined {
-		res := Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "a visit action takes no fields but complete's {\"end_reason\": \"" + fieldsync.EndQuoteDeclined + "\", \"report_id\"}"}
+		res := Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "a visit action takes no fields but complete's {\"end_reason\": \"" + fieldsync.EndQuoteDeclined + "\", \"report_id\"} and need_second_visit's {\"parts\", \"note\"}"}
 		return "", &res, nil
 	}
 	r, err := tx.Report(f.ReportID)
