@@ -31,3 +31,7 @@ const EntityPriceList Entity = "price_list"
 
 // EntityComplaint is a customer's complaint about a ticket (complaint.go).
 const EntityComplaint Entity = "complaint"
+
+// EntityPickup is a pick-up record: the clock of a return's or an
+// exchange's collection, or of an appraisal slip (pickup.go).
+const EntityPickup Entity = "pickup"

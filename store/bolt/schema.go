@@ -107,6 +107,13 @@ var (
 	indexComplaintsDue      = []byte("idx_complaints_due")      // deadline of the running clock \x00 complaint
 	indexComplaintsEscalate = []byte("idx_complaints_escalate") // deadline of the next clock to escalate \x00 complaint
 
+	// Pick-up records (pickups.go): the source index names what started
+	// each one ("ticket" \x00 ticket for a return or exchange, "report"
+	// \x00 report for an appraisal slip), so that each is made once.
+	bucketPickups        = []byte("pickups")            // pick-up id -> Pickup
+	indexPickupsBySource = []byte("idx_pickups_source") // source -> pick-up id
+	indexPickupsByTicket = []byte("idx_pickups_ticket") // ticket \x00 pick-up
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -315,6 +322,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 	func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketPriceLists)
 		return err
+	},
+	// 19 -> 20: pick-up records, none yet. Returns and exchanges settled
+	// before get none: their clocks would start late and read overdue.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketPickups, indexPickupsBySource, indexPickupsByTicket} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 

@@ -106,6 +106,11 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 		if err := followUpOnCompletion(tx, before, &after, actor, now); err != nil {
 			return err
 		}
+		if after.Status == fieldsync.VisitCompleted && before.Status != fieldsync.VisitCompleted {
+			if err := settleTicketPickups(tx, &after, actor, now); err != nil {
+				return err
+			}
+		}
 		if after.TechnicianID != before.TechnicianID {
 			// The new technician gets the whole bundle; the old one an evict
 			// of what their other visits do not need.
