@@ -28,6 +28,7 @@ var queryParams = map[string][]string{
 	"POST /v1/devices/:id/revoke":  {"user_id"},
 	"GET /v1/followups":            {"status", "due", "cursor", "limit"},
 	"GET /v1/complaints":           {"status", "due", "level"},
+	"GET /v1/pickups":              {"state", "kind", "ticket", "cursor", "limit"},
 
 	// The transparency log's proofs: public.
 	"GET /v1/log/proof/inclusion":   {"index", "size"},

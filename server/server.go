@@ -110,6 +110,11 @@ type Store interface {
 	// has none.
 	FollowUpOfVisit(ctx context.Context, visitID string) (*fieldsync.FollowUp, error)
 	UpdateFollowUp(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.FollowUp) error) (*fieldsync.FollowUp, error)
+
+	// Pick-up records; the store keeps them in the pushes that start and
+	// meet their clocks.
+	Pickup(ctx context.Context, id string) (*fieldsync.Pickup, error)
+	Pickups(ctx context.Context, f fieldsync.PickupFilter) ([]fieldsync.Pickup, string, error)
 }
 
 // Deps are everything the server needs; New takes them explicitly.
