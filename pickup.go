@@ -136,3 +136,16 @@ func (v Viewer) SeesPickup(p *Pickup) bool {
 	}
 	return false
 }
+
+// PlanCollection makes v, just planned by PlanVisit on p's ticket, the
+// visit that collects the item when p is an open return or exchange and
+// v is not a second visit (whose promise stands): its deadline is then
+// p's, not the on-site promise from the ticket's intake. It reports
+// whether it changed v.
+func (p *Pickup) PlanCollection(v *Visit) bool {
+	if p.Kind == PickupRecordAppraisalSlip || p.DoneAt != nil || v.PreviousVisitID != "" || v.TicketID != p.TicketID {
+		return false
+	}
+	v.Due, v.DueWarning = p.Due, p.DueWarning
+	return true
+}

@@ -120,6 +120,11 @@ func TestPickupListsAndVisibility(t *testing.T) {
 	if got := list(w.disp, "ticket="+a.ticket+"&state=due"); len(got) != 1 || got[0].ID != ret.ID {
 		t.Fatalf("due of ticket A: %+v", got)
 	}
+	// The visit booked to collect the return is due when the pick-up is,
+	// not by the on-site promise from the ticket's intake.
+	if collect := w.visit(t, a.ticket, w.techAID); !collect.Due.Equal(ret.Due) || !collect.SLA.Due.Equal(ret.Due) {
+		t.Fatalf("pick-up visit due %s (SLA %s), want the pick-up's %s", collect.Due, collect.SLA.Due, ret.Due)
+	}
 	w.clock.Set(date(2026, 3, 13, 1))
 	if got := list(w.disp, "state=overdue"); len(got) != 1 || got[0].ID != ret.ID {
 		t.Fatalf("overdue on Friday: %+v", got)

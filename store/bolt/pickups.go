@@ -244,3 +244,14 @@ func (s *DB) Pickups(ctx context.Context, f fieldsync.PickupFilter) ([]fieldsync
 	}
 	return page(s, l, f.Cursor, f.Limit, f.Keeps)
 }
+
+// planCollection gives a visit booked on a ticket with an open return or
+// exchange the pick-up's deadline (fieldsync.Pickup.PlanCollection).
+func planCollection(tx *bbolt.Tx, v *fieldsync.Visit) error {
+	p, err := pickupBySource(tx, pickupOfTicket(v.TicketID))
+	if err != nil || p == nil {
+		return err
+	}
+	p.PlanCollection(v)
+	return nil
+}

@@ -33,6 +33,9 @@ func (s *DB) CreateVisit(ctx context.Context, ticketID string, actor fieldsync.A
 		if v, err = plan(t, site, visits); err != nil {
 			return err
 		}
+		if err := planCollection(tx, v); err != nil {
+			return err
+		}
 		return createVisit(tx, v, actor)
 	})
 	if err != nil {
