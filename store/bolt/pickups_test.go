@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/store/bolt"
 	syncproto "github.com/fieldsync/fieldsync/sync"
@@ -203,5 +205,28 @@ func TestAppraisalSlipMetAtSeal(t *testing.T) {
 	}
 	if got := auditActions(t, w.db, a.ID); len(got) != 2 || got[1] != "pickup.appraisal_sealed" {
 		t.Fatalf("audit: %v", got)
+	}
+}
+
+// A file of the schema before pick-ups gains their buckets on Open, and a
+// completion then makes its pick-up.
+func TestOpenMigratesToPickups(t *testing.T) {
+	path := dbPath(t)
+	dbOpen(t, path).Close()
+	dbRaw(t, path, true, func(tx *bbolt.Tx) error {
+		for _, b := range []string{"pickups", "idx_pickups_source", "idx_pickups_ticket"} {
+			if err := tx.DeleteBucket([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), be64(19)) // 19 -> 20 adds them
+	})
+	db := dbOpen(t, path)
+	if got, _, err := db.Pickups(t.Context(), fieldsync.PickupFilter{}); err != nil || len(got) != 0 {
+		t.Fatalf("pick-ups after the migration: %v, %v", got, err)
+	}
+	db.Close()
+	if v := dbSchemaVersion(t, path); v != uint64(bolt.SchemaVersion()) {
+		t.Fatalf("schema version %d", v)
 	}
 }
