@@ -230,3 +230,26 @@ func TestOpenMigratesToPickups(t *testing.T) {
 		t.Fatalf("schema version %d", v)
 	}
 }
+
+// A batch that completes the visit before it signs the report with the
+// slip makes the same done pick-up as the other order.
+func TestPickupCompletionBeforeSignatureInOneBatch(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	w.onSite(t, "v-one")
+	at := time.Date(2026, 3, 10, 10, 0, 0, 0, cst)
+	sign := signedReport("r-one", "v-one", at, func(r *fieldsync.Report) {
+		r.Warranty = decision(false, "exchange", "exchange")
+		r.Pickup = slip(fieldsync.PickupExchange, at)
+	})
+	must(t, w.db.Push(ctx, func(tx syncproto.Txn) error {
+		if err := finish("v-one", fieldsync.ActionComplete, at)(tx); err != nil {
+			return err
+		}
+		return sign(tx)
+	}))
+	got := pickups(t, w.db, fieldsync.PickupFilter{State: fieldsync.PickupDone, Now: at})
+	if len(got) != 1 || got[0].Kind != fieldsync.PickupRecordExchange || got[0].DoneReportID != "r-one" || got[0].VisitID != "v-one" {
+		t.Fatalf("pick-ups: %+v", got)
+	}
+}
