@@ -82,17 +82,18 @@ func settlePickups(tx *bbolt.Tx, t *fieldsync.Ticket, v *fieldsync.Visit, report
 			continue
 		}
 		src := appraisalOfReport(r.ID)
-		if a, err := pickupBySource(tx, src); err != nil || a != nil {
-			if err != nil {
-				return err
-			}
+		a, err := pickupBySource(tx, src)
+		if err != nil {
+			return err
+		}
+		if a != nil {
 			continue
 		}
 		due, err := sla.DefaultPolicy().AppraisalSlipDue(calendar.Default(), r.CreatedAt)
 		if err != nil {
 			return err
 		}
-		a := &fieldsync.Pickup{ID: uuid.Must(uuid.NewV7()).String(), Kind: fieldsync.PickupRecordAppraisalSlip, TicketID: t.ID,
+		a = &fieldsync.Pickup{ID: uuid.Must(uuid.NewV7()).String(), Kind: fieldsync.PickupRecordAppraisalSlip, TicketID: t.ID,
 			CustomerID: t.CustomerID, VisitID: r.VisitID, ReportID: r.ID, StartedAt: r.CreatedAt.UTC(),
 			Due: due.Due.UTC(), DueWarning: due.Warning, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
 		if err := createPickup(tx, a, src, actor, now); err != nil {
