@@ -39,3 +39,7 @@ const (
 	EntityWorkOrder   Entity = "workorder"
 	EntityCertificate Entity = "certificate"
 )
+
+// EntityPickup is a pick-up record: the clock of a return's or an
+// exchange's collection, or of an appraisal slip (pickup.go).
+const EntityPickup Entity = "pickup"

@@ -105,3 +105,35 @@ func TestE2EPickupDeductionsRepricedOnPush(t *testing.T) {
 		t.Fatalf("refusals %+v", refused)
 	}
 }
+
+// The tablet makes the exchange's slip offline, missing the remote, and
+// completes the visit; after sync the dispatcher lists the exchange's
+// pick-up done, with the slip's deduction, and its audit trail.
+func TestE2EPickupDoneAfterSync(t *testing.T) {
+	w, tab, visit, report := pickupOffline(t, quote.DefaultSource())
+	_, err := tab.c.SetPickup(report, fieldsync.PickupExchange, []string{"remote"})
+	must(t, err)
+	must(t, tab.c.SignReport(report, noPhotos("tv-v1")))
+	must(t, tab.c.Complete(visit))
+	tab.offline(false)
+	if rep := tab.sync(t); rep.Refused != 0 || rep.Applied != rep.Pushed {
+		t.Fatalf("sync: %+v", rep)
+	}
+	var done struct {
+		Items []struct {
+			fieldsync.Pickup
+			State fieldsync.PickupState `json:"state"`
+		} `json:"items"`
+	}
+	w.call(w.disp, "GET", "/v1/pickups?state=done&kind=exchange", nil, 200, &done)
+	if len(done.Items) != 1 {
+		t.Fatalf("done exchanges: %+v", done.Items)
+	}
+	p := done.Items[0]
+	if p.VisitID != visit || p.DoneReportID != report || p.TotalFen != 3500 || len(p.Deductions) != 1 || p.Deductions[0].Accessory != "remote" || p.State != fieldsync.PickupDone {
+		t.Fatalf("the dispatcher's pick-up %+v", p)
+	}
+	if got := w.auditActions(string(fieldsync.EntityPickup), p.ID); strings.Join(got, ",") != "pickup.create,pickup.collect" {
+		t.Fatalf("audit of the pick-up: %v", got)
+	}
+}

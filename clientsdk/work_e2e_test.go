@@ -67,7 +67,7 @@ func TestE2ERepairedPartIsRepairedFreeAgain(t *testing.T) {
 	var orders struct {
 		Items []fieldsync.WorkOrder `json:"items"`
 	}
-	w.call(w.disp, "GET", "/v1/workorders?ticket_id="+tk1.ID, nil, 200, &orders)
+	w.call(w.disp, "GET", "/v1/workorders?ticket="+tk1.ID, nil, 200, &orders)
 	if len(orders.Items) != 1 || orders.Items[0].Outcome != "not_covered" || orders.Items[0].Work[0].Code != "PNL-55" || orders.Items[0].ReportID != report {
 		t.Fatalf("work orders of the ticket: %+v", orders.Items)
 	}

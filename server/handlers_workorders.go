@@ -9,13 +9,13 @@ import (
 )
 
 // handleListWorkOrders lists work orders a page at a time, in creation
-// order: ?ticket_id= and ?asset_id= filter. Staff list every one; a
+// order: ?ticket= and ?asset= filter. Staff list every one; a
 // customer names one of their own tickets or assets (an unseen one
 // answers not_found).
 func (s *Server) handleListWorkOrders() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		f := fieldsync.WorkOrderFilter{TicketID: c.QueryParam("ticket_id"), AssetID: c.QueryParam("asset_id"), Cursor: c.QueryParam("cursor")}
+		f := fieldsync.WorkOrderFilter{TicketID: c.QueryParam("ticket"), AssetID: c.QueryParam("asset"), Cursor: c.QueryParam("cursor")}
 		var err error
 		if f.Limit, err = queryLimit(c.QueryParam("limit")); err != nil {
 			return err
@@ -26,7 +26,7 @@ func (s *Server) handleListWorkOrders() echo.HandlerFunc {
 		}
 		if !v.Internal() {
 			if f.TicketID == "" && f.AssetID == "" {
-				return fieldsync.Errorf(fieldsync.EInvalid, "ticket_id or asset_id: a customer lists the work orders of one of their tickets or assets")
+				return fieldsync.Errorf(fieldsync.EInvalid, "ticket or asset: a customer lists the work orders of one of their tickets or assets")
 			}
 			if f.TicketID != "" {
 				t, err := s.deps.Store.Ticket(ctx, f.TicketID)

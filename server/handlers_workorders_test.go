@@ -29,7 +29,7 @@ func TestWorkOrdersAndCertificatesOverHTTP(t *testing.T) {
 	w.finishVisit(t, tab, v.ID, fieldsync.ActionComplete)
 
 	var orders page[fieldsync.WorkOrder]
-	w.call(t, w.disp, "GET", "/v1/workorders?ticket_id="+in.ticket, nil, 200, &orders)
+	w.call(t, w.disp, "GET", "/v1/workorders?ticket="+in.ticket, nil, 200, &orders)
 	if len(orders.Items) != 1 || orders.Items[0].VisitID != v.ID || orders.Items[0].ReportID != report || len(orders.Items[0].Work) != 2 || orders.Items[0].Outcome != "" {
 		t.Fatalf("work orders of the ticket: %+v", orders.Items)
 	}
@@ -38,7 +38,7 @@ func TestWorkOrdersAndCertificatesOverHTTP(t *testing.T) {
 	if len(orders.Items) != 1 || orders.Items[0].ID != o.ID {
 		t.Fatalf("every work order: %+v", orders.Items)
 	}
-	w.call(t, w.disp, "GET", "/v1/workorders?asset_id="+other.asset, nil, 200, &orders)
+	w.call(t, w.disp, "GET", "/v1/workorders?asset="+other.asset, nil, 200, &orders)
 	if len(orders.Items) != 0 {
 		t.Fatalf("work orders of another asset: %+v", orders.Items)
 	}
@@ -51,7 +51,7 @@ func TestWorkOrdersAndCertificatesOverHTTP(t *testing.T) {
 	// The customer reads their own.
 	var got fieldsync.WorkOrder
 	w.call(t, w.custA, "GET", "/v1/workorders/"+o.ID, nil, 200, &got)
-	w.call(t, w.custA, "GET", "/v1/workorders?asset_id="+in.asset, nil, 200, &orders)
+	w.call(t, w.custA, "GET", "/v1/workorders?asset="+in.asset, nil, 200, &orders)
 	if got.ID != o.ID || len(orders.Items) != 1 {
 		t.Fatalf("customer A reads %+v and lists %+v", got, orders.Items)
 	}
@@ -60,7 +60,7 @@ func TestWorkOrdersAndCertificatesOverHTTP(t *testing.T) {
 		t.Fatalf("customer A's certificates: %+v", certs.Items)
 	}
 	// Another customer: not found, as if none existed.
-	for _, path := range []string{"/v1/workorders/" + o.ID, "/v1/workorders?ticket_id=" + in.ticket, "/v1/workorders?asset_id=" + in.asset, "/v1/assets/" + in.asset + "/certificates"} {
+	for _, path := range []string{"/v1/workorders/" + o.ID, "/v1/workorders?ticket=" + in.ticket, "/v1/workorders?asset=" + in.asset, "/v1/assets/" + in.asset + "/certificates"} {
 		res, body := w.do(t, "GET", path, w.custB, nil)
 		wantProblem(t, res, body, 404, fieldsync.ENotFound)
 	}

@@ -29,7 +29,8 @@ var queryParams = map[string][]string{
 	"POST /v1/devices/:id/revoke":  {"user_id"},
 	"GET /v1/followups":            {"status", "due", "cursor", "limit"},
 	"GET /v1/complaints":           {"status", "due", "level", "cursor", "limit"},
-	"GET /v1/workorders":           {"ticket_id", "asset_id", "cursor", "limit"},
+	"GET /v1/workorders":           {"ticket", "asset", "cursor", "limit"},
+	"GET /v1/pickups":              {"state", "kind", "ticket", "cursor", "limit"},
 
 	// The transparency log's proofs: public.
 	"GET /v1/log/proof/inclusion":   {"index", "size"},

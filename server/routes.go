@@ -123,6 +123,10 @@ func (s *Server) routes() {
 	e.POST("/v1/complaints/:id/propose", s.handleComplaintStep(fieldsync.ComplaintPropose), authn, staff)
 	e.POST("/v1/complaints/:id/close", s.handleComplaintStep(fieldsync.ComplaintClose), authn, staff)
 	e.POST("/v1/complaints/:id/escalate", s.handleComplaintStep(fieldsync.ComplaintEscalate), authn, staff)
+	// Pick-ups and appraisal slips: the dispatcher's lists; a customer
+	// reads those of their own tickets (checked in the handler).
+	e.GET("/v1/pickups", s.handleListPickups(), authn, staff)
+	e.GET("/v1/pickups/:id", s.handleGetPickup(), authn, staffOr(roleCustomer))
 }
 
 // staffOr admits admins, dispatchers and one more role.

@@ -127,6 +127,11 @@ type Store interface {
 	WorkOrder(ctx context.Context, id string) (*fieldsync.WorkOrder, error)
 	WorkOrders(ctx context.Context, f fieldsync.WorkOrderFilter) ([]fieldsync.WorkOrder, string, error)
 	Certificates(ctx context.Context, assetID string) ([]fieldsync.Certificate, error)
+
+	// Pick-up records; the store keeps them in the pushes that start and
+	// meet their clocks.
+	Pickup(ctx context.Context, id string) (*fieldsync.Pickup, error)
+	Pickups(ctx context.Context, f fieldsync.PickupFilter) ([]fieldsync.Pickup, string, error)
 }
 
 // Deps are everything the server needs; New takes them explicitly.

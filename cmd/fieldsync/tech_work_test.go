@@ -59,7 +59,7 @@ func TestTechWork(t *testing.T) {
 	}
 	getJSON(t, p, dispatcher, "/v1/visits/"+visit, &v)
 	var orders struct{ Items []fieldsync.WorkOrder }
-	getJSON(t, p, dispatcher, "/v1/workorders?ticket_id="+v.TicketID, &orders)
+	getJSON(t, p, dispatcher, "/v1/workorders?ticket="+v.TicketID, &orders)
 	if len(orders.Items) != 1 || len(orders.Items[0].Work) != 2 || orders.Items[0].Work[0] != (fieldsync.WorkLine{Part: "major", Code: "PNL-55", Qty: 1, Note: "更换屏幕"}) {
 		raw, _ := json.Marshal(orders)
 		t.Fatalf("work orders: %s", raw)

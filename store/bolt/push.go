@@ -192,6 +192,11 @@ func (p *pushTx) PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage
 	if err := p.db.workOrderOnCompletion(p.tx, before, v, p.Report, actor, now); err != nil {
 		return 0, err
 	}
+	if v.Status == fieldsync.VisitCompleted && (before == nil || before.Status != fieldsync.VisitCompleted) {
+		if err := p.settlePickups(v, actor, now); err != nil {
+			return 0, err
+		}
+	}
 	if err := auditKnown(p.tx, fieldsync.EntityVisit, v.ID, changes, actor, action, now); err != nil {
 		return 0, err
 	}
@@ -215,6 +220,11 @@ func (p *pushTx) PutReport(r *fieldsync.Report, created bool, visit *fieldsync.V
 	// The engine hands over a fresh value it no longer changes; it is
 	// written once when the batch ends (flush).
 	p.reports[r.ID], p.dirty[r.ID] = r, true
+	if signed(r) {
+		if err := p.settlePickups(visit, actor, now); err != nil {
+			return 0, err
+		}
+	}
 	if err := auditKnown(p.tx, fieldsync.EntityReport, r.ID, changes, actor, action, now); err != nil {
 		return 0, err
 	}

@@ -115,6 +115,12 @@ var (
 	indexWorkOrdersByAsset   = []byte("idx_workorders_asset")   // asset \x00 work order
 	bucketCertificates       = []byte("certificates")           // certificate id -> Certificate
 	indexCertificatesByAsset = []byte("idx_certificates_asset") // asset \x00 certificate
+	// Pick-up records (pickups.go): the source index names what started
+	// each one ("ticket" \x00 ticket for a return or exchange, "report"
+	// \x00 report for an appraisal slip), so that each is made once.
+	bucketPickups        = []byte("pickups")            // pick-up id -> Pickup
+	indexPickupsBySource = []byte("idx_pickups_source") // source -> pick-up id
+	indexPickupsByTicket = []byte("idx_pickups_ticket") // ticket \x00 pick-up
 
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
@@ -329,6 +335,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 	// completed before have no record of their work.
 	func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketWorkOrders, indexWorkOrdersByVisit, indexWorkOrdersByTicket, indexWorkOrdersByAsset, bucketCertificates, indexCertificatesByAsset} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	// 20 -> 21: pick-up records, none yet. Returns and exchanges settled
+	// before get none: their clocks would start late and read overdue.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketPickups, indexPickupsBySource, indexPickupsByTicket} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -136,6 +136,9 @@ func (s *DB) sealReport(tx *bbolt.Tx, id string, r *fieldsync.Report, now time.T
 		fieldsync.ActorFrom(context.Background()), "report.seal", now); err != nil {
 		return false, err
 	}
+	if err := appraisalSealed(tx, r, fieldsync.ActorFrom(context.Background()), now); err != nil {
+		return false, err
+	}
 	if err := publish(); err != nil {
 		return false, err
 	}

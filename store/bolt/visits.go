@@ -33,6 +33,9 @@ func (s *DB) CreateVisit(ctx context.Context, ticketID string, actor fieldsync.A
 		if v, err = plan(t, site, visits); err != nil {
 			return err
 		}
+		if err := planCollection(tx, v); err != nil {
+			return err
+		}
 		return createVisit(tx, v, actor)
 	})
 	if err != nil {
@@ -109,6 +112,11 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 		reports := tx.Bucket(bucketReports)
 		if err := s.workOrderOnCompletion(tx, before, &after, func(id string) (*fieldsync.Report, error) { return get[fieldsync.Report](reports, id) }, actor, now); err != nil {
 			return err
+		}
+		if after.Status == fieldsync.VisitCompleted && before.Status != fieldsync.VisitCompleted {
+			if err := settleTicketPickups(tx, &after, actor, now); err != nil {
+				return err
+			}
 		}
 		if after.TechnicianID != before.TechnicianID {
 			// The new technician gets the whole bundle; the old one an evict
