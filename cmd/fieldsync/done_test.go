@@ -119,7 +119,8 @@ func TestAfterSalesDayOffline(t *testing.T) {
 		t.Fatalf("the price list's deduction of a TV's remote: %v %v", deductions, err)
 	}
 	out = mustTech(t, db, "pickup", tv, "exchange", "--missing", "remote")
-	if !strings.Contains(out, "remote         MISSING") || !strings.Contains(out, "deduct remote  "+quote.Yuan(deductions[0].Fen)) {
+	if !strings.Contains(out, "remote         MISSING") || !strings.Contains(out, "deduct remote  "+quote.Yuan(deductions[0].Fen)) ||
+		!strings.Contains(out, "charged for the exchange: "+quote.Yuan(deducted)) || strings.Contains(out, "refund") {
 		t.Fatalf("tech pickup: no remote deducted at %s in\n%s", quote.Yuan(deductions[0].Fen), out)
 	}
 	sign(tv, tplTV)
