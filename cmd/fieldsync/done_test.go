@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,22 +56,40 @@ func TestAfterSalesDayOffline(t *testing.T) {
 	if part == "" {
 		t.Fatal("the default price list has no part for phones")
 	}
+	// The steps run, as README's worked example writes them: the visits
+	// by name, one line for all of a visit's answers, a signature's
+	// required slots as SLOT=REASON.
+	var steps []string
+	named := strings.NewReplacer(phone, "PHONE", tv, "TV")
+	step := func(args ...string) string {
+		t.Helper()
+		steps = append(steps, named.Replace(strings.Join(args, " ")))
+		return mustTech(t, db, args...)
+	}
+	answer := func(visit string) fieldsync.Template {
+		t.Helper()
+		steps = append(steps, named.Replace("answer "+visit+" ITEM VALUE"))
+		return answerRequired(t, db, visit)
+	}
 	sign := func(visit string, tpl fieldsync.Template) string {
+		t.Helper()
 		args := []string{"sign", visit, "--customer-name", "刘女士", "--strokes", "builtin"}
 		for _, slot := range tpl.RequiredSlots() {
 			args = append(args, "--no-photo", slot+"=the customer kept it / 客户留存")
 		}
-		return mustTech(t, db, args...)
+		out := mustTech(t, db, args...)
+		steps = append(steps, named.Replace(strings.Join(args[:6], " "))+" --no-photo SLOT=REASON")
+		return out
 	}
 
 	stop(t, p) // offline from here on
 
 	// The phone: customer damage, a paid repair, quoted and accepted.
-	mustTech(t, db, "depart", phone)
-	mustTech(t, db, "arrive", phone)
-	tplPhone := answerRequired(t, db, phone)
-	mustTech(t, db, "responsibility", phone, "customer_damage")
-	out := mustTech(t, db, "warranty", phone, "unit", "unworn", "labels-intact", "serial-intact", "accessories-complete")
+	step("depart", phone)
+	step("arrive", phone)
+	tplPhone := answer(phone)
+	step("responsibility", phone, "customer_damage")
+	out := step("warranty", phone, "unit", "unworn", "labels-intact", "serial-intact", "accessories-complete")
 	if !strings.Contains(out, "warranty: paid_repair") || !strings.Contains(out, "\n  ") {
 		t.Fatalf("tech warranty of the phone:\n%s", out)
 	}
@@ -78,22 +97,22 @@ func TestAfterSalesDayOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out = mustTech(t, db, "quote", phone, "part:"+part)
+	out = step("quote", phone, "part:"+part)
 	if !strings.Contains(out, quote.Yuan(q.TotalFen)) || !strings.Contains(out, "pending the customer's decision") {
 		t.Fatalf("tech quote: no %s pending in\n%s", quote.Yuan(q.TotalFen), out)
 	}
-	if out := mustTech(t, db, "quote", phone, "--accept"); !strings.Contains(out, quote.Yuan(q.TotalFen)+" accepted") {
+	if out := step("quote", phone, "--accept"); !strings.Contains(out, quote.Yuan(q.TotalFen)+" accepted") {
 		t.Fatalf("tech quote --accept:\n%s", out)
 	}
 	sign(phone, tplPhone)
-	mustTech(t, db, "complete", phone)
+	step("complete", phone)
 
 	// The TV: a quality fault on day 20, exchanged; the remote is missing.
-	mustTech(t, db, "depart", tv)
-	mustTech(t, db, "arrive", tv)
-	tplTV := answerRequired(t, db, tv)
-	mustTech(t, db, "responsibility", tv, "quality")
-	out = mustTech(t, db, "warranty", tv, "unit", "unworn", "labels-intact", "serial-intact", "missing=remote")
+	step("depart", tv)
+	step("arrive", tv)
+	tplTV := answer(tv)
+	step("responsibility", tv, "quality")
+	out = step("warranty", tv, "unit", "unworn", "labels-intact", "serial-intact", "missing=remote")
 	today := time.Now().In(calendar.Location())
 	want, err := warranty.Decide(warranty.DefaultPolicy(), nil, warranty.Input{
 		Category:       warranty.Category(fieldsync.CategoryTV),
@@ -118,16 +137,16 @@ func TestAfterSalesDayOffline(t *testing.T) {
 	if err != nil || len(deductions) != 1 {
 		t.Fatalf("the price list's deduction of a TV's remote: %v %v", deductions, err)
 	}
-	out = mustTech(t, db, "pickup", tv, "exchange", "--missing", "remote")
+	out = step("pickup", tv, "exchange", "--missing", "remote")
 	if !strings.Contains(out, "remote         MISSING") || !strings.Contains(out, "deduct remote  "+quote.Yuan(deductions[0].Fen)) ||
 		!strings.Contains(out, "charged for the exchange: "+quote.Yuan(deducted)) || strings.Contains(out, "refund") {
 		t.Fatalf("tech pickup: no remote deducted at %s in\n%s", quote.Yuan(deductions[0].Fen), out)
 	}
 	sign(tv, tplTV)
-	mustTech(t, db, "complete", tv)
+	step("complete", tv)
 
 	p = serveProcessAt(t, dir, addr)
-	out = mustTech(t, db, "sync")
+	out = step("sync")
 	if !strings.Contains(out, "duplicate 0, refused 0)") || strings.HasPrefix(out, "pushed 0 ") {
 		t.Fatalf("sync:\n%s", out)
 	}
@@ -169,4 +188,31 @@ func TestAfterSalesDayOffline(t *testing.T) {
 		fmt.Sprint(s.Deductions) != fmt.Sprint([]fieldsync.PickupDeduction{{Accessory: "remote", Fen: deductions[0].Fen}}) {
 		t.Fatalf("the TV's pick-up slip: %+v; want an exchange deducting the remote, %d fen", s, deducted)
 	}
+
+	if readme := readmeDay(t); strings.Join(readme, "\n") != strings.Join(steps, "\n") {
+		t.Errorf("README's after-sales day:\n%s\nthe test ran:\n%s", strings.Join(readme, "\n"), strings.Join(steps, "\n"))
+	}
+}
+
+// readmeDay returns the commands of README's after-sales day after the
+// login, without the command's prefix and comments.
+func readmeDay(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(raw), "--device tab-zhang tech.zhang\n")
+	if !ok {
+		t.Fatal("README has no after-sales day on tech.zhang's tablet")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var out []string
+	for _, line := range strings.Split(block, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, strings.TrimPrefix(line, "./fieldsync tech --db tab.db "))
+		}
+	}
+	return out
 }
