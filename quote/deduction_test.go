@@ -46,7 +46,7 @@ func TestDeductions(t *testing.T) {
 func TestDeductionsRefuse(t *testing.T) {
 	l := quote.Default()
 	_, _, err := quote.Deductions(l, "tv", []string{"antenna"})
-	invalid(t, err, `missing[0]: price list placeholder-2026-1 has no deduction for accessory "antenna" of category tv (priced: box, remote, stand)`)
+	invalid(t, err, `missing[0]: price list placeholder-2026-2 has no deduction for accessory "antenna" of category tv (priced: box, remote, stand)`)
 	_, _, err = quote.Deductions(l, "tv", []string{"remote", "remote"})
 	invalid(t, err, `missing[1]: "remote" is named twice`)
 	l.Accessories = []quote.Accessory{

@@ -356,14 +356,18 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 	// The step happened when the device says, not when it synced, so an
 	// arrival logged offline counts for the SLA at its real time; the
 	// domain keeps it after the visit's earlier steps.
-	end, res, err := e.endReason(tx, v, m)
-	if res != nil || err != nil {
-		return *res, err
-	}
+	// need_second_visit's fields are the second visit's; any other
+	// action's say why the visit ends (endReason).
+	var end string
 	var need *fieldsync.SecondVisit
 	if action == fieldsync.ActionNeedSecondVisit {
 		if need, err = fieldsync.ParseSecondVisit(m.Fields, e.priceList().HasPart); err != nil {
 			return outcome(err), nil
+		}
+	} else {
+		var res *Result
+		if end, res, err = e.endReason(tx, v, m); res != nil || err != nil {
+			return *res, err
 		}
 	}
 	if err := v.ApplyAt(action, deviceAt, now, ""); err != nil {
@@ -397,11 +401,11 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 // fields {"end_reason": "quote_declined", "report_id"} when the customer
 // declined the quote of the named report of the visit (checked against
 // the server's copy of that report), none for a visit that ends with its
-// work. Any other field of a visit action is refused. Its error is a
-// store fault.
+// work. Any other field of depart, arrive or complete is refused. Its
+// error is a store fault.
 func (e *Engine) endReason(tx Txn, v *fieldsync.Visit, m Mutation) (string, *Result, error) {
-	if len(m.Fields) == 0 || fieldsync.VisitAction(m.Action) == fieldsync.ActionNeedSecondVisit {
-		return "", nil, nil // need_second_visit's fields are its parts and note (ParseSecondVisit)
+	if len(m.Fields) == 0 {
+		return "", nil, nil
 	}
 	var f struct {
 		EndReason string `json:"end_reason"`
@@ -411,7 +415,7 @@ func (e *Engine) endReason(tx Txn, v *fieldsync.Visit, m Mutation) (string, *Res
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if fieldsync.VisitAction(m.Action) != fieldsync.ActionComplete || dec.Decode(&f) != nil || f.EndReason != fieldsync.EndQuoteDeclined {
-		res := Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "a visit action takes no fields but complete's {\"end_reason\": \"" + fieldsync.EndQuoteDeclined + "\", \"report_id\"} and need_second_visit's {\"parts\", \"note\"}"}
+		res := Result{Status: Rejected, Code: fieldsync.EInvalid, Detail: "depart and arrive take no fields, complete only {\"end_reason\": \"" + fieldsync.EndQuoteDeclined + "\", \"report_id\"}"}
 		return "", &res, nil
 	}
 	r, err := tx.Report(f.ReportID)

@@ -54,6 +54,12 @@ func techPickup(_ context.Context, t techCall) error {
 	for _, d := range slip.Deductions {
 		fmt.Fprintf(t.stdout, "  deduct %-7s %s\n", d.Accessory, quote.Yuan(d.Fen))
 	}
-	fmt.Fprintf(t.stdout, "deducted from the refund: %s (price list %s)\n", quote.Yuan(slip.TotalFen), slip.PriceListVersion)
+	// A return refunds the price less the deductions; an exchange refunds
+	// nothing, so the customer pays them.
+	total := "deducted from the refund"
+	if slip.Kind == fieldsync.PickupExchange {
+		total = "charged for the exchange"
+	}
+	fmt.Fprintf(t.stdout, "%s: %s (price list %s)\n", total, quote.Yuan(slip.TotalFen), slip.PriceListVersion)
 	return pending(t.c, t.stdout, "slip kept in the report")
 }
