@@ -116,6 +116,9 @@ var (
 	bucketCertificates       = []byte("certificates")           // certificate id -> Certificate
 	indexCertificatesByAsset = []byte("idx_certificates_asset") // asset \x00 certificate
 
+	// Second visits under the visit each names as previous (previous.go).
+	indexVisitsByPrevious = []byte("idx_visits_previous") // previous visit \x00 visit
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -334,6 +337,14 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 20 -> 21: second visits by the visit each names as previous, from
+	// the visits stored, so their technicians receive that visit.
+	func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(indexVisitsByPrevious); err != nil {
+			return err
+		}
+		return indexExistingPrevious(tx)
 	},
 }
 
