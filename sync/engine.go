@@ -397,10 +397,11 @@ func (e *Engine) applyVisit(tx Txn, p Principal, actor fieldsync.Actor, m Mutati
 // fields {"end_reason": "quote_declined", "report_id"} when the customer
 // declined the quote of the named report of the visit (checked against
 // the server's copy of that report), none for a visit that ends with its
-// work. Any other field of a visit action is refused. Its error is a
+// work. need_second_visit's fields are its needs (ParseSecondVisit reads
+// them); any other field of a visit action is refused. Its error is a
 // store fault.
 func (e *Engine) endReason(tx Txn, v *fieldsync.Visit, m Mutation) (string, *Result, error) {
-	if len(m.Fields) == 0 {
+	if len(m.Fields) == 0 || fieldsync.VisitAction(m.Action) == fieldsync.ActionNeedSecondVisit {
 		return "", nil, nil
 	}
 	var f struct {
