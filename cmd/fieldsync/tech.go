@@ -58,7 +58,7 @@ type techCall struct {
 var techCommands = []techCommand{
 	{name: "login", args: "--server URL --device ID LOGIN", about: "(password on stdin)", setup: true, run: techLogin},
 	{name: "visits", about: "my visits, as this device sees them", run: techVisits},
-	{name: "show", args: "VISIT", about: "the visit's bundle as JSON", run: techShow},
+	{name: "show", args: "VISIT", about: "the visit's bundle as JSON; a second\nvisit's previous_visit: its reports, parts", run: techShow},
 	{name: "depart", args: "VISIT", run: techStep((*clientsdk.Client).Depart)},
 	{name: "arrive", args: "VISIT", run: techStep((*clientsdk.Client).Arrive)},
 	{name: "complete", args: "VISIT", run: techStep((*clientsdk.Client).Complete)},
@@ -202,7 +202,7 @@ func techVisits(_ context.Context, t techCall) error {
 }
 
 func techShow(_ context.Context, t techCall) error {
-	b, err := t.c.Bundle(t.args[0])
+	b, err := showVisit(t.c, t.args[0])
 	if err != nil {
 		return err
 	}
