@@ -58,7 +58,7 @@ type techCall struct {
 var techCommands = []techCommand{
 	{name: "login", args: "--server URL --device ID LOGIN", about: "(password on stdin)", setup: true, run: techLogin},
 	{name: "visits", about: "my visits, as this device sees them", run: techVisits},
-	{name: "show", args: "VISIT", about: "the visit's bundle as JSON; a second\nvisit's previous_visit: its reports, parts", run: techShow},
+	{name: "show", args: "VISIT", about: "the visit's bundle as JSON", run: techShow},
 	{name: "depart", args: "VISIT", run: techStep((*clientsdk.Client).Depart)},
 	{name: "arrive", args: "VISIT", run: techStep((*clientsdk.Client).Arrive)},
 	{name: "complete", args: "VISIT", run: techStep((*clientsdk.Client).Complete)},
