@@ -25,13 +25,17 @@ func (c *Client) Visits() ([]fieldsync.Visit, error) {
 		if err := rd.loadAll(); err != nil {
 			return err
 		}
+		mine, err := rd.mine()
+		if err != nil {
+			return err
+		}
 		return eachRecord(rd.tx, fieldsync.EntityVisit, func(id string, s *stored) error {
 			v, err := overlayVisit(s, rd.all[string(recordKey(fieldsync.EntityVisit, id))])
 			if err != nil {
 				return err
 			}
-			if ok, err := rd.mine(v); err != nil || !ok {
-				return err
+			if !mine(v) {
+				return nil
 			}
 			out = append(out, *v)
 			return nil

@@ -55,22 +55,22 @@ func (c *Client) PreviousVisit(visitID string) (*PreviousVisit, error) {
 	return out, err
 }
 
-// mine reports whether v is work of the signed-in user: any visit for a
-// staff device, only their own for a technician's.
-func (rd *reader) mine(v *fieldsync.Visit) (bool, error) {
+// mine returns whether a visit is work of the signed-in user: any visit
+// for a staff device, only their own for a technician's.
+func (rd *reader) mine() (func(v *fieldsync.Visit) bool, error) {
 	role, err := getSecret(rd.tx, keyRole)
 	if err != nil || role != string(fieldsync.RoleTechnician) {
-		return err == nil, err
+		return func(*fieldsync.Visit) bool { return true }, err
 	}
 	user, err := getSecret(rd.tx, keyUserID)
-	return v.TechnicianID == user, err
+	return func(v *fieldsync.Visit) bool { return v.TechnicianID == user }, err
 }
 
 // ownVisit returns EForbidden unless the visit is the signed-in user's
 // work (mine).
 func (rd *reader) ownVisit(v *fieldsync.Visit) error {
-	ok, err := rd.mine(v)
-	if err != nil || ok {
+	mine, err := rd.mine()
+	if err != nil || mine(v) {
 		return err
 	}
 	return fieldsync.Errorf(fieldsync.EForbidden, "visit %s is technician %s's, the visit before yours: it is on this device to read, not to work on", v.ID, v.TechnicianID)
