@@ -17,17 +17,25 @@ import (
 )
 
 // Visits returns the technician's visits as they stand on the device, with
-// pending work laid over, in window order.
+// pending work laid over, in window order: their own only, not the visits
+// before their second visits (PreviousVisit).
 func (c *Client) Visits() ([]fieldsync.Visit, error) {
 	var out []fieldsync.Visit
 	err := c.view(func(rd *reader) error {
 		if err := rd.loadAll(); err != nil {
 			return err
 		}
+		mine, err := rd.mine()
+		if err != nil {
+			return err
+		}
 		return eachRecord(rd.tx, fieldsync.EntityVisit, func(id string, s *stored) error {
 			v, err := overlayVisit(s, rd.all[string(recordKey(fieldsync.EntityVisit, id))])
 			if err != nil {
 				return err
+			}
+			if !mine(v) {
+				return nil
 			}
 			out = append(out, *v)
 			return nil
@@ -69,28 +77,35 @@ func (c *Client) Bundle(visitID string) (*fieldsync.VisitBundle, error) {
 		if b.Asset, _, err = get[fieldsync.Asset](rd.tx, fieldsync.EntityAsset, t.AssetID); err != nil {
 			return err
 		}
-		all, err := rd.reports()
-		if err != nil {
-			return err
-		}
-		b.Reports = []fieldsync.Report{}
-		for _, r := range all {
-			if r.VisitID == visitID {
-				if err := layPhotos(rd.tx, &r); err != nil {
-					return err
-				}
-				b.Reports = append(b.Reports, r)
-			}
-		}
-		return nil
+		b.Reports, err = rd.reportsOf(visitID)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(b.Reports, func(x, y fieldsync.Report) int {
+	return &b, nil
+}
+
+// reportsOf returns a visit's reports with their photos, in creation
+// order.
+func (rd *reader) reportsOf(visitID string) ([]fieldsync.Report, error) {
+	all, err := rd.reports()
+	if err != nil {
+		return nil, err
+	}
+	out := []fieldsync.Report{}
+	for _, r := range all {
+		if r.VisitID == visitID {
+			if err := layPhotos(rd.tx, &r); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(x, y fieldsync.Report) int {
 		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.ID, y.ID))
 	})
-	return &b, nil
+	return out, nil
 }
 
 // Report returns one report with pending work laid over, or ENotFound.
@@ -322,8 +337,13 @@ func (c *Client) write(entity fieldsync.Entity, id, op, action string, fields ma
 		return ErrClosed
 	}
 	err := c.db.Update(func(tx *bbolt.Tx) error {
+		// Another's visit is refused before its state is judged.
+		rd := &reader{tx: tx, refs: &c.refs}
+		if err := rd.ownWork(entity, id, fields); err != nil {
+			return err
+		}
 		// check may add to fields what only the transaction knows.
-		if err := check(&reader{tx: tx, refs: &c.refs}); err != nil {
+		if err := check(rd); err != nil {
 			return err
 		}
 		return c.enqueue(tx, entity, id, op, action, fields)
@@ -338,6 +358,9 @@ func (c *Client) write(entity fieldsync.Entity, id, op, action string, fields ma
 // enqueue puts one change in the outbox within tx, with the device's next
 // seq and HLC stamp.
 func (c *Client) enqueue(tx *bbolt.Tx, entity fieldsync.Entity, id, op, action string, fields map[string]json.RawMessage) error {
+	if err := (&reader{tx: tx, refs: &c.refs}).ownWork(entity, id, fields); err != nil {
+		return err
+	}
 	if len(fields) == 0 {
 		fields = nil
 	} else if raw, err := json.Marshal(fields); err != nil {

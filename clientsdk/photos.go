@@ -331,6 +331,9 @@ func (p *photoFiles) settle(tmp string, e *photoEntry) (PhotoRef, error) {
 		if err != nil {
 			return err
 		}
+		if err := rd.ownWork(fieldsync.EntityReport, r.ID, nil); err != nil {
+			return err
+		}
 		index := tx.Bucket(bucketPhotosByReport)
 		ikey := photoIndexKey(e.ReportID, e.Slot, e.SHA256)
 		if raw := index.Get(ikey); len(raw) == 8 {

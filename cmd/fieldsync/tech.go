@@ -202,7 +202,7 @@ func techVisits(_ context.Context, t techCall) error {
 }
 
 func techShow(_ context.Context, t techCall) error {
-	b, err := t.c.Bundle(t.args[0])
+	b, err := showVisit(t.c, t.args[0])
 	if err != nil {
 		return err
 	}

@@ -164,8 +164,14 @@ func partitionsOf(tx *bbolt.Tx, entity fieldsync.Entity, id string) ([]string, e
 	techs := map[string]bool{}
 	addVisit := func(visitID string) error {
 		v, err := get[fieldsync.Visit](tx.Bucket(bucketVisits), visitID)
-		if v != nil {
-			techs[v.TechnicianID] = true
+		if err != nil || v == nil {
+			return err
+		}
+		techs[v.TechnicianID] = true
+		// The technicians of the second visits that name it see it too.
+		followers, err := followersOf(tx, visitID)
+		for _, t := range followers {
+			techs[t] = true
 		}
 		return err
 	}
@@ -261,7 +267,27 @@ func bundleOf(tx *bbolt.Tx, visitID string) ([]recordRef, error) {
 			return nil, err
 		}
 	}
-	err = scanPrefix(tx.Bucket(indexReportsByVisit), key(visitID, ""), "", func(reportID string) (bool, error) {
+	if refs, err = withReports(tx, refs, visitID); err != nil {
+		return nil, err
+	}
+	// A second visit's technician gets the visit that asked for it, with
+	// its reports: what was found, decided and needed.
+	if v.PreviousVisitID != "" {
+		prev, err := get[fieldsync.Visit](tx.Bucket(bucketVisits), v.PreviousVisitID)
+		if err != nil {
+			return nil, err
+		}
+		if prev != nil && prev.TicketID == v.TicketID {
+			refs = append(refs, recordRef{fieldsync.EntityVisit, prev.ID})
+			return withReports(tx, refs, prev.ID)
+		}
+	}
+	return refs, nil
+}
+
+// withReports appends a visit's reports and their photos to refs.
+func withReports(tx *bbolt.Tx, refs []recordRef, visitID string) ([]recordRef, error) {
+	err := scanPrefix(tx.Bucket(indexReportsByVisit), key(visitID, ""), "", func(reportID string) (bool, error) {
 		refs = append(refs, recordRef{fieldsync.EntityReport, reportID})
 		return true, scanPrefix(tx.Bucket(indexReportPhotos), key(reportID, ""), "", func(rest string) (bool, error) {
 			slot, sha, _ := strings.Cut(rest, "\x00")

@@ -20,7 +20,13 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := dbOpen(t, dbPath(t))
+	return newWorldAt(t, dbPath(t))
+}
+
+// newWorldAt makes the world in the file at path.
+func newWorldAt(t *testing.T, path string) *world {
+	t.Helper()
+	db := dbOpen(t, path)
 	now := time.Date(2026, 3, 10, 1, 0, 0, 0, time.UTC)
 	w := &world{db: db, techA: "tech-a", techB: "tech-b", now: now}
 	ctx, admin := t.Context(), fieldsync.Actor{UserID: "admin"}

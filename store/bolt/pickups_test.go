@@ -219,7 +219,7 @@ func TestOpenMigratesToPickups(t *testing.T) {
 				return err
 			}
 		}
-		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), be64(19)) // 19 -> 20 adds them
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), be64(20)) // 20 -> 21 adds them
 	})
 	db := dbOpen(t, path)
 	if got, _, err := db.Pickups(t.Context(), fieldsync.PickupFilter{}); err != nil || len(got) != 0 {

@@ -104,13 +104,39 @@ func (p *pushTx) flush() error {
 		if err := p.tx.Bucket(bucketRevs).Put(key(string(ref.entity), ref.id), seqKey(pl.seq)); err != nil {
 			return err
 		}
-		for _, part := range []string{syncproto.PartitionAll, syncproto.TechnicianPartition(pl.tech)} {
+		parts, err := p.partitions(ref, pl.tech)
+		if err != nil {
+			return err
+		}
+		for _, part := range parts {
 			if err := place(p.tx, part, ref.entity, ref.id, syncproto.ChangeUpsert, pl.seq, p.now); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// partitions lists who sees a visit or report changed in the batch: the
+// dispatchers, the visit's technician and the technicians of the second
+// visits that name it (followersOf).
+func (p *pushTx) partitions(ref recordRef, tech string) ([]string, error) {
+	parts := []string{syncproto.PartitionAll, syncproto.TechnicianPartition(tech)}
+	visitID := ref.id
+	if ref.entity == fieldsync.EntityReport {
+		r, err := p.Report(ref.id)
+		if err != nil || r == nil {
+			return parts, err
+		}
+		visitID = r.VisitID
+	}
+	followers, err := followersOf(p.tx, visitID)
+	for _, t := range followers {
+		if t != tech {
+			parts = append(parts, syncproto.TechnicianPartition(t))
+		}
+	}
+	return parts, err
 }
 
 func (p *pushTx) DeviceSeq(install string) (int64, bool, error) {
@@ -240,7 +266,9 @@ func (p *pushTx) DeleteReport(r *fieldsync.Report, actor fieldsync.Actor, now ti
 		return 0, err
 	}
 	if v != nil {
-		parts = append(parts, syncproto.TechnicianPartition(v.TechnicianID))
+		if parts, err = p.partitions(recordRef{fieldsync.EntityReport, r.ID}, v.TechnicianID); err != nil {
+			return 0, err
+		}
 	}
 	if err := writeAudit(p.tx, fieldsync.EntityReport, r.ID, r, nil, actor, "report.delete", now); err != nil {
 		return 0, err

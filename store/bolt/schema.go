@@ -122,6 +122,9 @@ var (
 	indexPickupsBySource = []byte("idx_pickups_source") // source -> pick-up id
 	indexPickupsByTicket = []byte("idx_pickups_ticket") // ticket \x00 pick-up
 
+	// Second visits under the visit each names as previous (previous.go).
+	indexVisitsByPrevious = []byte("idx_visits_previous") // previous visit \x00 visit
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -350,6 +353,14 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 21 -> 22: second visits by the visit each names as previous, from
+	// the visits stored, so their technicians receive that visit.
+	func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(indexVisitsByPrevious); err != nil {
+			return err
+		}
+		return indexExistingPrevious(tx)
 	},
 }
 

@@ -59,6 +59,9 @@ func createVisit(tx *bbolt.Tx, v *fieldsync.Visit, actor fieldsync.Actor) error 
 	if err := tx.Bucket(indexVisitsByTech).Put(key(v.TechnicianID, v.ID), nil); err != nil {
 		return err
 	}
+	if err := indexPrevious(tx, v); err != nil {
+		return err
+	}
 	if err := create(tx, bucketVisits, fieldsync.EntityVisit, v.ID, v, actor, v.CreatedAt); err != nil {
 		return err
 	}
