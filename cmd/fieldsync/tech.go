@@ -73,6 +73,8 @@ var techCommands = []techCommand{
 		"is made on first use); VALUE as the item\n" +
 		"takes it: yes/no, a number, a choice's id,\n" +
 		"text as typed; null clears it", run: techAnswer},
+	{name: "discard", args: "VISIT", about: "discard the visit's draft report, offline:\n" +
+		"its answers, findings and decisions go too", run: techDiscard},
 	{name: "findings", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Findings = text })},
 	{name: "cause", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Cause = text })},
 	{name: "responsibility", args: "VISIT VALUE", about: "who the fault is on: quality, customer_damage,\ntransport or unknown", run: techText(func(f *clientsdk.ReportFields, text *string) {
@@ -108,8 +110,9 @@ var techCommands = []techCommand{
 	{name: "photos", about: "each photo's upload: state and progress", run: techPhotos},
 	{name: "sync", about: "push pending work, pull news", run: techSync},
 	{name: "status", about: "pending work, last sync, refusals", run: techStatus},
-	{name: "conflicts", args: "[dismiss N…|--all]", about: "work the server refused, with its reasons;\n" +
-		"dismiss the ones read by their #N, or --all", flags: true, run: techConflicts},
+	{name: "conflicts", args: "[dismiss N…]", about: "work the server refused, with its reasons;\n" +
+		"dismiss N… (the #N shown) or dismiss --all\n" +
+		"once read", flags: true, run: techConflicts},
 	{name: "export", args: "FILE", about: "write the unsynced work as JSON for a\ndispatcher (a revoked device's work)", run: techExport},
 }
 

@@ -469,3 +469,29 @@ func typedAnswer(c *clientsdk.Client, reportID, item, value string) (json.RawMes
 	}
 	return jsonString(value), nil
 }
+
+// techDiscard deletes the visit's draft report (or the draft by its id),
+// offline; its answers, findings and decisions go with it.
+func techDiscard(_ context.Context, t techCall) error {
+	report := ""
+	if r, err := t.c.Report(t.args[0]); err == nil && r != nil {
+		report = r.ID
+	} else {
+		b, err := t.c.Bundle(t.args[0])
+		if err != nil {
+			return err
+		}
+		for _, r := range b.Reports {
+			if r.Status == fieldsync.ReportDraft {
+				report = r.ID
+			}
+		}
+		if report == "" {
+			return fmt.Errorf("visit %s has no draft report to discard (a signed report is corrected with `fieldsync tech addendum`)", t.args[0])
+		}
+	}
+	if err := t.c.DiscardDraft(report); err != nil {
+		return err
+	}
+	return pending(t.c, t.stdout, fmt.Sprintf("draft report %s discarded", report))
+}

@@ -413,7 +413,7 @@ func TestTechSign(t *testing.T) {
 			t.Fatalf("tech sign %s said:\n%s", visit, out)
 		}
 		var b fieldsync.VisitBundle
-		if err := json.Unmarshal([]byte(mustTech(t, db, "show", visit)), &b); err != nil {
+		if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", visit)), &b); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.Reports) != 1 || b.Reports[0].ID != m[1] || b.Reports[0].Status != fieldsync.ReportSigned || b.Reports[0].Signature == nil || !strings.HasPrefix(b.Reports[0].Signature.Hash, m[2]) {
@@ -454,13 +454,13 @@ func TestTechSign(t *testing.T) {
 func unreportedVisits(t *testing.T, db string) []string {
 	t.Helper()
 	var out []string
-	for _, line := range strings.Split(mustTech(t, db, "visits"), "\n")[1:] {
+	for _, line := range strings.Split(mustTech(t, db, "visits", "--all"), "\n")[1:] {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
 		}
 		var b fieldsync.VisitBundle
-		if err := json.Unmarshal([]byte(mustTech(t, db, "show", f[0])), &b); err != nil {
+		if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", f[0])), &b); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.Reports) == 0 {
@@ -475,7 +475,7 @@ func unreportedVisits(t *testing.T, db string) []string {
 func answerRequired(t *testing.T, db, visit string) fieldsync.Template {
 	t.Helper()
 	var b fieldsync.VisitBundle
-	if err := json.Unmarshal([]byte(mustTech(t, db, "show", visit)), &b); err != nil {
+	if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", visit)), &b); err != nil {
 		t.Fatal(err)
 	}
 	tpl, ok := templates.ForCategory(b.Asset.Category)
