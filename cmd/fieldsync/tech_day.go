@@ -381,18 +381,15 @@ func stepRefused(step, visit string, status fieldsync.VisitStatus) string {
 	return fmt.Sprintf("visit %s is %s: %s cannot be recorded now", visit, visitWords[status], step)
 }
 
+// techSteps are the commands that move a visit.
+var techSteps = map[string]bool{"depart": true, "arrive": true, "complete": true, "second-visit": true}
+
 // techErrorWords turn the codes a technician meets into what to do; the
 // server's or device's detail is kept where it names the thing to fix.
 var techErrorWords = map[string]func(detail string) string{
 	fieldsync.EInvalid: func(d string) string { return d }, // names what to fix
-	fieldsync.EInvalidTransition: func(d string) string {
-		return "that step does not follow from where the visit stands (" + d + "): `fieldsync tech show VISIT` says where it is"
-	},
 	fieldsync.EReportSealed: func(string) string {
 		return "the report is signed and sealed: correct it with `fieldsync tech addendum VISIT`"
-	},
-	fieldsync.EReportIncomplete: func(d string) string {
-		return d + ": answer the items (answer), attach the photos (attach) or sign with --no-photo SLOT=REASON"
 	},
 	fieldsync.ENotFound: func(d string) string {
 		return d + ": check the id with `fieldsync tech visits`, or run `fieldsync tech sync` to fetch new work"
@@ -426,7 +423,7 @@ func techError(t techCall, err error) error {
 	if err == nil || errors.Is(err, errUsage) || !errors.As(err, &fe) {
 		return err
 	}
-	if fe.Code == fieldsync.EInvalidTransition && len(t.args) > 0 {
+	if fe.Code == fieldsync.EInvalidTransition && techSteps[t.name] && len(t.args) > 0 {
 		if b, berr := t.c.Bundle(t.args[0]); berr == nil {
 			return errors.New(stepRefused(t.name, t.args[0], b.Visit.Status))
 		}
