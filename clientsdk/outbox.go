@@ -149,6 +149,9 @@ func (o *outbox) settle(batch []syncproto.Mutation, results []syncproto.Result, 
 // this push and the pull that brings the server's own copy (which then
 // replaces it). A copy already at that revision or later includes it.
 func fold(tx *bbolt.Tx, m syncproto.Mutation, rev int64) error {
+	if m.Op == syncproto.OpDelete && rev > 0 { // gone on the server: gone here, ahead of its tombstone
+		return tx.Bucket(bucketRecords).Delete(recordKey(m.Entity, m.ID))
+	}
 	s, err := getRecord(tx, m.Entity, m.ID)
 	if err != nil || rev <= 0 || s != nil && s.Rev >= rev {
 		return err

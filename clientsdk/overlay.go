@@ -52,7 +52,8 @@ func applyVisit(v *fieldsync.Visit, m syncproto.Mutation) {
 }
 
 // overlayReport returns the report as the technician sees it, nil when
-// neither the server nor a pending creation knows it.
+// neither the server nor a pending creation knows it, or a pending delete
+// discards it.
 func overlayReport(s *stored, pending []syncproto.Mutation) (*fieldsync.Report, error) {
 	var r fieldsync.Report
 	switch {
@@ -66,6 +67,9 @@ func overlayReport(s *stored, pending []syncproto.Mutation) (*fieldsync.Report, 
 		return nil, nil
 	}
 	for _, m := range pending {
+		if m.Op == syncproto.OpDelete {
+			return nil, nil
+		}
 		applyReport(&r, m)
 	}
 	return &r, nil
@@ -240,7 +244,7 @@ func (rd *reader) reports() ([]fieldsync.Report, error) {
 	err := eachRecord(rd.tx, fieldsync.EntityReport, func(id string, s *stored) error {
 		seen[id] = true
 		r, err := overlayReport(s, rd.all[string(recordKey(fieldsync.EntityReport, id))])
-		if err != nil {
+		if err != nil || r == nil {
 			return err
 		}
 		out = append(out, *r)

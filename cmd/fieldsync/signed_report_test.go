@@ -389,7 +389,7 @@ func waitSealed(t *testing.T, p *process, token, report string) fieldsync.Seal {
 func techOf(t *testing.T, db, visit string) string {
 	t.Helper()
 	var b fieldsync.VisitBundle
-	if err := json.Unmarshal([]byte(mustTech(t, db, "show", visit)), &b); err != nil {
+	if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", visit)), &b); err != nil {
 		t.Fatal(err)
 	}
 	return b.Visit.TechnicianID

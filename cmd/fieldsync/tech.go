@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/fieldsync/fieldsync"
@@ -57,8 +56,12 @@ type techCall struct {
 // no summary that take the operands of the one before share its line.
 var techCommands = []techCommand{
 	{name: "login", args: "--server URL --device ID LOGIN", about: "(password on stdin)", setup: true, run: techLogin},
-	{name: "visits", about: "my visits, as this device sees them", run: techVisits},
-	{name: "show", args: "VISIT", about: "the visit's bundle as JSON", run: techShow},
+	{name: "visits", args: "[--all]", about: "my visits to do (--all: finished ones too):\n" +
+		"window in China time, customer, zone, address", flags: true, run: techVisits},
+	{name: "show", args: "VISIT [--json]", about: "the visit, its checklist (item ids, what each\n" +
+		"takes, answers) and photo slots; --json: the\n" +
+		"bundle with its template as JSON", flags: true, run: techShow},
+	{name: "templates", args: "[ID]", about: "the report templates on this device, or one\nwith its items and photo slots", flags: true, run: techTemplates},
 	{name: "depart", args: "VISIT", run: techStep((*clientsdk.Client).Depart)},
 	{name: "arrive", args: "VISIT", run: techStep((*clientsdk.Client).Arrive)},
 	{name: "complete", args: "VISIT", run: techStep((*clientsdk.Client).Complete)},
@@ -67,8 +70,11 @@ var techCommands = []techCommand{
 		"bring, --note TEXT for who goes", flags: true, run: techSecondVisit},
 	{name: "answer", args: "VISIT ITEM VALUE", about: "answer a checklist item (the visit's draft\n" +
 		"report, an open addendum once one is made,\n" +
-		"is made on first use; VALUE is JSON\n" +
-		`when it parses: true, 42, "text"; else text)`, run: techAnswer},
+		"is made on first use); VALUE as the item\n" +
+		"takes it: yes/no, a number, a choice's id,\n" +
+		"text as typed; null clears it", run: techAnswer},
+	{name: "discard", args: "VISIT", about: "discard the visit's draft report, offline:\n" +
+		"its answers, findings and decisions go too", run: techDiscard},
 	{name: "findings", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Findings = text })},
 	{name: "cause", args: "VISIT TEXT", run: techText(func(f *clientsdk.ReportFields, text *string) { f.Cause = text })},
 	{name: "responsibility", args: "VISIT VALUE", about: "who the fault is on: quality, customer_damage,\ntransport or unknown", run: techText(func(f *clientsdk.ReportFields, text *string) {
@@ -104,16 +110,14 @@ var techCommands = []techCommand{
 	{name: "photos", about: "each photo's upload: state and progress", run: techPhotos},
 	{name: "sync", about: "push pending work, pull news", run: techSync},
 	{name: "status", about: "pending work, last sync, refusals", run: techStatus},
-	{name: "conflicts", about: "work the server refused, with its reasons", run: techConflicts},
+	{name: "conflicts", args: "[dismiss N…]", about: "work the server refused, with its reasons;\n" +
+		"dismiss N… (the #N shown) or dismiss --all\n" +
+		"once read", flags: true, run: techConflicts},
 	{name: "export", args: "FILE", about: "write the unsynced work as JSON for a\ndispatcher (a revoked device's work)", run: techExport},
 }
 
 // techUsage is the usage text, made from techCommands.
 func techUsage() string {
-	const (
-		prefix = "  fieldsync tech [--db FILE] "
-		width  = 22 // of name and operands before a summary
-	)
 	var b strings.Builder
 	b.WriteString("fieldsync tech — a technician's tablet on the command line (offline first)\n\n")
 	for i := 0; i < len(techCommands); i++ {
@@ -125,21 +129,49 @@ func techUsage() string {
 		if cmd.args != "" {
 			line += " " + cmd.args
 		}
-		if cmd.about == "" {
-			fmt.Fprintf(&b, "%s%s\n", prefix, line)
-			continue
-		}
-		for j, about := range strings.Split(cmd.about, "\n") {
-			if j == 0 {
-				fmt.Fprintf(&b, "%s%-*s  %s\n", prefix, width, line, about)
-			} else {
-				fmt.Fprintf(&b, "%*s%s\n", len(prefix)+width+2, "", about)
-			}
-		}
+		usageEntry(&b, line, cmd.about)
 	}
 	b.WriteString("\nEvery command but login, sync and share works without a network.\n")
 	return b.String()
 }
+
+const (
+	techPrefix = "  fieldsync tech [--db FILE] "
+	techWidth  = 22 // of name and operands before a summary
+)
+
+// usageEntry writes one line of the usage: the command and its operands,
+// then its summary's lines.
+func usageEntry(b *strings.Builder, line, about string) {
+	if about == "" {
+		fmt.Fprintf(b, "%s%s\n", techPrefix, line)
+		return
+	}
+	for j, about := range strings.Split(about, "\n") {
+		if j == 0 {
+			fmt.Fprintf(b, "%s%-*s  %s\n", techPrefix, techWidth, line, about)
+		} else {
+			fmt.Fprintf(b, "%*s%s\n", len(techPrefix)+techWidth+2, "", about)
+		}
+	}
+}
+
+// techCommandUsage is the help of one command.
+func techCommandUsage(cmd techCommand) string {
+	var b strings.Builder
+	line := cmd.name
+	if cmd.args != "" {
+		line += " " + cmd.args
+	}
+	about := cmd.about
+	if about == "" {
+		about = "record the step on the visit, offline"
+	}
+	usageEntry(&b, line, about)
+	return b.String()
+}
+
+func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
 
 // techConfig is what login remembers beside the database: where the
 // server is and which device this is.
@@ -152,8 +184,11 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 	flags := flag.NewFlagSet("tech", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	db := flags.String("db", "./tech.db", "the device's database file")
-	flags.Usage = func() { fmt.Fprint(stderr, techUsage()) }
-	if err := parseFlags(flags, args, getenv); err != nil {
+	flags.Usage = func() {}
+	if err := parseFlags(flags, args, getenv); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, techUsage())
+		return nil
+	} else if err != nil {
 		return err
 	}
 	args = flags.Args()
@@ -163,10 +198,13 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 	}
 	i := slices.IndexFunc(techCommands, func(c techCommand) bool { return c.name == args[0] })
 	if i < 0 {
-		fmt.Fprint(stderr, techUsage())
-		return fmt.Errorf("%w: unknown tech command %q", errUsage, args[0])
+		return fmt.Errorf("%w: unknown tech command %q: `fieldsync tech -h` lists them", errUsage, args[0])
 	}
 	cmd := techCommands[i]
+	if slices.ContainsFunc(args[1:], isHelp) {
+		fmt.Fprint(stdout, techCommandUsage(cmd))
+		return nil
+	}
 	call := techCall{name: cmd.name, args: args[1:], db: *db, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if cmd.setup {
 		return cmd.run(ctx, call)
@@ -185,31 +223,7 @@ func tech(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return fmt.Errorf("%w: %s takes %s", errUsage, cmd.name, cmd.args)
 	}
 	call.c = c
-	return cmd.run(ctx, call)
-}
-
-func techVisits(_ context.Context, t techCall) error {
-	visits, err := t.c.Visits()
-	if err != nil {
-		return err
-	}
-	w := tabwriter.NewWriter(t.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "VISIT\tSTATUS\tWINDOW\tDUE")
-	for _, v := range visits {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", v.ID, v.Status, local(v.WindowStart)+" – "+v.WindowEnd.In(cst).Format("15:04"), local(v.Due))
-	}
-	return w.Flush()
-}
-
-func techShow(_ context.Context, t techCall) error {
-	b, err := showVisit(t.c, t.args[0])
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(t.stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(b)
+	return techError(call, cmd.run(ctx, call))
 }
 
 // techStep records a step of the visit.
@@ -227,9 +241,9 @@ func techAnswer(_ context.Context, t techCall) error {
 	if err != nil {
 		return err
 	}
-	var value any = t.args[2]
-	if json.Valid([]byte(t.args[2])) {
-		value = json.RawMessage(t.args[2])
+	value, err := typedAnswer(t.c, report, t.args[1], t.args[2])
+	if err != nil {
+		return err
 	}
 	if err := t.c.SetAnswer(report, t.args[1], value); err != nil {
 		return err
@@ -533,6 +547,12 @@ func techStatus(_ context.Context, t techCall) error {
 }
 
 func techConflicts(_ context.Context, t techCall) error {
+	if len(t.args) > 0 && t.args[0] == "dismiss" {
+		return techConflictsDismiss(t)
+	}
+	if len(t.args) > 0 {
+		return fmt.Errorf("%w: conflicts takes nothing, or dismiss N… (or dismiss --all)", errUsage)
+	}
 	refused, err := t.c.Conflicts()
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ func TestTechAddendum(t *testing.T) {
 	}
 	bundle := func() fieldsync.VisitBundle {
 		var b fieldsync.VisitBundle
-		if err := json.Unmarshal([]byte(mustTech(t, db, "show", visit)), &b); err != nil {
+		if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", visit)), &b); err != nil {
 			t.Fatal(err)
 		}
 		return b

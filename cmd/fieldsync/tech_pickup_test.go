@@ -50,7 +50,7 @@ func TestTechPickup(t *testing.T) {
 	// A new ticket for the customer of one of tech.li's visits, about a TV
 	// invoiced three days ago, with a visit of tech.li.
 	var demo fieldsync.VisitBundle
-	if err := json.Unmarshal([]byte(mustTech(t, db, "show", unreportedVisits(t, db)[0])), &demo); err != nil {
+	if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", unreportedVisits(t, db)[0])), &demo); err != nil {
 		t.Fatal(err)
 	}
 	disp := loginHTTP(t, p, "dispatcher", pw["dispatcher"], "browser")

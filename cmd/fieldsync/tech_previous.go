@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"io"
+
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/clientsdk"
 )
@@ -28,4 +31,22 @@ func showVisit(c *clientsdk.Client, visitID string) (*shownVisit, error) {
 		return out, nil
 	}
 	return out, err
+}
+
+// printPrevious writes what the visit before a second visit found and
+// what it asked this one to bring.
+func printPrevious(w io.Writer, p *clientsdk.PreviousVisit) {
+	fmt.Fprintf(w, "second visit after %s (%s)\n", p.Visit.ID, visitWords[p.Visit.Status])
+	for _, r := range p.Reports {
+		fmt.Fprintf(w, "  report %s (%s): findings %s; cause %s\n", r.ID, r.Status, orDash(r.Findings), orDash(r.Cause))
+	}
+	if p.SecondVisit == nil {
+		return
+	}
+	for _, part := range p.SecondVisit.Parts {
+		fmt.Fprintf(w, "  bring    %s ×%d\n", part.Code, part.Qty)
+	}
+	if p.SecondVisit.Note != "" {
+		fmt.Fprintf(w, "  note     %s\n", p.SecondVisit.Note)
+	}
 }

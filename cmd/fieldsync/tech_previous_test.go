@@ -70,13 +70,17 @@ func TestTechShowsTheFirstVisitOfASecondVisit(t *testing.T) {
 			SecondVisit *fieldsync.SecondVisit `json:"second_visit"`
 		} `json:"previous_visit"`
 	}
-	out := mustTech(t, db, "show", second.ID)
+	out := mustTech(t, db, "show", second.ID, "--json")
 	if err := json.Unmarshal([]byte(out), &shown); err != nil {
 		t.Fatalf("show: %v\n%s", err, out)
 	}
 	if shown.Visit.ID != second.ID || shown.Previous.Visit.ID != first || len(shown.Previous.Reports) != 1 || shown.Previous.Reports[0].Findings != "主板电容鼓包" ||
 		shown.Previous.SecondVisit == nil || shown.Previous.SecondVisit.Note != "带主板" || len(shown.Previous.SecondVisit.Parts) != 1 || shown.Previous.SecondVisit.Parts[0].Code != "tv-mainboard" {
 		t.Fatalf("show %s:\n%s", second.ID, out)
+	}
+	if out := mustTech(t, db, "show", second.ID); !strings.Contains(out, "second visit after "+first) || !strings.Contains(out, "主板电容鼓包") ||
+		!strings.Contains(out, "bring    tv-mainboard ×1") || !strings.Contains(out, "带主板") {
+		t.Fatalf("show %s as text:\n%s", second.ID, out)
 	}
 	if out, err := techCLI(t, db, "", "findings", first, "x"); err == nil || !strings.Contains(err.Error(), "not to work on") {
 		t.Fatalf("tech.zhang edits the first visit: %v\n%s", err, out)

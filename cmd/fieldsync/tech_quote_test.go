@@ -76,13 +76,13 @@ func TestTechQuoteOfflineThenDeclined(t *testing.T) {
 		t.Fatalf("tech quote --decline:\n%s", out)
 	}
 	completed := false
-	for _, line := range strings.Split(mustTech(t, db, "visits"), "\n") {
+	for _, line := range strings.Split(mustTech(t, db, "visits", "--all"), "\n") {
 		if f := strings.Fields(line); len(f) > 1 && f[0] == visit {
 			completed = f[1] == "completed"
 		}
 	}
 	if !completed {
-		t.Fatalf("the visit is not completed after the decline:\n%s", mustTech(t, db, "visits"))
+		t.Fatalf("the visit is not completed after the decline:\n%s", mustTech(t, db, "visits", "--all"))
 	}
 
 	p = serveProcessAt(t, dir, addr)

@@ -266,16 +266,24 @@ func TestTechUsage(t *testing.T) {
 	const want = `fieldsync tech — a technician's tablet on the command line (offline first)
 
   fieldsync tech [--db FILE] login --server URL --device ID LOGIN  (password on stdin)
-  fieldsync tech [--db FILE] visits                  my visits, as this device sees them
-  fieldsync tech [--db FILE] show VISIT              the visit's bundle as JSON
+  fieldsync tech [--db FILE] visits [--all]          my visits to do (--all: finished ones too):
+                                                     window in China time, customer, zone, address
+  fieldsync tech [--db FILE] show VISIT [--json]     the visit, its checklist (item ids, what each
+                                                     takes, answers) and photo slots; --json: the
+                                                     bundle with its template as JSON
+  fieldsync tech [--db FILE] templates [ID]          the report templates on this device, or one
+                                                     with its items and photo slots
   fieldsync tech [--db FILE] depart|arrive|complete VISIT
   fieldsync tech [--db FILE] second-visit VISIT [flags]  end the visit needing a second one: --part
                                                      CODE[xN] for each price-list part it must
                                                      bring, --note TEXT for who goes
   fieldsync tech [--db FILE] answer VISIT ITEM VALUE  answer a checklist item (the visit's draft
                                                      report, an open addendum once one is made,
-                                                     is made on first use; VALUE is JSON
-                                                     when it parses: true, 42, "text"; else text)
+                                                     is made on first use); VALUE as the item
+                                                     takes it: yes/no, a number, a choice's id,
+                                                     text as typed; null clears it
+  fieldsync tech [--db FILE] discard VISIT           discard the visit's draft report, offline:
+                                                     its answers, findings and decisions go too
   fieldsync tech [--db FILE] findings|cause VISIT TEXT
   fieldsync tech [--db FILE] responsibility VISIT VALUE  who the fault is on: quality, customer_damage,
                                                      transport or unknown
@@ -312,7 +320,9 @@ func TestTechUsage(t *testing.T) {
   fieldsync tech [--db FILE] photos                  each photo's upload: state and progress
   fieldsync tech [--db FILE] sync                    push pending work, pull news
   fieldsync tech [--db FILE] status                  pending work, last sync, refusals
-  fieldsync tech [--db FILE] conflicts               work the server refused, with its reasons
+  fieldsync tech [--db FILE] conflicts [dismiss N…]  work the server refused, with its reasons;
+                                                     dismiss N… (the #N shown) or dismiss --all
+                                                     once read
   fieldsync tech [--db FILE] export FILE             write the unsynced work as JSON for a
                                                      dispatcher (a revoked device's work)
 
@@ -360,7 +370,7 @@ func TestTechSign(t *testing.T) {
 	pendingCount := func() string {
 		for _, line := range strings.Split(mustTech(t, db, "status"), "\n") {
 			if v, ok := strings.CutPrefix(line, "pending: "); ok {
-				return v
+				return strings.Fields(v)[0] // the count; the age of the oldest moves on
 			}
 		}
 		return ""
@@ -413,7 +423,7 @@ func TestTechSign(t *testing.T) {
 			t.Fatalf("tech sign %s said:\n%s", visit, out)
 		}
 		var b fieldsync.VisitBundle
-		if err := json.Unmarshal([]byte(mustTech(t, db, "show", visit)), &b); err != nil {
+		if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", visit)), &b); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.Reports) != 1 || b.Reports[0].ID != m[1] || b.Reports[0].Status != fieldsync.ReportSigned || b.Reports[0].Signature == nil || !strings.HasPrefix(b.Reports[0].Signature.Hash, m[2]) {
@@ -454,13 +464,13 @@ func TestTechSign(t *testing.T) {
 func unreportedVisits(t *testing.T, db string) []string {
 	t.Helper()
 	var out []string
-	for _, line := range strings.Split(mustTech(t, db, "visits"), "\n")[1:] {
+	for _, line := range strings.Split(mustTech(t, db, "visits", "--all"), "\n")[1:] {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
 		}
 		var b fieldsync.VisitBundle
-		if err := json.Unmarshal([]byte(mustTech(t, db, "show", f[0])), &b); err != nil {
+		if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", f[0])), &b); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.Reports) == 0 {
@@ -475,7 +485,7 @@ func unreportedVisits(t *testing.T, db string) []string {
 func answerRequired(t *testing.T, db, visit string) fieldsync.Template {
 	t.Helper()
 	var b fieldsync.VisitBundle
-	if err := json.Unmarshal([]byte(mustTech(t, db, "show", visit)), &b); err != nil {
+	if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", visit)), &b); err != nil {
 		t.Fatal(err)
 	}
 	tpl, ok := templates.ForCategory(b.Asset.Category)

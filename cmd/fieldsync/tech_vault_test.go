@@ -30,7 +30,7 @@ func TestTechFileIsSealedAndARevokedTabletExportsItsWork(t *testing.T) {
 
 	var clear []string // what the device pulled that must not be readable in the file
 	visit := ""
-	for _, line := range strings.Split(mustTech(t, db, "visits"), "\n")[1:] {
+	for _, line := range strings.Split(mustTech(t, db, "visits", "--all"), "\n")[1:] {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
@@ -39,7 +39,7 @@ func TestTechFileIsSealedAndARevokedTabletExportsItsWork(t *testing.T) {
 			Customer struct{ Name, Phone string }
 			Site     struct{ Address string }
 		}
-		if err := json.Unmarshal([]byte(mustTech(t, db, "show", f[0])), &b); err != nil {
+		if err := json.Unmarshal([]byte(mustTech(t, db, "show", "--json", f[0])), &b); err != nil {
 			t.Fatal(err)
 		}
 		clear = append(clear, b.Customer.Name, b.Customer.Phone, b.Site.Address)
