@@ -34,4 +34,4 @@ export FIELDSYNC_NODE_MODULES=$node_dir/node_modules
 if [[ $# -eq 0 ]]; then
 	set -- ./...
 fi
-exec go test -race -count=1 "$@"
+exec go test -race -count=1 -timeout 30m "$@"
