@@ -122,6 +122,12 @@ var (
 	indexPickupsBySource = []byte("idx_pickups_source") // source -> pick-up id
 	indexPickupsByTicket = []byte("idx_pickups_ticket") // ticket \x00 pick-up
 
+	// Finding things (find.go): sites by customer, assets by serial and
+	// by model as fieldsync.AssetKey folds them.
+	indexSitesByCust    = []byte("idx_sites_customer") // customer \x00 site
+	indexAssetsBySerial = []byte("idx_assets_serial")  // serial \x00 asset
+	indexAssetsByModel  = []byte("idx_assets_model")   // model \x00 asset
+
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
 	keyHorizon       = []byte("horizon") // highest feed seq whose tombstone was pruned
@@ -350,6 +356,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 23 -> 24: sites by customer and assets by serial and model, filled
+	// from the records stored before.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{indexSitesByCust, indexAssetsBySerial, indexAssetsByModel} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return indexExistingSitesAndAssets(tx)
 	},
 }
 
