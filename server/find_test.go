@@ -48,6 +48,21 @@ func (w *dispatchWorld) listIDs(t *testing.T, token, path string) (string, int) 
 	}
 }
 
+// problemCase is a GET that fails with status and a body naming detail.
+type problemCase struct {
+	token, path string
+	status      int
+	detail      string
+}
+
+func (w *dispatchWorld) expectProblem(t *testing.T, tt problemCase) {
+	t.Helper()
+	res, body := w.do(t, "GET", tt.path, tt.token, nil)
+	if res.StatusCode != tt.status || !strings.Contains(string(body), tt.detail) {
+		t.Errorf("%s: %d %s, want %d naming %s", tt.path, res.StatusCode, body, tt.status, tt.detail)
+	}
+}
+
 func TestTicketQueue(t *testing.T) {
 	t0 := date(2026, 3, 10, 9)
 	w := newDispatchWorld(t, t0)
@@ -100,11 +115,7 @@ func TestTicketQueue(t *testing.T) {
 		}
 	}
 
-	for _, tt := range []struct {
-		token, query string
-		status       int
-		detail       string
-	}{
+	for _, tt := range []problemCase{
 		{w.disp, "zone=mars", 400, "zone"},
 		{w.disp, "channel=fax", 400, "channel"},
 		{w.disp, "kind=refund", 400, "kind"},
@@ -119,10 +130,8 @@ func TestTicketQueue(t *testing.T) {
 		{w.custA, "customer_id=" + a.customer, 404, a.customer},
 		{w.techA, "", 403, "forbidden"},
 	} {
-		res, body := w.do(t, "GET", "/v1/tickets?"+tt.query, tt.token, nil)
-		if res.StatusCode != tt.status || !strings.Contains(string(body), tt.detail) {
-			t.Errorf("?%s: %d %s, want %d naming %s", tt.query, res.StatusCode, body, tt.status, tt.detail)
-		}
+		tt.path = "/v1/tickets?" + tt.path
+		w.expectProblem(t, tt)
 	}
 }
 
@@ -167,11 +176,7 @@ func TestCustomerSiteAndAssetSearch(t *testing.T) {
 	}
 
 	long := strings.Repeat("x", fieldsync.MaxSearch+1)
-	for _, tt := range []struct {
-		token, path string
-		status      int
-		detail      string
-	}{
+	for _, tt := range []problemCase{
 		{w.custA, "/v1/customers?q=zhang", 403, "forbidden"},
 		{w.techA, "/v1/customers?q=zhang", 403, "forbidden"},
 		{w.custA, "/v1/assets?serial=SN1", 403, "forbidden"},
@@ -185,9 +190,6 @@ func TestCustomerSiteAndAssetSearch(t *testing.T) {
 		{w.disp, "/v1/sites?customer=nobody", 404, "nobody"},
 		{w.disp, "/v1/sites?cursor=%25", 400, "cursor"},
 	} {
-		res, body := w.do(t, "GET", tt.path, tt.token, nil)
-		if res.StatusCode != tt.status || !strings.Contains(string(body), tt.detail) {
-			t.Errorf("%s: %d %s, want %d naming %s", tt.path, res.StatusCode, body, tt.status, tt.detail)
-		}
+		w.expectProblem(t, tt)
 	}
 }

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -43,10 +45,7 @@ func (s *Server) handleListTickets() echo.HandlerFunc {
 				return err
 			}
 		}
-		if f.From, err = queryTime(q.Get("from"), "from"); err != nil {
-			return err
-		}
-		if f.To, err = queryTime(q.Get("to"), "to"); err != nil {
+		if f.From, f.To, err = queryRange(q); err != nil {
 			return err
 		}
 		if f.Contact, err = fieldsync.ParseContactFilter(q.Get("contact")); err != nil {
@@ -99,6 +98,15 @@ func (s *Server) queueSLA(t *fieldsync.Ticket, open *fieldsync.Visit) slaView {
 		return s.visitSLA(open)
 	}
 	return s.ticketSLA(t)
+}
+
+// queryRange reads the optional times from and to of a list filter.
+func queryRange(q url.Values) (from, to time.Time, err error) {
+	if from, err = queryTime(q.Get("from"), "from"); err != nil {
+		return from, to, err
+	}
+	to, err = queryTime(q.Get("to"), "to")
+	return from, to, err
 }
 
 // querySLA reads an optional SLA state filter.

@@ -198,10 +198,7 @@ func (s *Server) handleListVisits() echo.HandlerFunc {
 				return err
 			}
 		}
-		if f.From, err = queryTime(q.Get("from"), "from"); err != nil {
-			return err
-		}
-		if f.To, err = queryTime(q.Get("to"), "to"); err != nil {
+		if f.From, f.To, err = queryRange(q); err != nil {
 			return err
 		}
 		if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
