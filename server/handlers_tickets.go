@@ -63,42 +63,6 @@ func (s *Server) handleGetTicket() echo.HandlerFunc {
 	}
 }
 
-// handleListTickets lists a customer's tickets: a customer's own, or, for
-// staff, those of ?customer_id=.
-func (s *Server) handleListTickets() echo.HandlerFunc {
-	return func(c echo.Context) error {
-		ctx := c.Request().Context()
-		var customers []string
-		v, err := s.viewer(c)
-		if err != nil {
-			return err
-		}
-		if v.Role == fieldsync.RoleCustomer {
-			customers = v.CustomerIDs
-		} else {
-			id := c.QueryParam("customer_id")
-			if id == "" {
-				return fieldsync.Errorf(fieldsync.EInvalid, "customer_id is required")
-			}
-			if _, err := s.deps.Store.Customer(ctx, id); err != nil {
-				return err
-			}
-			customers = []string{id}
-		}
-		items := []ticketView{}
-		for _, id := range customers {
-			tickets, err := s.deps.Store.TicketsOfCustomer(ctx, id)
-			if err != nil {
-				return err
-			}
-			for i := range tickets {
-				items = append(items, ticketView{Ticket: tickets[i], SLA: s.ticketSLA(&tickets[i])})
-			}
-		}
-		return respond(c, http.StatusOK, paged(items, ""))
-	}
-}
-
 type contactRequest struct {
 	Note string `json:"note"`
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/sla"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
@@ -199,21 +198,18 @@ func (s *Server) handleListVisits() echo.HandlerFunc {
 				return err
 			}
 		}
-		if f.From, err = queryTime(q.Get("from"), "from"); err != nil {
-			return err
-		}
-		if f.To, err = queryTime(q.Get("to"), "to"); err != nil {
+		if f.From, f.To, err = queryRange(q); err != nil {
 			return err
 		}
 		if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
 			return err
 		}
-		switch want := sla.State(q.Get("sla")); want {
-		case "":
-		case sla.AtRisk, sla.Breached, sla.OK:
+		want, err := querySLA(q.Get("sla"))
+		if err != nil {
+			return err
+		}
+		if want != "" {
 			f.Match = func(v *fieldsync.Visit) bool { return s.visitSLA(v).State == want }
-		default:
-			return fieldsync.Errorf(fieldsync.EInvalid, "sla must be ok, at_risk or breached, not %q", want)
 		}
 		visits, next, err := s.deps.Store.Visits(c.Request().Context(), f)
 		if err != nil {

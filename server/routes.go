@@ -48,10 +48,13 @@ func (s *Server) routes() {
 	// check fieldsync.Viewer.Sees (server/visibility.go); the roles here
 	// are the outer fence.
 	e.POST("/v1/customers", s.handleCreateCustomer(), authn, staff)
+	e.GET("/v1/customers", s.handleListCustomers(), authn, staff)
 	e.GET("/v1/customers/:id", s.handleGetCustomer(), authn, staffOr(roleCustomer))
 	e.POST("/v1/sites", s.handleCreateSite(), authn, staff)
+	e.GET("/v1/sites", s.handleListSites(), authn, staff)
 	e.GET("/v1/sites/:id", s.handleGetSite(), authn, staff)
 	e.POST("/v1/assets", s.handleCreateAsset(), authn, staff)
+	e.GET("/v1/assets", s.handleListAssets(), authn, staff)
 	e.GET("/v1/assets/:id", s.handleGetAsset(), authn, staff)
 	e.POST("/v1/tickets", s.handleCreateTicket(), authn, staff)
 	e.GET("/v1/tickets", s.handleListTickets(), authn, staffOr(roleCustomer))

@@ -47,7 +47,11 @@ type Store interface {
 	Asset(ctx context.Context, id string) (*fieldsync.Asset, error)
 	CreateTicket(ctx context.Context, t *fieldsync.Ticket, a fieldsync.Actor) error
 	Ticket(ctx context.Context, id string) (*fieldsync.Ticket, error)
-	TicketsOfCustomer(ctx context.Context, customerID string) ([]fieldsync.Ticket, error)
+	// Finding things (handlers_find.go): each pages through its records.
+	Tickets(ctx context.Context, f fieldsync.TicketFilter) ([]fieldsync.Ticket, string, error)
+	Customers(ctx context.Context, search *fieldsync.Search, cursor string, limit int) ([]fieldsync.Customer, string, error)
+	Sites(ctx context.Context, customerID, cursor string, limit int) ([]fieldsync.Site, string, error)
+	Assets(ctx context.Context, f fieldsync.AssetFilter) ([]fieldsync.Asset, string, error)
 	UpdateTicket(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Ticket) error) (*fieldsync.Ticket, error)
 	// CreateVisit stores the visit plan returns, given the ticket, its site
 	// and its visits, all in one transaction.

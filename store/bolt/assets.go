@@ -14,7 +14,10 @@ func (s *DB) CreateAsset(ctx context.Context, a *fieldsync.Asset, actor fieldsyn
 }
 
 func createAsset(tx *bbolt.Tx, a *fieldsync.Asset, actor fieldsync.Actor) error {
-	return createOwned(tx, bucketAssets, fieldsync.EntityAsset, a.ID, a.CustomerID, a, actor, a.CreatedAt)
+	if err := createOwned(tx, bucketAssets, fieldsync.EntityAsset, a.ID, a.CustomerID, a, actor, a.CreatedAt); err != nil {
+		return err
+	}
+	return indexAsset(tx, nil, a)
 }
 
 // Asset returns an asset or ENotFound.

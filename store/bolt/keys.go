@@ -41,6 +41,29 @@ func scanPrefix(idx *bbolt.Bucket, prefix []byte, after string, fn func(child st
 	return nil
 }
 
+// scanPrefixDesc is scanPrefix backwards: the children under prefix
+// that sort before before (every one when it is empty), last first.
+func scanPrefixDesc(idx *bbolt.Bucket, prefix []byte, before string, fn func(child string) (bool, error)) error {
+	c := idx.Cursor()
+	// Ids and index keys are text, so 0xFF sorts after every child.
+	start := append(append([]byte(nil), prefix...), 0xFF)
+	if before != "" {
+		start = append(append([]byte(nil), prefix...), before...)
+	}
+	k, _ := c.Seek(start)
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+		if more, err := fn(string(k[len(prefix):])); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
 // children loads the records of bucket listed under parent in idx.
 func children[T any](tx *bbolt.Tx, idx, bucket []byte, parent string) ([]T, error) {
 	var out []T

@@ -16,6 +16,7 @@ import (
 type listing struct {
 	records       []byte
 	index, prefix []byte
+	desc          bool // newest id first
 }
 
 // page reads the records of l that follow cursor, up to limit of those
@@ -23,6 +24,17 @@ type listing struct {
 // empty when no record is left to read; a non-empty one may still lead to
 // an empty page. A malformed cursor is EInvalid.
 func page[T any](s *DB, l listing, cursor string, limit int, keep func(*T) bool) ([]T, string, error) {
+	return pageTx(s, l, cursor, limit, keepAll(keep))
+}
+
+// keepAll is keep as pageTx takes it.
+func keepAll[T any](keep func(*T) bool) func(*bbolt.Tx, *T) (bool, error) {
+	return func(_ *bbolt.Tx, v *T) (bool, error) { return keep == nil || keep(v), nil }
+}
+
+// pageTx is page whose keep reads other records in the page's
+// transaction.
+func pageTx[T any](s *DB, l listing, cursor string, limit int, keep func(*bbolt.Tx, *T) (bool, error)) ([]T, string, error) {
 	after, err := decodeCursor(cursor)
 	if err != nil {
 		return nil, "", err
@@ -36,7 +48,11 @@ func page[T any](s *DB, l listing, cursor string, limit int, keep func(*T) bool)
 		if l.index != nil {
 			scanned = tx.Bucket(l.index)
 		}
-		return scanPrefix(scanned, l.prefix, after, func(id string) (bool, error) {
+		scan := scanPrefix
+		if l.desc {
+			scan = scanPrefixDesc
+		}
+		return scan(scanned, l.prefix, after, func(id string) (bool, error) {
 			if len(out) == limit {
 				next = encodeCursor(last)
 				return false, nil
@@ -45,8 +61,8 @@ func page[T any](s *DB, l listing, cursor string, limit int, keep func(*T) bool)
 			if err != nil || v == nil {
 				return err == nil, err
 			}
-			if keep != nil && !keep(v) {
-				return true, nil
+			if ok, err := keep(tx, v); err != nil || !ok {
+				return err == nil, err
 			}
 			out, last = append(out, *v), id
 			return true, nil
@@ -80,17 +96,28 @@ func decodeCursor(c string) (string, error) {
 // order; each listing must list its records in id order (UUIDv7 ids
 // under one parent). The cursor is the last id answered, as page's is.
 func pageMerged[T any](s *DB, ls []listing, cursor string, limit int, keep func(*T) bool, id func(*T) string) ([]T, string, error) {
+	return pageMergedTx(s, ls, cursor, limit, keepAll(keep), id)
+}
+
+// pageMergedTx is pageMerged whose keep reads in the page's transaction.
+// Listings that are desc merge newest id first.
+func pageMergedTx[T any](s *DB, ls []listing, cursor string, limit int, keep func(*bbolt.Tx, *T) (bool, error), id func(*T) string) ([]T, string, error) {
 	limit = clampLimit(limit)
 	all := []T{}
 	more := false
 	for _, l := range ls {
-		items, next, err := page(s, l, cursor, limit, keep)
+		items, next, err := pageTx(s, l, cursor, limit, keep)
 		if err != nil {
 			return nil, "", err
 		}
 		all, more = append(all, items...), more || next != ""
 	}
-	slices.SortFunc(all, func(a, b T) int { return strings.Compare(id(&a), id(&b)) })
+	slices.SortFunc(all, func(a, b T) int {
+		if len(ls) > 0 && ls[0].desc {
+			a, b = b, a
+		}
+		return strings.Compare(id(&a), id(&b))
+	})
 	all, next := cutPage(all, limit, id)
 	if next == "" && more {
 		next = encodeCursor(id(&all[len(all)-1]))

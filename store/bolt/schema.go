@@ -124,6 +124,11 @@ var (
 
 	// Second visits under the visit each names as previous (previous.go).
 	indexVisitsByPrevious = []byte("idx_visits_previous") // previous visit \x00 visit
+	// Finding things (find.go): sites by customer, assets by serial and
+	// by model as fieldsync.AssetKey folds them.
+	indexSitesByCust    = []byte("idx_sites_customer") // customer \x00 site
+	indexAssetsBySerial = []byte("idx_assets_serial")  // serial \x00 asset
+	indexAssetsByModel  = []byte("idx_assets_model")   // model \x00 asset
 
 	keySchemaVersion = []byte("schema_version")
 	keyEpoch         = []byte("epoch")
@@ -361,6 +366,16 @@ var migrations = []func(tx *bbolt.Tx) error{
 			return err
 		}
 		return indexExistingPrevious(tx)
+	},
+	// 22 -> 23: sites by customer and assets by serial and model, filled
+	// from the records stored before.
+	func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{indexSitesByCust, indexAssetsBySerial, indexAssetsByModel} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return indexExistingSitesAndAssets(tx)
 	},
 }
 

@@ -14,7 +14,10 @@ func (s *DB) CreateSite(ctx context.Context, site *fieldsync.Site, actor fieldsy
 }
 
 func createSite(tx *bbolt.Tx, site *fieldsync.Site, actor fieldsync.Actor) error {
-	return createOwned(tx, bucketSites, fieldsync.EntitySite, site.ID, site.CustomerID, site, actor, site.CreatedAt)
+	if err := createOwned(tx, bucketSites, fieldsync.EntitySite, site.ID, site.CustomerID, site, actor, site.CreatedAt); err != nil {
+		return err
+	}
+	return indexSite(tx, site)
 }
 
 // Site returns a site or ENotFound.

@@ -59,13 +59,3 @@ func (s *DB) UpdateTicket(ctx context.Context, id string, actor fieldsync.Actor,
 	})
 	return out, err
 }
-
-// TicketsOfCustomer lists a customer's tickets in creation order.
-func (s *DB) TicketsOfCustomer(ctx context.Context, customerID string) ([]fieldsync.Ticket, error) {
-	var out []fieldsync.Ticket
-	err := s.db.View(func(tx *bbolt.Tx) (err error) {
-		out, err = children[fieldsync.Ticket](tx, indexTicketsByCust, bucketTickets, customerID)
-		return err
-	})
-	return out, err
-}
