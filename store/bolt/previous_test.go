@@ -115,7 +115,7 @@ func TestOpenMigratesToThePreviousVisitIndex(t *testing.T) {
 		t.Fatalf("B after the migration: %v", got)
 	}
 	w.db.Close()
-	if v := dbSchemaVersion(t, path); v != uint64(bolt.SchemaVersion()) || v != 22 {
+	if v := dbSchemaVersion(t, path); v != uint64(bolt.SchemaVersion()) {
 		t.Fatalf("schema version %d", v)
 	}
 }
