@@ -211,12 +211,13 @@ func demoSync(ctx context.Context, c *clientsdk.Client) error {
 }
 
 // demoAnswer is a plausible answer to a checklist item: the first
-// choice (the templates list the normal one first), yes, a number
-// within the item's range, the ticket's fault for free text.
+// choice (the templates list the normal one first), no to the questions
+// that ask after a defect and yes to the others, a number within the
+// item's range, the ticket's fault for free text.
 func demoAnswer(it fieldsync.ChecklistItem, fault string) any {
 	switch it.Type {
 	case fieldsync.ItemYesNo:
-		return true
+		return !demoDefects[it.ID]
 	case fieldsync.ItemChoice:
 		return it.Options[0].Value
 	case fieldsync.ItemNumber:
@@ -231,3 +232,8 @@ func demoAnswer(it fieldsync.ChecklistItem, fault string) any {
 	}
 	return fault
 }
+
+// demoDefects are the yes/no items of the templates that ask after a
+// defect: a yes is the unusual answer.
+var demoDefects = map[string]bool{"abnormal_noise": true, "odor": true, "unboxing_screen_broken": true,
+	"battery_swollen": true, "opened_before": true}
