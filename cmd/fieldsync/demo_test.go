@@ -14,7 +14,7 @@ import (
 // and reads it as a dispatcher: the completed visits done on a tablet
 // have sealed reports with every required answer, findings, cause,
 // responsibility, a warranty decision, the work done and a photo per
-// required slot, which GET /v1/media answers as images; a demo report's
+// required slot, which GET /v1/media answers as images, thumbnails made; a demo report's
 // bundle passes `fieldsync verify`; the visit that needs a second one
 // carries the parts to bring; a complaint is open; each completed visit
 // has its follow-up.
@@ -61,6 +61,7 @@ func TestDemoShowsARealDay(t *testing.T) {
 					Work             []struct{ Part, Code string }
 					Photos           []struct {
 						Slot, URL, SHA256 string
+						ThumbURL          string `json:"thumb_url"`
 					}
 				}
 			}
@@ -81,8 +82,14 @@ func TestDemoShowsARealDay(t *testing.T) {
 					if err != nil || cfg.Width == 0 || format != "jpeg" && format != "png" {
 						t.Errorf("photo %s of report %s is not an image: %v %s", ph.Slot, r.ID, err, format)
 					}
-					if !strings.HasPrefix(ph.Slot, "signature_") {
-						images++
+					if strings.HasPrefix(ph.Slot, "signature_") {
+						continue
+					}
+					images++
+					if status, thumb := fetch(t, p, disp, ph.ThumbURL); ph.ThumbURL == "" || status != 200 {
+						t.Errorf("photo %s of report %s has no thumbnail: %q %d", ph.Slot, r.ID, ph.ThumbURL, status)
+					} else if _, _, err := image.DecodeConfig(bytes.NewReader(thumb)); err != nil {
+						t.Errorf("the thumbnail of photo %s is not an image: %v", ph.Slot, err)
 					}
 				}
 				if images < 4 {
