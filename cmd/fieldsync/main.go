@@ -41,7 +41,8 @@ const usage = `fieldsync — after-sales field service server
 
 Commands:
   serve                      run the server (see: fieldsync serve -h)
-  demo --data DIR            fill a fresh data directory with a living demo dataset
+  serve --demo               fill an empty data directory with the demo, then serve it
+  demo [--data DIR]          fill a fresh data directory (default ./data) with a living demo dataset
   admin add-user             create an account (password on stdin)
   admin disable-user         disable an account (--login): refused everywhere, sessions end
   admin enable-user          enable a disabled account again (--login)
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	switch args[0] {
 	case "serve":
-		return serve(ctx, args[1:], getenv, stderr)
+		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return admin(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "policy":

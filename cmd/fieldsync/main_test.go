@@ -447,8 +447,8 @@ func TestDemoFillsAFreshDirectory(t *testing.T) {
 		statuses[v.Status]++
 		states[v.SLA.State]++
 	}
-	if len(all.Items) != 8 || len(statuses) < 4 || states["breached"] == 0 {
-		t.Fatalf("demo visits: %d, statuses %v, sla %v; want 8 in at least 4 states with a breach", len(all.Items), statuses, states)
+	if len(all.Items) != 10 || len(statuses) < 4 || states["breached"] == 0 {
+		t.Fatalf("demo visits: %d, statuses %v, sla %v; want 10 in at least 4 states with a breach", len(all.Items), statuses, states)
 	}
 	var mine struct{ Items []any }
 	get(token("tech.li"), "/v1/visits", &mine)
@@ -457,8 +457,8 @@ func TestDemoFillsAFreshDirectory(t *testing.T) {
 	}
 	var tickets struct{ Items []any }
 	get(token("customer.liu"), "/v1/tickets", &tickets)
-	if len(tickets.Items) != 8 {
-		t.Fatalf("the demo customer sees %d tickets, want 8", len(tickets.Items))
+	if len(tickets.Items) != 10 {
+		t.Fatalf("the demo customer sees %d tickets, want 10", len(tickets.Items))
 	}
 }
 

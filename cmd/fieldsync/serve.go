@@ -45,7 +45,7 @@ func openBlobs(ctx context.Context, dir dataDir, s3 s3store.Config) (media.BlobS
 	return st, "s3://" + s3.Endpoint + "/" + s3.Bucket, err
 }
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
@@ -55,6 +55,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	shutdownGrace := fs.Duration("shutdown-grace", 30*time.Second, "time requests in flight get to finish on SIGTERM")
 	metricsAddr := fs.String("metrics-addr", "", "address of a separate listener for Prometheus metrics (host:port); empty serves no metrics")
 	trustedProxy := fs.String("trusted-proxy", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; empty trusts none")
+	withDemo := fs.Bool("demo", false, "fill a data directory without accounts with the demo data first (as fieldsync demo) and print its logins; a directory with accounts is served as it is")
 	var s3 s3store.Config
 	fs.StringVar(&s3.Endpoint, "s3-endpoint", "", "S3-compatible endpoint (host:port) for photos; empty keeps them in DATA/media")
 	fs.StringVar(&s3.Bucket, "s3-bucket", "fieldsync", "S3 bucket for photos (created if missing)")
@@ -116,6 +117,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	} else if n > 0 {
 		log.Info("removed files a stopped server left", "files", n)
 	}
+	// The demo goes in before the server's own services start, through
+	// the same photo store; its logins are printed once it listens.
+	fresh, err := freshData(ctx, store)
+	if err != nil {
+		return err
+	}
+	var logins []*demoLogin
+	switch {
+	case *withDemo && fresh:
+		if logins, err = fillDemo(ctx, demoEnv{store: store, keys: keys, blobs: blobs, dir: dir, pol: pol}, io.Discard); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		log.Info("filled the data directory with the demo data", "data", string(dir))
+	case *withDemo:
+		log.Info("the demo data was not loaded: the data directory has accounts already; serving what is there", "data", string(dir))
+	case fresh:
+		log.Warn("no accounts yet: nobody can sign in; stop the server and create the first admin with: "+firstAdmin(dir)+
+			" (or start with --demo for demo data)", "data", string(dir))
+	}
 	issuer := auth.NewIssuer(keys)
 	srv := server.New(server.Deps{
 		Media:     photos,
@@ -175,6 +195,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		loops = append(loops, func(ctx context.Context) { serveMetrics(ctx, srv.Metrics(), mln, log) })
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "metrics", metricsAt, "data", string(dir), "photos", where, "version", buildVersion(), "signing_kid", keys.Signing().Kid)
+	if logins != nil {
+		printLogins(stdout, logins)
+		printURLs(stdout, ln.Addr().String())
+	}
 
 	err = serveUntil(ctx, hs, ln, *shutdownGrace, log, loops...)
 	if err != nil {
@@ -294,4 +318,24 @@ func escalateLoop(ctx context.Context, store *bolt.DB, interval time.Duration, l
 		case <-t.C:
 		}
 	}
+}
+
+// firstAdmin is the command that creates the first admin of dir.
+func firstAdmin(dir dataDir) string {
+	return fmt.Sprintf("echo 'choose-a-password' | fieldsync admin add-user --data %s --role admin --login admin --password-stdin", shellQuote(string(dir)))
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// printURLs prints where to start with a server listening on addr.
+func printURLs(w io.Writer, addr string) {
+	base := "http://" + addr
+	fmt.Fprintf(w, "\nServing at %s:\n  API          %s/v1/\n  API document %s/openapi.json\n  health       %s/healthz\n", base, base, base, base)
+	fmt.Fprintf(w, "Sign in: curl -s %s/v1/auth/login -d '{\"login\":\"dispatcher\",\"password\":\"…\",\"device_id\":\"laptop\"}' -H 'Content-Type: application/json'\n", base)
 }
