@@ -34,7 +34,7 @@ func TestAfterSalesDayOffline(t *testing.T) {
 	byModel := map[string]string{}
 	for _, v := range unreportedVisits(t, db) {
 		var b fieldsync.VisitBundle
-		if err := json.Unmarshal([]byte(mustTech(t, db, "show", v)), &b); err != nil {
+		if err := json.Unmarshal([]byte(mustTech(t, db, "show", v, "--json")), &b); err != nil {
 			t.Fatal(err)
 		}
 		if b.Visit.Status == fieldsync.VisitScheduled {
