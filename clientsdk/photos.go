@@ -437,6 +437,15 @@ func (c *Client) ReportPhotos(reportID string) ([]PhotoStatus, error) {
 	return out, err
 }
 
+// knownPhoto returns a photo of the queue, ENotFound for an unknown id.
+func knownPhoto(tx *bbolt.Tx, id int64) (*photoEntry, error) {
+	e, err := getPhoto(tx, id)
+	if err == nil && e == nil {
+		err = fieldsync.Errorf(fieldsync.ENotFound, "no photo %d on this device", id)
+	}
+	return e, err
+}
+
 // RetryPhoto queues a failed photo again (after the technician fixed what
 // the server refused, or to try a photo that failed on corrupt chunks once
 // more). ENotFound for an unknown id; a photo that has not failed is left
@@ -446,14 +455,9 @@ func (c *Client) RetryPhoto(id int64) error {
 		return ErrClosed
 	}
 	err := c.db.Update(func(tx *bbolt.Tx) error {
-		e, err := getPhoto(tx, id)
-		switch {
-		case err != nil:
+		e, err := knownPhoto(tx, id)
+		if err != nil || e.State != PhotoFailed {
 			return err
-		case e == nil:
-			return fieldsync.Errorf(fieldsync.ENotFound, "no photo %d on this device", id)
-		case e.State != PhotoFailed:
-			return nil
 		}
 		e.State, e.Code, e.Detail, e.Attempts, e.Sent, e.UploadURL = PhotoQueued, "", "", 0, 0, ""
 		return putPhoto(tx, id, e)
@@ -496,13 +500,11 @@ func (c *Client) RemovePhoto(id int64) error {
 	defer p.mu.Unlock()
 	var sha string
 	err := p.db.Update(func(tx *bbolt.Tx) error {
-		e, err := getPhoto(tx, id)
-		switch {
-		case err != nil:
+		e, err := knownPhoto(tx, id)
+		if err != nil {
 			return err
-		case e == nil:
-			return fieldsync.Errorf(fieldsync.ENotFound, "no photo %d on this device", id)
-		case e.State != PhotoFailed:
+		}
+		if e.State != PhotoFailed {
 			return fieldsync.Errorf(fieldsync.EConflict, "photo %d is %s: only a refused photo is removed", id, e.State)
 		}
 		sha = e.SHA256

@@ -31,13 +31,21 @@ func photoDirNames(t *testing.T, c *Client) []string {
 	return out
 }
 
-func TestAttachPhoto(t *testing.T) {
+// draftOnDevice opens a signed-in device with a draft report of a
+// scheduled visit.
+func draftOnDevice(t *testing.T) (*harness, *Client, string) {
+	t.Helper()
 	h := newHarness(t)
 	visit := h.fake.addVisit(h.tech, "a", fieldsync.VisitScheduled)
 	c := h.open()
 	h.online(c)
 	report, err := c.CreateReport(visit, "tv-v1")
 	must(t, err)
+	return h, c, report
+}
+
+func TestAttachPhoto(t *testing.T) {
+	h, c, report := draftOnDevice(t)
 	jpg := []byte("\xff\xd8\xff\xe0 not much of a picture, but the device does not judge")
 
 	t.Run("refuses unknown reports and bad slots, copying nothing", func(t *testing.T) {
@@ -147,14 +155,8 @@ func TestUploadPath(t *testing.T) {
 // is not a photo by its first bytes, one larger than the server takes,
 // and a slot the report's template has no place for.
 func TestAttachPhotoRefusesWhatTheServerWould(t *testing.T) {
-	h := newHarness(t)
-	visit := h.fake.addVisit(h.tech, "a", fieldsync.VisitScheduled)
-	c := h.open()
-	h.online(c)
-	report, err := c.CreateReport(visit, "tv-v1")
-	must(t, err)
-
-	_, err = attachFile(t, c, report, "invoice", []byte("root:x:0:0:root:/root:/bin/bash\n"))
+	_, c, report := draftOnDevice(t)
+	_, err := attachFile(t, c, report, "invoice", []byte("root:x:0:0:root:/root:/bin/bash\n"))
 	wantCode(t, err, fieldsync.ENotAnImage)
 	_, err = attachFile(t, c, report, "no_such_slot", []byte("\xff\xd8\xff\xe0 a picture"))
 	wantCode(t, err, fieldsync.EInvalid)
