@@ -32,6 +32,7 @@ import (
 	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/media"
 	"github.com/fieldsync/fieldsync/media/localstore"
+	"github.com/fieldsync/fieldsync/media/photo"
 	"github.com/fieldsync/fieldsync/media/tus"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store/bolt"
@@ -670,7 +671,9 @@ func TestE2EPhotoNotAnImageFailsWithoutBlockingOthers(t *testing.T) {
 	w := newPhotoWorld(t, 1<<20)
 	tab, pn, report := photoTablet(t, w, "tab-a", 256<<10)
 	tab.sync(t)
-	text := bytes.Repeat([]byte("this is the invoice as text, not a picture\n"), 20000)
+	// A JPEG's first bytes pass the device's check; the server reads on
+	// and refuses it.
+	text := append([]byte("\xff\xd8\xff"), bytes.Repeat([]byte("this is the invoice as text, not a picture\n"), 20000)...)
 	bad := attach(t, tab.c, report, "invoice", writeTestFile(t, "invoice.txt", text))
 	huge := attach(t, tab.c, report, "fault", writeTestFile(t, "damage.jpg", testPhoto(t, 12)))
 	photo := smallPhoto(t, 6)
@@ -833,14 +836,14 @@ func TestE2EBackgroundPhotoUploadDoesNotHoldUpText(t *testing.T) {
 	}
 }
 
-// A 64 MiB "photo" (a JPEG followed by padding; the server is told to take
-// it) is copied, hashed and uploaded in 1 MiB chunks without the heap
+// A photo as large as a device attaches (a JPEG followed by padding, 32
+// MiB) is copied, hashed and uploaded in 1 MiB chunks without the heap
 // growing by anything like its size.
 func TestE2EPhotoMemoryStaysBounded(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes and uploads 64 MiB")
+		t.Skip("writes and uploads 32 MiB")
 	}
-	const size = 64 << 20
+	const size = photo.MaxBytes
 	w := newPhotoWorld(t, 2*size)
 	tab, pn, report := photoTablet(t, w, "tab-a", 1<<20)
 
@@ -897,7 +900,7 @@ func TestE2EPhotoMemoryStaysBounded(t *testing.T) {
 	<-sampled
 
 	if p := photoOf(t, tab.c, ref.ID); p.Status != PhotoVerified || p.Size != size {
-		t.Fatalf("the 64 MiB photo: %+v", p)
+		t.Fatalf("the %d MiB photo: %+v", size>>20, p)
 	}
 	if net := pn.snapshot(); net.patchBytes != size || net.patches != size>>20 {
 		t.Fatalf("%d bytes in %d chunks", net.patchBytes, net.patches)

@@ -20,6 +20,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/media/photo"
 )
 
 // Photos: evidence taken on the device, offline or not. AttachPhoto copies
@@ -202,8 +203,15 @@ func reportPhotos(tx *bbolt.Tx, reportID string) ([]int64, []*photoEntry, error)
 // reports take photos too: the server accepts evidence for any report of
 // the technician's visits.
 //
-// Errors: EInvalid for an empty or too long slot, ENotFound for a report
-// the device does not have, EReportSealed for a signed one (its signature
+// What the server would refuse for good is refused here, before anything
+// is queued: the file must be a photo the server takes (JPEG, PNG, HEIC or
+// WebP by its first bytes, as the server sniffs it) of at most
+// photo.MaxBytes, on a slot of the report's template.
+//
+// Errors: EInvalid for an empty or too long slot or one the report's
+// template does not have, ENotAnImage for a file that is not a photo,
+// ETooLarge for one larger than photo.MaxBytes, ENotFound for a report the
+// device does not have, EReportSealed for a signed one (its signature
 // named the photos it takes), and whatever reading the file returns.
 func (c *Client) AttachPhoto(reportID, slot, path string) (PhotoRef, error) {
 	if c.isClosed() {
@@ -215,9 +223,20 @@ func (c *Client) AttachPhoto(reportID, slot, path string) (PhotoRef, error) {
 	case slot == "" || len(slot) > maxSlotLen || !utf8.ValidString(slot):
 		return PhotoRef{}, fieldsync.Errorf(fieldsync.EInvalid, "slot takes UTF-8 text of 1 to %d bytes", maxSlotLen)
 	}
-	// Refuse an unknown report before copying megabytes for nothing; the
-	// transaction checks again.
-	if err := c.view(func(rd *reader) error { _, err := rd.report(reportID); return err }); err != nil {
+	// Refuse an unknown report, or a slot its template has no place for,
+	// before copying megabytes for nothing; the transaction checks the
+	// report again.
+	if err := c.view(func(rd *reader) error {
+		r, err := rd.report(reportID)
+		if err != nil {
+			return err
+		}
+		t, err := rd.template(r.TemplateID)
+		if err != nil || t == nil {
+			return err // a template the device lacks: the server judges the slot
+		}
+		return t.CheckSlot(slot)
+	}); err != nil {
 		return PhotoRef{}, err
 	}
 	src, err := os.Open(path)
@@ -231,6 +250,9 @@ func (c *Client) AttachPhoto(reportID, slot, path string) (PhotoRef, error) {
 	}
 	if !info.Mode().IsRegular() {
 		return PhotoRef{}, fieldsync.Errorf(fieldsync.EInvalid, "%s is not a regular file", filepath.Base(path))
+	}
+	if info.Size() > photo.MaxBytes {
+		return PhotoRef{}, fieldsync.Errorf(fieldsync.ETooLarge, "%s holds %d bytes; a photo may hold at most %d", filepath.Base(path), info.Size(), photo.MaxBytes)
 	}
 	return c.attach(reportID, slot, filepath.Base(path), src, info.ModTime())
 }
@@ -294,6 +316,12 @@ func (p *photoFiles) copy(src io.Reader) (tmp, sha string, size int64, ctype str
 	}
 	if size == 0 {
 		return "", "", 0, "", fieldsync.Errorf(fieldsync.EInvalid, "the file is empty")
+	}
+	if _, err := photo.Sniff(head); err != nil {
+		return "", "", 0, "", fieldsync.Errorf(fieldsync.ENotAnImage, "the file is not a JPEG, PNG, HEIC or WebP photo (%v)", err)
+	}
+	if size > photo.MaxBytes {
+		return "", "", 0, "", fieldsync.Errorf(fieldsync.ETooLarge, "the file holds %d bytes; a photo may hold at most %d", size, photo.MaxBytes)
 	}
 	if err := f.Sync(); err != nil {
 		return "", "", 0, "", err
@@ -412,6 +440,15 @@ func (c *Client) ReportPhotos(reportID string) ([]PhotoStatus, error) {
 	return out, err
 }
 
+// knownPhoto returns a photo of the queue, ENotFound for an unknown id.
+func knownPhoto(tx *bbolt.Tx, id int64) (*photoEntry, error) {
+	e, err := getPhoto(tx, id)
+	if err == nil && e == nil {
+		err = fieldsync.Errorf(fieldsync.ENotFound, "no photo %d on this device", id)
+	}
+	return e, err
+}
+
 // RetryPhoto queues a failed photo again (after the technician fixed what
 // the server refused, or to try a photo that failed on corrupt chunks once
 // more). ENotFound for an unknown id; a photo that has not failed is left
@@ -421,14 +458,9 @@ func (c *Client) RetryPhoto(id int64) error {
 		return ErrClosed
 	}
 	err := c.db.Update(func(tx *bbolt.Tx) error {
-		e, err := getPhoto(tx, id)
-		switch {
-		case err != nil:
+		e, err := knownPhoto(tx, id)
+		if err != nil || e.State != PhotoFailed {
 			return err
-		case e == nil:
-			return fieldsync.Errorf(fieldsync.ENotFound, "no photo %d on this device", id)
-		case e.State != PhotoFailed:
-			return nil
 		}
 		e.State, e.Code, e.Detail, e.Attempts, e.Sent, e.UploadURL = PhotoQueued, "", "", 0, 0, ""
 		return putPhoto(tx, id, e)
@@ -437,6 +469,67 @@ func (c *Client) RetryPhoto(id int64) error {
 		c.poke(c.changed)
 	}
 	return err
+}
+
+// RefusedPhotos lists the photos refused for good (failed), in the order
+// attached: refused work, beside the refused mutations of Conflicts. Each
+// says its slot, file name, and the code and detail of the refusal; the
+// technician retries one (RetryPhoto, for a refusal that may pass now) or
+// removes it (RemovePhoto), attaching a fixed file in its place.
+func (c *Client) RefusedPhotos() ([]PhotoStatus, error) {
+	var out []PhotoStatus
+	err := c.view(func(rd *reader) error {
+		return eachPhoto(rd.tx, func(id int64, e *photoEntry) error {
+			if e.State == PhotoFailed {
+				out = append(out, c.files.status(id, e))
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// RemovePhoto takes a failed photo off the device: its queue entry, its
+// place on its report and, unless another entry names the same bytes, its
+// file. Only a failed photo is removed (EConflict for another: an upload
+// may be under way, and a verified photo is on the server's report).
+// ENotFound for an unknown id.
+func (c *Client) RemovePhoto(id int64) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
+	p := c.files
+	p.mu.Lock() // no attachment of the same bytes settles meanwhile
+	defer p.mu.Unlock()
+	var sha string
+	err := p.db.Update(func(tx *bbolt.Tx) error {
+		e, err := knownPhoto(tx, id)
+		if err != nil {
+			return err
+		}
+		if e.State != PhotoFailed {
+			return fieldsync.Errorf(fieldsync.EConflict, "photo %d is %s: only a refused photo is removed", id, e.State)
+		}
+		sha = e.SHA256
+		if err := tx.Bucket(bucketPhotosByReport).Delete(photoIndexKey(e.ReportID, e.Slot, e.SHA256)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPhotos).Delete(photoKey(id))
+	})
+	if err != nil {
+		return err
+	}
+	used, err := p.referenced(sha)
+	if err != nil {
+		return err
+	}
+	if !used {
+		if err := os.Remove(p.path(sha)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("clientsdk: remove photo: %w", err)
+		}
+	}
+	c.log.Info("photo removed", "photo", id, "sha256", sha)
+	return nil
 }
 
 // layPhotos lists the device's photos of a report under

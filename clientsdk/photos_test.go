@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/media/photo"
 )
 
 // attachFile writes data to a file of the test and attaches it.
@@ -30,13 +31,21 @@ func photoDirNames(t *testing.T, c *Client) []string {
 	return out
 }
 
-func TestAttachPhoto(t *testing.T) {
+// draftOnDevice opens a signed-in device with a draft report of a
+// scheduled visit.
+func draftOnDevice(t *testing.T) (*harness, *Client, string) {
+	t.Helper()
 	h := newHarness(t)
 	visit := h.fake.addVisit(h.tech, "a", fieldsync.VisitScheduled)
 	c := h.open()
 	h.online(c)
 	report, err := c.CreateReport(visit, "tv-v1")
 	must(t, err)
+	return h, c, report
+}
+
+func TestAttachPhoto(t *testing.T) {
+	h, c, report := draftOnDevice(t)
 	jpg := []byte("\xff\xd8\xff\xe0 not much of a picture, but the device does not judge")
 
 	t.Run("refuses unknown reports and bad slots, copying nothing", func(t *testing.T) {
@@ -56,7 +65,7 @@ func TestAttachPhoto(t *testing.T) {
 	t.Run("the same bytes are stored once, under their hash", func(t *testing.T) {
 		a, err := attachFile(t, c, report, "serial_plate", jpg)
 		must(t, err)
-		b, err := attachFile(t, c, report, "damage", jpg)
+		b, err := attachFile(t, c, report, "fault", jpg)
 		must(t, err)
 		if a.SHA256 != b.SHA256 || a.ID == b.ID || a.Size != int64(len(jpg)) {
 			t.Fatalf("refs %+v %+v", a, b)
@@ -66,7 +75,7 @@ func TestAttachPhoto(t *testing.T) {
 		}
 		photos, err := c.ReportPhotos(report)
 		must(t, err)
-		if len(photos) != 2 || photos[0].Slot != "damage" || photos[1].Slot != "serial_plate" || photos[0].Type != "image/jpeg" {
+		if len(photos) != 2 || photos[0].Slot != "fault" || photos[1].Slot != "serial_plate" || photos[0].Type != "image/jpeg" {
 			t.Fatalf("report photos %+v", photos)
 		}
 	})
@@ -138,5 +147,32 @@ func TestUploadPath(t *testing.T) {
 		if got != tc.want || (err == nil) != (tc.want != "") {
 			t.Errorf("uploadPath(%q, %q) = %q, %v; want %q", tc.base, tc.loc, got, err, tc.want)
 		}
+	}
+}
+
+// What the server would refuse for good is refused at attach, offline,
+// with the server's codes, and nothing is queued or copied: a file that
+// is not a photo by its first bytes, one larger than the server takes,
+// and a slot the report's template has no place for.
+func TestAttachPhotoRefusesWhatTheServerWould(t *testing.T) {
+	_, c, report := draftOnDevice(t)
+	_, err := attachFile(t, c, report, "invoice", []byte("root:x:0:0:root:/root:/bin/bash\n"))
+	wantCode(t, err, fieldsync.ENotAnImage)
+	_, err = attachFile(t, c, report, "no_such_slot", []byte("\xff\xd8\xff\xe0 a picture"))
+	wantCode(t, err, fieldsync.EInvalid)
+	if err == nil || !strings.Contains(err.Error(), "serial_plate") {
+		t.Fatalf("the slot's refusal does not name the template's slots: %v", err)
+	}
+	huge := filepath.Join(t.TempDir(), "huge.jpg")
+	must(t, os.WriteFile(huge, []byte("\xff\xd8\xff\xe0"), 0o600))
+	must(t, os.Truncate(huge, photo.MaxBytes+1))
+	_, err = c.AttachPhoto(report, "fault", huge)
+	wantCode(t, err, fieldsync.ETooLarge)
+
+	if names := photoDirNames(t, c); len(names) != 0 {
+		t.Fatalf("the photo directory holds %v", names)
+	}
+	if photos, err := c.Photos(); err != nil || len(photos) != 0 {
+		t.Fatalf("photos queued: %+v, %v", photos, err)
 	}
 }

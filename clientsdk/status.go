@@ -22,8 +22,9 @@ type Status struct {
 	SignedIn      bool          // a session is kept and syncing is not stopped
 
 	// Photos (see Photos for each one): waiting for an upload, with an
-	// upload under way, refused for good. PhotoBytesPending is what is
-	// left to send of the first two.
+	// upload under way, refused for good (refused work beside Refused,
+	// listed by RefusedPhotos). PhotoBytesPending is what is left to send
+	// of the first two.
 	PhotosQueued      int
 	PhotosUploading   int
 	PhotosFailed      int

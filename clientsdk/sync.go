@@ -19,6 +19,9 @@ type SyncReport struct {
 	Refused    int  // of which refused: conflicts and rejections, now in Conflicts
 	Pulled     int  // changes applied from the server
 	Reset      bool // the server asked the device to drop its copy and pull from the start
+	// PhotosRefused is how many photos the server refused for good in
+	// the round's upload, now in RefusedPhotos.
+	PhotosRefused int
 }
 
 // Sync runs one round: push the outbox, oldest first, in batches of
@@ -28,8 +31,9 @@ type SyncReport struct {
 // ErrDeviceRevoked and ErrSignedOut stop syncing until the next Login;
 // anything else is worth retrying later.
 //
-// The result and the error are the text records' alone: photos never fail
-// a round. How they went is told by Photos, Status (PhotoError) and the
+// The error is the text records' alone: photos never fail a round. The
+// result counts the photos the server refused for good (PhotosRefused);
+// how the others went is told by Photos, Status (PhotoError) and the
 // photo events; those not sent wait for the next round.
 func (c *Client) Sync(ctx context.Context) (SyncReport, error) {
 	if c.isClosed() {
@@ -40,7 +44,7 @@ func (c *Client) Sync(ctx context.Context) (SyncReport, error) {
 		// Even after a failed text round: photos of reports the server has
 		// need nothing else, and a dead network costs one request. Their
 		// failure is told by Status and Events, not by Sync.
-		_ = c.uploads.round(ctx)
+		rep.PhotosRefused, _ = c.uploads.counted(ctx)
 	}
 	return rep, err
 }

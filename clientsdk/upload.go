@@ -65,31 +65,40 @@ type uploader struct {
 	chunk   int64 // bytes of one PATCH
 	online  bool  // a ServerURL is set
 
-	sem chan struct{} // one round at a time (capacity 1); a channel so waiting obeys ctx
+	sem     chan struct{} // one round at a time (capacity 1); a channel so waiting obeys ctx
+	refused int           // photos failed in the round under way; held with sem
 }
 
 // round runs one photo round. Its failure is recorded for Status and
 // Events, and returned for the loop's backoff; Sync never returns it.
 func (up *uploader) round(ctx context.Context) error {
+	_, err := up.counted(ctx)
+	return err
+}
+
+// counted is round, also saying how many photos the server refused for
+// good in it.
+func (up *uploader) counted(ctx context.Context) (refused int, err error) {
 	if !up.online {
-		return nil
+		return 0, nil
 	}
 	select {
 	case up.sem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 	defer func() { <-up.sem }()
-	err := up.uploadAll(ctx)
+	up.refused = 0
+	err = up.uploadAll(ctx)
 	if err != nil && ctx.Err() != nil {
-		return err // cancelled (Close): not the network's fault
+		return up.refused, err // cancelled (Close): not the network's fault
 	}
 	up.notices.setPhotoErr(err)
 	if err != nil {
 		up.log.Warn("photo upload stopped; retried later", "err", err)
 		up.notices.emit(Event{Kind: EventPhotoError, Err: err})
 	}
-	return err
+	return up.refused, err
 }
 
 func (up *uploader) uploadAll(ctx context.Context) error {
@@ -371,6 +380,7 @@ func (u *photoUpload) fail(ctx context.Context, code, why string) error {
 	if err := u.save(); err != nil {
 		return err
 	}
+	u.up.refused++
 	u.up.log.Warn("photo refused", "photo", u.id, "report_id", e.ReportID, "slot", e.Slot, "code", code, "detail", why)
 	u.emit(EventPhotoFailed)
 	return nil

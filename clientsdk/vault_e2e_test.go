@@ -77,7 +77,7 @@ func TestE2ERevokedDeviceForgetsSyncedDataAndExportsItsWork(t *testing.T) {
 	sentFile := photoOf(t, tab.c, sent.ID).Path
 	must(t, tab.c.SetAnswer(report, "power_on", true))
 	must(t, tab.c.Depart(w.visit))
-	kept := attach(t, tab.c, report, "damage", writeTestFile(t, "damage.jpg", testPhoto(t, 2)))
+	kept := attach(t, tab.c, report, "fault", writeTestFile(t, "damage.jpg", testPhoto(t, 2)))
 	keptFile := photoOf(t, tab.c, kept.ID).Path
 	before := outboxOf(t, tab.c)
 	secrets := secretsOf(t, tab.c)

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldsync/fieldsync"
+	"github.com/fieldsync/fieldsync/media/photo"
 	"github.com/fieldsync/fieldsync/media/tus"
 )
 
@@ -47,6 +48,9 @@ type Store interface {
 	Photo(ctx context.Context, sha256 string) (*fieldsync.Photo, error) // ENotFound
 	// PhotoReports lists the reports a photo is attached to.
 	PhotoReports(ctx context.Context, sha256 string) ([]string, error)
+	// RefuseUpload keeps a refused upload on its report, audited; a
+	// report not stored keeps nothing.
+	RefuseUpload(ctx context.Context, r *fieldsync.RefusedUpload) error
 }
 
 // ReportChecker tells whether a user may attach photos to a report.
@@ -75,7 +79,7 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultMaxSize       = 32 << 20
+	DefaultMaxSize       = photo.MaxBytes
 	DefaultMaxPerUser    = 50
 	DefaultExpiry        = 24 * time.Hour
 	DefaultThumbSide     = 320
@@ -154,7 +158,9 @@ func (s *Service) Create(ctx context.Context, a fieldsync.Actor, length int64, m
 	case length <= 0:
 		return nil, s.refuse("length", fieldsync.Errorf(fieldsync.EInvalid, "Upload-Length must be a positive number of bytes"))
 	case length > s.MaxSize:
-		return nil, s.refuse("size", fieldsync.Errorf(fieldsync.ETooLarge, "a photo may hold at most %d bytes", s.MaxSize))
+		err := s.refuse("size", fieldsync.Errorf(fieldsync.ETooLarge, "a photo may hold at most %d bytes", s.MaxSize))
+		s.keepRefusal(ctx, a, meta, length, err)
+		return nil, err
 	}
 	sha := strings.ToLower(meta[tus.MetaSHA256])
 	if !fieldsync.ValidSHA256(sha) {
@@ -168,6 +174,7 @@ func (s *Service) Create(ctx context.Context, a fieldsync.Actor, length int64, m
 		return nil, s.refuse("forbidden", err)
 	}
 	if err := s.Store.Attachable(ctx, reportID, slot, sha); err != nil {
+		s.keepRefusal(ctx, a, meta, length, err)
 		return nil, s.refuse("report", err)
 	}
 	now := s.Now().UTC()
@@ -330,9 +337,45 @@ func (s *Service) refuse(reason string, err error) error {
 }
 
 // reject is refuse for a refusal that ends the upload u: it is dropped.
+// A refusal of the photo itself (not of bytes spoilt on the way, which
+// the device sends again) is kept on its report for the dispatcher.
 func (s *Service) reject(ctx context.Context, u *tus.Upload, reason string, err error) error {
 	// The refusal is the answer; an upload that stays after a failed drop
 	// is dropped again by Expire.
 	_ = s.drop(ctx, u)
+	if reason != "checksum" {
+		s.keepRefusal(ctx, fieldsync.Actor{UserID: u.UserID, DeviceID: u.DeviceID}, u.Metadata, u.Length, err)
+	}
 	return s.refuse(reason, err)
+}
+
+// keepRefusal keeps a refusal of the photo an upload's metadata describes
+// on the report it names, when the user may attach photos to that report:
+// what reaches a report's record of refusals is the work of its own
+// technicians. Keeping it is best effort: the refusal is the answer
+// either way.
+func (s *Service) keepRefusal(ctx context.Context, a fieldsync.Actor, meta map[string]string, length int64, refusal error) {
+	reportID, slot := meta[tus.MetaReportID], meta[tus.MetaSlot]
+	code := fieldsync.ErrorCode(refusal)
+	switch {
+	case reportID == "" || slot == "" || len(slot) > 64, code == fieldsync.ENotFound:
+		return
+	case s.CanAttach(ctx, a.UserID, reportID) != nil:
+		return
+	}
+	filename, sha := meta[tus.MetaFilename], strings.ToLower(meta[tus.MetaSHA256])
+	if len(filename) > 255 {
+		filename = strings.ToValidUTF8(filename[:255], "")
+	}
+	if !fieldsync.ValidSHA256(sha) {
+		sha = ""
+	}
+	r := &fieldsync.RefusedUpload{
+		ReportID: reportID, Slot: slot, Filename: filename, SHA256: sha,
+		Size: length, Code: code, Detail: fieldsync.ErrorDetail(refusal),
+		UploadedBy: a.UserID, DeviceID: a.DeviceID, At: s.Now().UTC(),
+	}
+	if err := s.Store.RefuseUpload(context.WithoutCancel(ctx), r); err != nil {
+		s.Logger.Warn("keeping a refused upload on its report failed", "report_id", reportID, "slot", slot, "error", err.Error())
+	}
 }

@@ -38,6 +38,10 @@ type reportView struct {
 	// Addenda are the reports that correct this one, in the order they
 	// were made (their corrects names this report).
 	Addenda []string `json:"addenda"`
+	// RefusedUploads are the photo uploads the server refused for good on
+	// this report, oldest first: for staff and technicians, never for
+	// customers.
+	RefusedUploads []fieldsync.RefusedUpload `json:"refused_uploads,omitempty"`
 }
 
 type photoView struct {
@@ -72,6 +76,11 @@ func (s *Server) reportViews(ctx context.Context, viewer fieldsync.Viewer, repor
 		v := reportView{Report: r, Photos: make([]photoView, 0, len(photos)), Addenda: append([]string{}, addenda[r.ID]...)}
 		if so, ok := signoffs[r.ID]; ok {
 			v.CustomerSignOff = &so
+		}
+		if viewer.Internal() {
+			if v.RefusedUploads, err = s.deps.Store.RefusedUploads(ctx, r.ID); err != nil {
+				return nil, err
+			}
 		}
 		for _, p := range photos {
 			v.Photos = append(v.Photos, photoView{Photo: p, URL: "/v1/media/" + p.SHA256, ThumbURL: thumbURL(&p)})

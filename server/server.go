@@ -70,6 +70,8 @@ type Store interface {
 	// TicketReports returns a ticket and the reports of its visits.
 	TicketReports(ctx context.Context, ticketID string) (*fieldsync.Ticket, []fieldsync.Report, error)
 	ReportPhotos(ctx context.Context, reportID string) ([]fieldsync.Photo, error)
+	// RefusedUploads lists the photo uploads refused for good on a report.
+	RefusedUploads(ctx context.Context, reportID string) ([]fieldsync.RefusedUpload, error)
 	PhotoReports(ctx context.Context, sha string) ([]string, error)
 	// Addenda returns, by report id, the ids of each report's addenda in
 	// the order they were made (absent for a report with none).

@@ -22,17 +22,27 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "fieldsync:", err)
+	}
+	if code := exitCode(err); code != 0 {
+		os.Exit(code)
+	}
+}
+
+// exitCode is the exit status for what run returned: 0 for success, 2 for
+// a usage error, 3 for a tech sync that went through with refused work, 1
+// for any other failure.
+func exitCode(err error) int {
 	switch {
 	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
-	case errors.Is(err, errUsage):
-		fmt.Fprintln(os.Stderr, "fieldsync:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "fieldsync:", err)
-		os.Exit(1)
+		return 0
+	case errors.Is(err, flag.ErrHelp), errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, errSyncRefused):
+		return exitSyncRefused
 	}
+	return 1
 }
 
 var errUsage = errors.New("usage")

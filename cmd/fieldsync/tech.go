@@ -113,6 +113,7 @@ var techCommands = []techCommand{
 	{name: "conflicts", args: "[dismiss N…]", about: "work the server refused, with its reasons;\n" +
 		"dismiss N… (the #N shown) or dismiss --all\n" +
 		"once read", flags: true, run: techConflicts},
+	{name: "photo", args: "retry|remove ID", about: "a refused photo (numbered by conflicts):\nupload it again, or take it off the device", run: techPhoto},
 	{name: "export", args: "FILE", about: "write the unsynced work as JSON for a\ndispatcher (a revoked device's work)", run: techExport},
 }
 
@@ -132,6 +133,7 @@ func techUsage() string {
 		usageEntry(&b, line, cmd.about)
 	}
 	b.WriteString("\nEvery command but login, sync and share works without a network.\n")
+	b.WriteString("sync exits 3 when it went through but the server refused work (see\nconflicts), 1 when it failed.\n")
 	return b.String()
 }
 
@@ -514,8 +516,11 @@ func techSync(ctx context.Context, t techCall) error {
 		return err
 	}
 	fmt.Fprintf(t.stdout, "pushed %d (applied %d, duplicate %d, refused %d), pulled %d\n", r.Pushed, r.Applied, r.Duplicates, r.Refused, r.Pulled)
-	if r.Refused > 0 {
-		fmt.Fprintln(t.stdout, "some work was refused: see `fieldsync tech conflicts`")
+	if r.PhotosRefused > 0 {
+		fmt.Fprintf(t.stdout, "photos refused %d\n", r.PhotosRefused)
+	}
+	if r.Refused > 0 || r.PhotosRefused > 0 {
+		return errSyncRefused
 	}
 	return nil
 }
@@ -533,7 +538,11 @@ func techStatus(_ context.Context, t techCall) error {
 	if s.Pending > 0 {
 		fmt.Fprintf(t.stdout, " (oldest %s)", s.OldestPending.Round(time.Second))
 	}
-	fmt.Fprintf(t.stdout, "\nlast sync: %s\npulled: %d\nrefused: %d\nsigned in: %v\n", last, s.Pulled, s.Refused, s.SignedIn)
+	fmt.Fprintf(t.stdout, "\nlast sync: %s\npulled: %d\nrefused: %d", last, s.Pulled, s.Refused+s.PhotosFailed)
+	if s.PhotosFailed > 0 {
+		fmt.Fprintf(t.stdout, " (photos %d)", s.PhotosFailed)
+	}
+	fmt.Fprintf(t.stdout, "\nsigned in: %v\n", s.SignedIn)
 	if s.LastError != "" {
 		fmt.Fprintf(t.stdout, "last error: %s\n", s.LastError)
 	}
@@ -557,7 +566,11 @@ func techConflicts(_ context.Context, t techCall) error {
 	if err != nil {
 		return err
 	}
-	if len(refused) == 0 {
+	photos, err := printRefusedPhotos(t.stdout, t.c)
+	if err != nil {
+		return err
+	}
+	if len(refused)+photos == 0 {
 		fmt.Fprintln(t.stdout, "no refused work")
 	}
 	for _, r := range refused {

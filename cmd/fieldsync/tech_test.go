@@ -323,10 +323,14 @@ func TestTechUsage(t *testing.T) {
   fieldsync tech [--db FILE] conflicts [dismiss N…]  work the server refused, with its reasons;
                                                      dismiss N… (the #N shown) or dismiss --all
                                                      once read
+  fieldsync tech [--db FILE] photo retry|remove ID   a refused photo (numbered by conflicts):
+                                                     upload it again, or take it off the device
   fieldsync tech [--db FILE] export FILE             write the unsynced work as JSON for a
                                                      dispatcher (a revoked device's work)
 
 Every command but login, sync and share works without a network.
+sync exits 3 when it went through but the server refused work (see
+conflicts), 1 when it failed.
 `
 	if got := techUsage(); got != want {
 		t.Errorf("usage:\n%s\nwant:\n%s", got, want)

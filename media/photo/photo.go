@@ -77,6 +77,10 @@ type GPS struct {
 // ftyp box, which this covers in practice.
 const SniffLen = 64
 
+// MaxBytes is the most bytes a photo may hold: the server refuses a larger
+// upload (too_large) and a device refuses to attach one.
+const MaxBytes = 32 << 20
+
 // Sniff tells the type of a photo from its first bytes (see SniffLen),
 // whatever its name says: JPEG (FF D8 FF), PNG (its 8-byte signature),
 // WebP (RIFF....WEBP) or HEIC (an ISO BMFF ftyp box with a HEIF still-image

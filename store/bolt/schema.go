@@ -121,6 +121,9 @@ var (
 	bucketPickups        = []byte("pickups")            // pick-up id -> Pickup
 	indexPickupsBySource = []byte("idx_pickups_source") // source -> pick-up id
 	indexPickupsByTicket = []byte("idx_pickups_ticket") // ticket \x00 pick-up
+	// Photo uploads refused for good, kept on the report they were meant
+	// for (refused_uploads.go), at most fieldsync.MaxRefusedUploads each.
+	bucketRefusedUploads = []byte("refused_uploads") // report \x00 seq (8 bytes) -> RefusedUpload
 
 	// Second visits under the visit each names as previous (previous.go).
 	indexVisitsByPrevious = []byte("idx_visits_previous") // previous visit \x00 visit
@@ -376,6 +379,12 @@ var migrations = []func(tx *bbolt.Tx) error{
 			}
 		}
 		return indexExistingSitesAndAssets(tx)
+	},
+	// 23 -> 24: refused photo uploads, none yet: refusals before were
+	// answered to the device and not kept.
+	func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketRefusedUploads)
+		return err
 	},
 }
 
