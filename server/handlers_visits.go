@@ -7,13 +7,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/sla"
 	syncproto "github.com/fieldsync/fieldsync/sync"
 )
 
 type visitView struct {
 	fieldsync.Visit
-	SLA slaView `json:"sla"`
+	SLA visitSLAView `json:"sla"`
 }
 
 type visitDetail struct {
@@ -63,7 +62,9 @@ func (s *Server) reportViews(ctx context.Context, viewer fieldsync.Viewer, repor
 		return nil, err
 	}
 	for _, r := range reports {
-		if !viewer.Internal() {
+		if viewer.Internal() {
+			r = r.ForStaff()
+		} else {
 			r = r.ForCustomer()
 		}
 		photos, err := s.deps.Store.ReportPhotos(ctx, r.ID)
@@ -208,12 +209,8 @@ func (s *Server) handleListVisits() echo.HandlerFunc {
 		if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
 			return err
 		}
-		switch want := sla.State(q.Get("sla")); want {
-		case "":
-		case sla.AtRisk, sla.Breached, sla.OK:
-			f.Match = func(v *fieldsync.Visit) bool { return s.visitSLA(v).State == want }
-		default:
-			return fieldsync.Errorf(fieldsync.EInvalid, "sla must be ok, at_risk or breached, not %q", want)
+		if f.Match, err = s.visitSLAMatch(q.Get("sla"), q.Get("sla_warning")); err != nil {
+			return err
 		}
 		visits, next, err := s.deps.Store.Visits(c.Request().Context(), f)
 		if err != nil {
@@ -262,7 +259,7 @@ func (s *Server) handleGetVisit() echo.HandlerFunc {
 }
 
 // viewVisit shows a visit as the viewer may read it.
-func viewVisit(viewer fieldsync.Viewer, v *fieldsync.Visit, sla slaView) visitView {
+func viewVisit(viewer fieldsync.Viewer, v *fieldsync.Visit, sla visitSLAView) visitView {
 	if !viewer.Internal() {
 		return visitView{Visit: v.ForCustomer(), SLA: sla}
 	}

@@ -17,7 +17,7 @@ import (
 var queryParams = map[string][]string{
 	"GET /v1/users":                {"role"},
 	"GET /v1/tickets":              {"customer_id"},
-	"GET /v1/visits":               {"technician", "ticket", "status", "sla", "from", "to", "cursor", "limit"},
+	"GET /v1/visits":               {"technician", "ticket", "status", "sla", "sla_warning", "from", "to", "cursor", "limit"},
 	"GET /v1/reports":              {"ticket", "cursor", "limit", "warranty_disputed"},
 	"GET /v1/second-visits":        {"state", "cursor", "limit"},
 	"GET /v1/reports/:id/bundle":   {"since"},
