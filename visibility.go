@@ -59,3 +59,14 @@ func (r Report) ForCustomer() Report {
 	}
 	return r
 }
+
+// ForStaff returns the report as the HTTP API shows it to staff and
+// technicians: without its merge clocks, the HLC stamps by which drafts
+// merge on sync (a sync pull keeps them; nobody judges a report by them).
+// The receipt times and clock skew of its steps stay: they are how a
+// dispatcher judges a step logged late or on a wrong clock. The fields
+// kept for newer clients stay too: they are work a technician entered.
+func (r Report) ForStaff() Report {
+	r.Clocks = nil
+	return r
+}

@@ -73,12 +73,25 @@ func TestCustomerReadsOwnReportsAndNothingElse(t *testing.T) {
 	if r.Clocks != nil || list.Items[0].Clocks != nil {
 		t.Fatalf("a customer sees the report's merge clocks: %v", r.Clocks)
 	}
-	var staff reportJSON
+	// Nor do staff and technicians: the merge clocks are sync's, and only
+	// a sync pull carries them.
+	var staff, tech reportJSON
 	w.call(t, w.disp, "GET", "/v1/reports/"+a.report, nil, 200, &staff)
-	if len(staff.Clocks) == 0 {
-		t.Fatalf("the dispatcher's report has no clocks: %+v", staff)
+	w.call(t, w.techA, "GET", "/v1/reports/"+a.report, nil, 200, &tech)
+	if staff.ID != a.report || staff.Clocks != nil || tech.Clocks != nil {
+		t.Fatalf("the HTTP API shows the report's merge clocks: staff %v, technician %v", staff.Clocks, tech.Clocks)
 	}
-	w.call(t, w.techA, "GET", "/v1/reports/"+a.report, nil, 200, nil)
+	var pulled reportJSON
+	if err := json.Unmarshal(w.device(t, "tech.a", "tab-pull").pull(t)["report/"+a.report].Data, &pulled); err != nil || len(pulled.Clocks) == 0 {
+		t.Fatalf("the pulled report has no merge clocks: %+v %v", pulled, err)
+	}
+	var staffDetail struct {
+		Reports []reportJSON `json:"reports"`
+	}
+	w.call(t, w.disp, "GET", "/v1/visits/"+a.visit, nil, 200, &staffDetail)
+	if len(staffDetail.Reports) != 1 || staffDetail.Reports[0].Clocks != nil {
+		t.Fatalf("the dispatcher's visit shows the report's merge clocks: %+v", staffDetail.Reports)
+	}
 
 	// The photo, whole and by HEAD.
 	res, body := w.do(t, "GET", r.Photos[0].URL, w.custA, nil)

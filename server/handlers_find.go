@@ -95,7 +95,7 @@ func (s *Server) ticketCustomers(ctx context.Context, v fieldsync.Viewer, asked 
 // when it has one, else its first contact.
 func (s *Server) queueSLA(t *fieldsync.Ticket, open *fieldsync.Visit) slaView {
 	if open != nil {
-		return s.visitSLA(open)
+		return s.visitSLA(open).slaView
 	}
 	return s.ticketSLA(t)
 }

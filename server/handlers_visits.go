@@ -12,7 +12,7 @@ import (
 
 type visitView struct {
 	fieldsync.Visit
-	SLA slaView `json:"sla"`
+	SLA visitSLAView `json:"sla"`
 }
 
 type visitDetail struct {
@@ -66,7 +66,9 @@ func (s *Server) reportViews(ctx context.Context, viewer fieldsync.Viewer, repor
 		return nil, err
 	}
 	for _, r := range reports {
-		if !viewer.Internal() {
+		if viewer.Internal() {
+			r = r.ForStaff()
+		} else {
 			r = r.ForCustomer()
 		}
 		photos, err := s.deps.Store.ReportPhotos(ctx, r.ID)
@@ -213,12 +215,8 @@ func (s *Server) handleListVisits() echo.HandlerFunc {
 		if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
 			return err
 		}
-		want, err := querySLA(q.Get("sla"))
-		if err != nil {
+		if f.Match, err = s.visitSLAMatch(q.Get("sla"), q.Get("sla_warning")); err != nil {
 			return err
-		}
-		if want != "" {
-			f.Match = func(v *fieldsync.Visit) bool { return s.visitSLA(v).State == want }
 		}
 		visits, next, err := s.deps.Store.Visits(c.Request().Context(), f)
 		if err != nil {
@@ -267,7 +265,7 @@ func (s *Server) handleGetVisit() echo.HandlerFunc {
 }
 
 // viewVisit shows a visit as the viewer may read it.
-func viewVisit(viewer fieldsync.Viewer, v *fieldsync.Visit, sla slaView) visitView {
+func viewVisit(viewer fieldsync.Viewer, v *fieldsync.Visit, sla visitSLAView) visitView {
 	if !viewer.Internal() {
 		return visitView{Visit: v.ForCustomer(), SLA: sla}
 	}

@@ -107,7 +107,7 @@ func TestBadInputSaysWhatToFix(t *testing.T) {
 		{"deflate is refused", "POST", "/v1/auth/login", "", "deflate", body(`{}`), 415, fieldsync.EUnsupportedEncoding, "send the body as gzip or uncompressed"},
 
 		// Query parameters.
-		{"a misspelt filter is refused with the parameters taken", "GET", "/v1/visits?technican=u1", staff, "", nil, 400, fieldsync.EInvalid, `unknown query parameter "technican": GET /v1/visits takes technician, ticket, status, sla, from, to, cursor, limit`},
+		{"a misspelt filter is refused with the parameters taken", "GET", "/v1/visits?technican=u1", staff, "", nil, 400, fieldsync.EInvalid, `unknown query parameter "technican": GET /v1/visits takes technician, ticket, status, sla, sla_warning, from, to, cursor, limit`},
 		{"a filter another route takes is refused", "GET", "/v1/tickets?customer_id=c1&ticket_id=t1", staff, "", nil, 400, fieldsync.EInvalid, `unknown query parameter "ticket_id"`},
 		{"a route without parameters refuses any", "GET", "/v1/me?verbose=1", staff, "", nil, 400, fieldsync.EInvalid, `unknown query parameter "verbose": GET /v1/me takes none`},
 		{"a parameter of a path route is named in the API's form", "GET", "/v1/visits/v1?expand=all", staff, "", nil, 400, fieldsync.EInvalid, "GET /v1/visits/{id} takes none"},

@@ -20,7 +20,7 @@ var queryParams = map[string][]string{
 	"GET /v1/customers":            {"q", "cursor", "limit"},
 	"GET /v1/sites":                {"customer", "cursor", "limit"},
 	"GET /v1/assets":               {"serial", "model", "q", "cursor", "limit"},
-	"GET /v1/visits":               {"technician", "ticket", "status", "sla", "from", "to", "cursor", "limit"},
+	"GET /v1/visits":               {"technician", "ticket", "status", "sla", "sla_warning", "from", "to", "cursor", "limit"},
 	"GET /v1/reports":              {"ticket", "cursor", "limit", "warranty_disputed"},
 	"GET /v1/second-visits":        {"state", "cursor", "limit"},
 	"GET /v1/reports/:id/bundle":   {"since"},

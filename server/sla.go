@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"time"
 
 	"github.com/fieldsync/fieldsync"
@@ -15,15 +16,25 @@ type slaView struct {
 	Warning string    `json:"warning,omitempty"`
 }
 
-func (s *Server) visitSLA(v *fieldsync.Visit) slaView {
-	met := v.ArrivedAt
-	if v.Status == fieldsync.VisitCancelled {
-		met = v.FinishedAt // a cancelled visit's promise is void, not broken
-		if met == nil || met.After(v.Due) {
-			met = &v.Due
-		}
+// visitSLAView is a visit's on-site promise: where it stands, by how
+// much it was met or missed once settled, and what threatens it.
+type visitSLAView struct {
+	slaView
+	EarlyMinutes *int          `json:"early_minutes,omitempty"`
+	LateMinutes  *int          `json:"late_minutes,omitempty"`
+	Warnings     []sla.Warning `json:"warnings"`
+}
+
+func (s *Server) visitSLA(v *fieldsync.Visit) visitSLAView {
+	verdict := s.deps.Policy.VisitState(v, s.deps.Now())
+	out := visitSLAView{slaView: slaView{Due: v.Due, State: verdict.State, Warning: v.DueWarning}, Warnings: sla.Warnings(v)}
+	switch m := verdict.Minutes; verdict.State {
+	case sla.Met:
+		out.EarlyMinutes = &m
+	case sla.Missed:
+		out.LateMinutes = &m
 	}
-	return slaView{Due: v.Due, State: s.deps.Policy.State(v.Due, met, s.deps.Now()), Warning: v.DueWarning}
+	return out
 }
 
 func (s *Server) ticketSLA(t *fieldsync.Ticket) slaView {
@@ -56,4 +67,30 @@ func (p promises) ComplaintDue(opened time.Time) (contact, resolution time.Time,
 		warning = r.Warning
 	}
 	return c.Due, r.Due, warning, err
+}
+
+// visitSLAMatch selects visits by ?sla= (a state, sla.OnSiteStates) and
+// ?sla_warning= (a code, sla.WarningCodes); nil when neither is given.
+func (s *Server) visitSLAMatch(state, warning string) (func(*fieldsync.Visit) bool, error) {
+	if state == "" && warning == "" {
+		return nil, nil
+	}
+	var want sla.State
+	var err error
+	if state != "" {
+		if want, err = sla.ParseOnSiteState(state); err != nil {
+			return nil, fieldsync.Errorf(fieldsync.EInvalid, "sla must be ok, at_risk, breached, met or missed, not %q", state)
+		}
+	}
+	if warning != "" {
+		if warning, err = sla.ParseWarningCode(warning); err != nil {
+			return nil, err
+		}
+	}
+	return func(v *fieldsync.Visit) bool {
+		if want != "" && s.deps.Policy.VisitState(v, s.deps.Now()).State != want {
+			return false
+		}
+		return warning == "" || slices.ContainsFunc(sla.Warnings(v), func(w sla.Warning) bool { return w.Code == warning })
+	}, nil
 }

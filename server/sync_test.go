@@ -125,8 +125,8 @@ func TestSyncOfflineDayExactlyOnce(t *testing.T) {
 		t.Fatalf("dispatcher sees %+v", detail)
 	}
 	// The arrival counts at the time the tablet logged it, not at sync.
-	if detail.ArrivedAt == nil || !detail.ArrivedAt.Equal(date(2026, 3, 10, 11)) || detail.SLA.State != "ok" {
-		t.Fatalf("arrival %v (%s), want 11:00 and ok", detail.ArrivedAt, detail.SLA.State)
+	if detail.ArrivedAt == nil || !detail.ArrivedAt.Equal(date(2026, 3, 10, 11)) || detail.SLA.State != "met" {
+		t.Fatalf("arrival %v (%s), want 11:00 and met", detail.ArrivedAt, detail.SLA.State)
 	}
 	var audit page[fieldsync.AuditEntry]
 	w.call(t, w.admin, "GET", "/v1/audit?entity=visit&id="+v.ID, nil, 200, &audit)

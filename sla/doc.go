@@ -18,7 +18,10 @@
 // may load its own with ParsePolicy, which is strict. Deadlines are counted
 // on a calendar.Calendar (weekends, public holidays and make-up working
 // days), see Policy.Deadline; State says whether a promise is ok, at risk
-// (less than Policy.AtRisk left) or breached.
+// (less than Policy.AtRisk left) or breached. A visit's on-site promise
+// settles when its work is over: Policy.VisitState gives met or missed,
+// with the minutes early or late, and Warnings flags a booked window that
+// ends after the deadline.
 //
 // The package is pure: no I/O, no clock of its own (callers pass now), so
 // the technician's tablet and the server compute the same answers.

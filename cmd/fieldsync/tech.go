@@ -447,7 +447,7 @@ func techShare(ctx context.Context, t techCall) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(t.stdout, "share link of report %s, open until %s (shown once; send it to the customer):\n%s\n", report, l.ExpiresAt.In(cst).Format("2006-01-02 15:04"), l.URL)
+	fmt.Fprintf(t.stdout, "share link of report %s, open until %s (shown once; send it to the customer):\n%s\n", report, local(l.ExpiresAt), l.URL)
 	return nil
 }
 
@@ -793,10 +793,6 @@ func pending(c *clientsdk.Client, w io.Writer, what string) error {
 	fmt.Fprintf(w, "%s; %d change(s) wait for sync\n", what, s.Pending)
 	return nil
 }
-
-var cst = time.FixedZone("CST", 8*3600)
-
-func local(t time.Time) string { return t.In(cst).Format("2006-01-02 15:04") }
 
 // photoLine is a photo's upload as one line with a progress bar.
 func photoLine(p clientsdk.PhotoStatus) string {

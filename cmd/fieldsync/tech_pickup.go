@@ -43,7 +43,7 @@ func techPickup(_ context.Context, t techCall) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(t.stdout, "pickup: %s of a %s, collected %s\n", slip.Kind, slip.Category, slip.CollectedAt.Format("2006-01-02 15:04:05Z07:00"))
+	fmt.Fprintf(t.stdout, "pickup: %s of a %s, collected %s\n", slip.Kind, slip.Category, local(slip.CollectedAt))
 	for _, c := range slip.Accessories {
 		mark := "present"
 		if !c.Present {

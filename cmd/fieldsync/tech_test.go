@@ -85,6 +85,10 @@ func TestTechnicianOfflineDayWithTheCLI(t *testing.T) {
 	if visit == "" {
 		t.Fatal("tech.li has no scheduled visit")
 	}
+	// Times are printed in China time with the zone, never bare.
+	if out := mustTech(t, db, "visits"); strings.Count(out, "+08:00") < 2*(strings.Count(out, "\n")-1) {
+		t.Fatalf("the visits' window and due are not China time with +08:00:\n%s", out)
+	}
 
 	stop(t, p) // the basement: no network from here on
 	mustTech(t, db, "depart", visit)
