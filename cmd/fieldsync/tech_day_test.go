@@ -218,8 +218,8 @@ func TestTechDiscardAndDismiss(t *testing.T) {
 	mustTech(t, db, "complete", other) // cancelled meanwhile: refused at sync
 
 	p = serveProcessAt(t, dir, addr)
-	if out := mustTech(t, db, "sync"); !strings.Contains(out, "refused 1") {
-		t.Fatalf("sync:\n%s", out)
+	if out, err := techCLI(t, db, "", "sync"); exitCode(err) != 3 || !strings.Contains(out, "refused 1") {
+		t.Fatalf("sync with a refusal: %v (exit %d)\n%s", err, exitCode(err), out)
 	}
 	var detail struct{ Reports []fieldsync.Report }
 	getJSON(t, p, dispatcher, "/v1/visits/"+visit, &detail)

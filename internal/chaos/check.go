@@ -237,9 +237,12 @@ func visitState(v fieldsync.Visit) any {
 		"departed_at": v.DepartedAt, "arrived_at": v.ArrivedAt, "finished_at": v.FinishedAt}
 }
 
+// reportState is what a device and the server must agree on. Field
+// clocks are sync internals the API does not show; the values they
+// decided are compared.
 func reportState(r fieldsync.Report) any {
 	return map[string]any{"id": r.ID, "status": r.Status, "answers": r.Answers, "findings": r.Findings,
-		"cause": r.Cause, "clocks": r.Clocks}
+		"cause": r.Cause}
 }
 
 // photosStored: every photo a device had verified is on its report on
