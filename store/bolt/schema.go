@@ -351,6 +351,9 @@ var migrations = []func(tx *bbolt.Tx) error{
 		}
 		return nil
 	},
+	// 21 -> 22: tickets have a status; those stored get the one their
+	// visits and pick-up records give them (store/bolt/ticketstatus.go).
+	statusExistingTickets,
 }
 
 // SchemaVersion is the version a file has after Open.
