@@ -49,6 +49,7 @@ type Store interface {
 	Ticket(ctx context.Context, id string) (*fieldsync.Ticket, error)
 	TicketsOfCustomer(ctx context.Context, customerID string) ([]fieldsync.Ticket, error)
 	UpdateTicket(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Ticket) error) (*fieldsync.Ticket, error)
+	TransitionTicket(ctx context.Context, id string, a fieldsync.Actor, action fieldsync.TicketAction, reason string, now time.Time) (*fieldsync.Ticket, error)
 	// CreateVisit stores the visit plan returns, given the ticket, its site
 	// and its visits, all in one transaction.
 	CreateVisit(ctx context.Context, ticketID string, a fieldsync.Actor, plan func(*fieldsync.Ticket, *fieldsync.Site, []fieldsync.Visit) (*fieldsync.Visit, error)) (*fieldsync.Visit, error)
