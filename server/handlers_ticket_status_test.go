@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fieldsync/fieldsync"
 	syncproto "github.com/fieldsync/fieldsync/sync"
@@ -84,4 +85,6 @@ func TestTicketLifecycleOverHTTP(t *testing.T) {
 	if tk.Status != "cancelled" || tk.StatusReason != "customer withdrew" {
 		t.Fatalf("cancelled: %+v", tk)
 	}
+	start := w.clock.Now().Add(2 * time.Hour)
+	w.wantProblem(t, w.disp, "POST", "/v1/visits", map[string]any{"ticket_id": in.ticket, "technician_id": w.techAID, "window_start": start, "window_end": start.Add(time.Hour)}, 409, fieldsync.EInvalidTransition)
 }
