@@ -57,9 +57,8 @@ type Ticket struct {
 	StatusReason string       `json:"status_reason,omitempty"`
 }
 
-// Validate checks a ticket at intake, which opens it.
+// Validate checks a ticket at intake or after an edit.
 func (t *Ticket) Validate() error {
-	t.Status, t.StatusReason = TicketOpen, ""
 	t.Description = strings.TrimSpace(t.Description)
 	t.CustomerID, t.SiteID, t.AssetID = strings.TrimSpace(t.CustomerID), strings.TrimSpace(t.SiteID), strings.TrimSpace(t.AssetID)
 	for _, f := range [][2]string{{"customer_id", t.CustomerID}, {"site_id", t.SiteID}, {"asset_id", t.AssetID}} {

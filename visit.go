@@ -92,6 +92,9 @@ type Visit struct {
 	// EndQuoteDeclined when the customer declined its report's quote.
 	// Empty for a visit that ended with its work.
 	EndReason string `json:"end_reason,omitempty"`
+	// Notes is staff's note on the appointment (access, parking, who
+	// opens the door), corrected by an edit.
+	Notes string `json:"notes,omitempty"`
 	// PreviousVisitID links a second visit to the one that asked for it.
 	PreviousVisitID string `json:"previous_visit_id,omitempty"`
 	// SecondVisit is what a visit that ended needs_second_visit asks the
