@@ -86,7 +86,7 @@ func TestEditsAreStrict(t *testing.T) {
 type onSitePromises struct{ due time.Time }
 
 func (f onSitePromises) OnSiteDue(Zone, time.Time) (time.Time, string, error) { return f.due, "", nil }
-func (f onSitePromises) SecondVisitDue(time.Time) (time.Time, string, error) { return f.due, "", nil }
+func (f onSitePromises) SecondVisitDue(time.Time) (time.Time, string, error)  { return f.due, "", nil }
 
 func TestReplanOnSite(t *testing.T) {
 	old, due := time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC), time.Date(2026, 3, 13, 9, 0, 0, 0, time.UTC)
