@@ -178,6 +178,12 @@ type DueChange struct {
 	DueAfter  time.Time `json:"due_after"`
 }
 
+// Replan recounts the on-site deadlines of ticket t's visits at a site in
+// zone (ReplanOnSite on the server's promises); collecting tells whether
+// an open return or exchange sets a collection's deadline. The store calls
+// it in the transaction of an edit that moved an input of them.
+type Replan func(t *Ticket, zone Zone, visits []Visit, collecting bool) ([]Visit, []DueChange, error)
+
 // ReplanOnSite recounts the on-site deadline of ticket t's visits, at a
 // site in zone, after an edit of an input of it (the zone, the intake).
 // Only visits not yet on site whose deadline is the on-site promise are

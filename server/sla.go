@@ -57,3 +57,8 @@ func (p promises) ComplaintDue(opened time.Time) (contact, resolution time.Time,
 	}
 	return c.Due, r.Due, warning, err
 }
+
+func (p promises) FirstContactDue(intake time.Time) (time.Time, string, error) {
+	d, err := p.policy.FirstContactDue(p.cal, intake)
+	return d.Due, d.Warning, err
+}
