@@ -89,8 +89,12 @@ func (s *DB) TransitionTicket(ctx context.Context, id string, actor fieldsync.Ac
 // statusExistingTickets gives every stored ticket the status its visits
 // give it, published so devices holding it learn it.
 func statusExistingTickets(tx *bbolt.Tx) error {
+	tickets := tx.Bucket(bucketTickets)
+	if tickets == nil {
+		return nil
+	}
 	var ids []string
-	if err := tx.Bucket(bucketTickets).ForEach(func(k, _ []byte) error {
+	if err := tickets.ForEach(func(k, _ []byte) error {
 		ids = append(ids, string(k))
 		return nil
 	}); err != nil {
