@@ -51,9 +51,13 @@ type Ticket struct {
 	// DueWarning is set when a deadline was counted without a holiday
 	// calendar for a year it crosses (weekends only).
 	DueWarning string `json:"due_warning,omitempty"`
+	// Status is where the ticket stands (TicketStatus); StatusReason is
+	// what staff gave when they last moved it (a cancel's reason).
+	Status       TicketStatus `json:"status"`
+	StatusReason string       `json:"status_reason,omitempty"`
 }
 
-// Validate checks a ticket at intake.
+// Validate checks a ticket at intake or after an edit.
 func (t *Ticket) Validate() error {
 	t.Description = strings.TrimSpace(t.Description)
 	t.CustomerID, t.SiteID, t.AssetID = strings.TrimSpace(t.CustomerID), strings.TrimSpace(t.SiteID), strings.TrimSpace(t.AssetID)

@@ -92,6 +92,9 @@ type Visit struct {
 	// EndQuoteDeclined when the customer declined its report's quote.
 	// Empty for a visit that ended with its work.
 	EndReason string `json:"end_reason,omitempty"`
+	// Notes is staff's note on the appointment (access, parking, who
+	// opens the door), corrected by an edit.
+	Notes string `json:"notes,omitempty"`
 	// PreviousVisitID links a second visit to the one that asked for it.
 	PreviousVisitID string `json:"previous_visit_id,omitempty"`
 	// SecondVisit is what a visit that ended needs_second_visit asks the
@@ -216,13 +219,17 @@ type VisitPromises interface {
 }
 
 // PlanVisit books v on ticket t, whose site is in zone and whose visits so
-// far are visits, in creation order. A ticket has at most one open visit
+// far are visits, in creation order. A closed or cancelled ticket takes
+// none (EInvalidTransition); a ticket has at most one open visit
 // (EConflict). The new visit starts scheduled; its deadline is the zone's
 // on-site promise from the ticket's intake, or, when a visit asked for a
 // second one and no later visit was completed, the second-visit promise
 // from when the latest such visit finished, which the new visit then names
 // as its previous one.
 func PlanVisit(v Visit, t *Ticket, zone Zone, visits []Visit, promises VisitPromises) (*Visit, error) {
+	if t.Status.Final() {
+		return nil, Errorf(EInvalidTransition, "the ticket is %s: reopen it to book a visit", t.Status)
+	}
 	var prev *Visit
 	for i := range visits {
 		switch pv := &visits[i]; {

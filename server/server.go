@@ -53,6 +53,11 @@ type Store interface {
 	Sites(ctx context.Context, customerID, cursor string, limit int) ([]fieldsync.Site, string, error)
 	Assets(ctx context.Context, f fieldsync.AssetFilter) ([]fieldsync.Asset, string, error)
 	UpdateTicket(ctx context.Context, id string, a fieldsync.Actor, action string, now time.Time, fn func(*fieldsync.Ticket) error) (*fieldsync.Ticket, error)
+	TransitionTicket(ctx context.Context, id string, a fieldsync.Actor, action fieldsync.TicketAction, reason string, now time.Time) (*fieldsync.Ticket, error)
+	EditCustomer(ctx context.Context, id string, a fieldsync.Actor, now time.Time, edit func(*fieldsync.Customer) error) (*fieldsync.Customer, error)
+	EditAsset(ctx context.Context, id string, a fieldsync.Actor, now time.Time, edit func(*fieldsync.Asset) error) (*fieldsync.Asset, error)
+	EditSite(ctx context.Context, id string, a fieldsync.Actor, now time.Time, edit func(*fieldsync.Site) error, replan fieldsync.Replan) (*fieldsync.Site, []fieldsync.DueChange, error)
+	EditTicket(ctx context.Context, id string, a fieldsync.Actor, now time.Time, edit func(*fieldsync.Ticket) error, replan fieldsync.Replan) (*fieldsync.Ticket, []fieldsync.DueChange, error)
 	// CreateVisit stores the visit plan returns, given the ticket, its site
 	// and its visits, all in one transaction.
 	CreateVisit(ctx context.Context, ticketID string, a fieldsync.Actor, plan func(*fieldsync.Ticket, *fieldsync.Site, []fieldsync.Visit) (*fieldsync.Visit, error)) (*fieldsync.Visit, error)

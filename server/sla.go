@@ -94,3 +94,8 @@ func (s *Server) visitSLAMatch(state, warning string) (func(*fieldsync.Visit) bo
 		return warning == "" || slices.ContainsFunc(sla.Warnings(v), func(w sla.Warning) bool { return w.Code == warning })
 	}, nil
 }
+
+func (p promises) FirstContactDue(intake time.Time) (time.Time, string, error) {
+	d, err := p.policy.FirstContactDue(p.cal, intake)
+	return d.Due, d.Warning, err
+}

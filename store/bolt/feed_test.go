@@ -120,8 +120,10 @@ func TestPullMeetsEachRecordOnceAtItsLatest(t *testing.T) {
 	}
 	changes, _, _, err := w.db.Pull(t.Context(), syncproto.PartitionsFor(w.techA, fieldsync.RoleTechnician), cursor, 100)
 	must(t, err)
-	if len(changes) != 1 || changes[0].ID != w.visit || changes[0].Op != syncproto.ChangeUpsert {
-		t.Fatalf("three changes of one visit pulled as %+v, want it once", changes)
+	// The ticket follows the visit (in progress, then resolved): it too
+	// is met once, after it.
+	if len(changes) != 2 || changes[0].ID != w.visit || changes[0].Op != syncproto.ChangeUpsert || changes[1].ID != w.ticket {
+		t.Fatalf("three changes of one visit pulled as %+v, want it once and its ticket once", changes)
 	}
 	if want := `"status":"completed"`; !strings.Contains(string(changes[0].Data), want) {
 		t.Fatalf("pulled %s, want the latest state", changes[0].Data)

@@ -223,6 +223,11 @@ func (p *pushTx) PutVisit(v *fieldsync.Visit, changes map[string]json.RawMessage
 			return 0, err
 		}
 	}
+	if before != nil {
+		if err := followVisitChange(p.tx, before, v, actor, now); err != nil {
+			return 0, err
+		}
+	}
 	if err := auditKnown(p.tx, fieldsync.EntityVisit, v.ID, changes, actor, action, now); err != nil {
 		return 0, err
 	}

@@ -386,6 +386,9 @@ var migrations = []func(tx *bbolt.Tx) error{
 		_, err := tx.CreateBucketIfNotExists(bucketRefusedUploads)
 		return err
 	},
+	// 24 -> 25: tickets have a status; those stored get the one their
+	// visits and pick-up records give them (store/bolt/ticketstatus.go).
+	statusExistingTickets,
 }
 
 // SchemaVersion is the version a file has after Open.

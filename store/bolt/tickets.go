@@ -30,6 +30,9 @@ func createTicket(tx *bbolt.Tx, t *fieldsync.Ticket, actor fieldsync.Actor) erro
 	if site.CustomerID != t.CustomerID || asset.CustomerID != t.CustomerID {
 		return fieldsync.Errorf(fieldsync.EInvalid, "the site and the asset must belong to customer %q", t.CustomerID)
 	}
+	if t.Status == "" {
+		t.Status = fieldsync.TicketOpen
+	}
 	if err := tx.Bucket(indexTicketsByCust).Put(key(t.CustomerID, t.ID), nil); err != nil {
 		return err
 	}

@@ -36,7 +36,10 @@ func (s *DB) CreateVisit(ctx context.Context, ticketID string, actor fieldsync.A
 		if err := planCollection(tx, v); err != nil {
 			return err
 		}
-		return createVisit(tx, v, actor)
+		if err := createVisit(tx, v, actor); err != nil {
+			return err
+		}
+		return followVisitChange(tx, nil, v, actor, v.CreatedAt)
 	})
 	if err != nil {
 		return nil, err
@@ -120,6 +123,9 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 			if err := settleTicketPickups(tx, &after, actor, now); err != nil {
 				return err
 			}
+		}
+		if err := followVisitChange(tx, before, &after, actor, now); err != nil {
+			return err
 		}
 		if after.TechnicianID != before.TechnicianID {
 			// The new technician gets the whole bundle; the old one an evict
