@@ -30,8 +30,9 @@ func ParseContactFilter(s string) (ContactFilter, error) {
 // filter. Match, when set, is applied last, with the ticket's open visit
 // (nil when it has none), for rules that need the clock.
 type TicketFilter struct {
-	CustomerIDs []string // only these customers' tickets
-	Zone        Zone     // the zone of the ticket's site
+	CustomerIDs []string       // only these customers' tickets
+	Statuses    []TicketStatus // any of these statuses
+	Zone        Zone           // the zone of the ticket's site
 	Channel     Channel
 	Kind        TicketKind
 	From, To    time.Time // created_at in [From, To)
@@ -46,7 +47,8 @@ type TicketFilter struct {
 // when the filter names a zone).
 func (f *TicketFilter) Admits(t *Ticket, site *Site) bool {
 	switch {
-	case f.Channel != "" && t.Channel != f.Channel,
+	case len(f.Statuses) > 0 && !slices.Contains(f.Statuses, t.Status),
+		f.Channel != "" && t.Channel != f.Channel,
 		f.Kind != "" && t.Kind != f.Kind,
 		!f.From.IsZero() && t.CreatedAt.Before(f.From),
 		!f.To.IsZero() && !t.CreatedAt.Before(f.To),

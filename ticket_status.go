@@ -1,6 +1,9 @@
 package fieldsync
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // TicketStatus is where a ticket stands in its lifecycle:
 //
@@ -31,6 +34,23 @@ func ParseTicketStatus(s string) (TicketStatus, error) {
 		return TicketStatus(s), nil
 	}
 	return "", Errorf(EInvalid, "status: unknown ticket status %q (want open, in_progress, resolved, closed or cancelled)", s)
+}
+
+// ParseTicketStatuses reads one status or several, comma-separated (a
+// filter: open,in_progress), without repeats; field names it in errors.
+func ParseTicketStatuses(field, s string) ([]TicketStatus, error) {
+	var out []TicketStatus
+	for _, part := range strings.Split(s, ",") {
+		st := TicketStatus(strings.TrimSpace(part))
+		switch {
+		case !oneOf(st, TicketStatuses):
+			return nil, Errorf(EInvalid, "%s must be open, in_progress, resolved, closed or cancelled, or several of them comma-separated, not %q", field, part)
+		case slices.Contains(out, st):
+			return nil, Errorf(EInvalid, "%s names %s twice; name each status once", field, st)
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // Final reports whether staff ended the ticket (closed or cancelled).

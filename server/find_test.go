@@ -115,7 +115,30 @@ func TestTicketQueue(t *testing.T) {
 		}
 	}
 
+	// The status filter: b cancelled, the others open.
+	w.call(t, w.disp, "POST", "/v1/tickets/"+b.ticket+"/cancel", map[string]string{"reason": "customer withdrew"}, 200, nil)
+	for _, tt := range []struct{ query, want string }{
+		{"status=open", "d c a"},
+		{"status=cancelled", "b"},
+		{"status=" + url.QueryEscape("cancelled,open") + "&limit=2", "d c b a"},
+		{"status=open,in_progress&zone=city", "d a"},
+		{"status=resolved,closed", ""},
+	} {
+		ids, _ := w.listIDs(t, w.disp, "/v1/tickets?"+tt.query)
+		var got []string
+		for _, id := range strings.Fields(ids) {
+			got = append(got, name[id])
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("%s: %v, want %q", tt.query, got, tt.want)
+		}
+	}
+
 	for _, tt := range []problemCase{
+		{w.disp, "status=done", 400, "status"},
+		{w.disp, "status=open,,closed", 400, "status"},
+		{w.disp, "status=", 400, "status"},
+		{w.disp, "status=open,open", 400, "twice"},
 		{w.disp, "zone=mars", 400, "zone"},
 		{w.disp, "channel=fax", 400, "channel"},
 		{w.disp, "kind=refund", 400, "kind"},
@@ -125,7 +148,7 @@ func TestTicketQueue(t *testing.T) {
 		{w.disp, "sla=red", 400, "sla"},
 		{w.disp, "limit=0", 400, "limit"},
 		{w.disp, "cursor=%25%25", 400, "cursor"},
-		{w.disp, "status=open", 400, `\"status\"`},
+		{w.disp, "state=open", 400, `\"state\"`},
 		{w.disp, "customer_id=nobody", 404, "nobody"},
 		{w.custA, "customer_id=" + a.customer, 404, a.customer},
 		{w.techA, "", 403, "forbidden"},

@@ -30,6 +30,11 @@ func (s *Server) handleListTickets() echo.HandlerFunc {
 		if v.Role == fieldsync.RoleCustomer && len(f.CustomerIDs) == 0 {
 			return respond(c, http.StatusOK, paged([]ticketView{}, ""))
 		}
+		if q.Has("status") {
+			if f.Statuses, err = fieldsync.ParseTicketStatuses("status", q.Get("status")); err != nil {
+				return err
+			}
+		}
 		if z := q.Get("zone"); z != "" {
 			if f.Zone = fieldsync.Zone(z); fieldsync.ValidateZone(f.Zone) != nil {
 				return fieldsync.Errorf(fieldsync.EInvalid, "zone must be city, suburb or township, not %q", z)

@@ -16,7 +16,7 @@ import (
 // openapi.json documents exactly these (TestOpenAPIQueryParameters).
 var queryParams = map[string][]string{
 	"GET /v1/users":                {"role"},
-	"GET /v1/tickets":              {"customer_id", "zone", "channel", "kind", "from", "to", "contact", "sla", "cursor", "limit"},
+	"GET /v1/tickets":              {"customer_id", "status", "zone", "channel", "kind", "from", "to", "contact", "sla", "cursor", "limit"},
 	"GET /v1/customers":            {"q", "cursor", "limit"},
 	"GET /v1/sites":                {"customer", "cursor", "limit"},
 	"GET /v1/assets":               {"serial", "model", "q", "cursor", "limit"},
