@@ -426,8 +426,15 @@ func createLink(t *testing.T, p *process, token, report string) string {
 // send POSTs body as token's holder and wants 200 or 201.
 func send(t *testing.T, p *process, token, path string, body, out any) {
 	t.Helper()
+	sendAs(t, p, "POST", token, path, body, out)
+}
+
+// sendAs sends body as JSON with method as token's holder and wants 200
+// or 201.
+func sendAs(t *testing.T, p *process, method, token, path string, body, out any) {
+	t.Helper()
 	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", p.url(path), bytes.NewReader(raw))
+	req, _ := http.NewRequest(method, p.url(path), bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
@@ -437,10 +444,10 @@ func send(t *testing.T, p *process, token, path string, body, out any) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 && res.StatusCode != 201 {
-		t.Fatalf("POST %s: %d %s", path, res.StatusCode, b)
+		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("POST %s: %v", path, err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
 }
 

@@ -57,10 +57,11 @@ type techCall struct {
 var techCommands = []techCommand{
 	{name: "login", args: "--server URL --device ID LOGIN", about: "(password on stdin)", setup: true, run: techLogin},
 	{name: "visits", args: "[--all]", about: "my visits to do (--all: finished ones too):\n" +
-		"window in China time, customer, zone, address", flags: true, run: techVisits},
-	{name: "show", args: "VISIT [--json]", about: "the visit, its checklist (item ids, what each\n" +
-		"takes, answers) and photo slots; --json: the\n" +
-		"bundle with its template as JSON", flags: true, run: techShow},
+		"ticket status, window in China time, customer,\nzone, address, the dispatcher's notes", flags: true, run: techVisits},
+	{name: "show", args: "VISIT [--json]", about: "the visit, its ticket and notes, its checklist\n" +
+		"(item ids, what each takes, answers) and\n" +
+		"photo slots; --json: the bundle with its\n" +
+		"template as JSON", flags: true, run: techShow},
 	{name: "templates", args: "[ID]", about: "the report templates on this device, or one\nwith its items and photo slots", flags: true, run: techTemplates},
 	{name: "depart", args: "VISIT", run: techStep((*clientsdk.Client).Depart)},
 	{name: "arrive", args: "VISIT", run: techStep((*clientsdk.Client).Arrive)},

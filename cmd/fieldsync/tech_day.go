@@ -30,7 +30,7 @@ func techVisits(_ context.Context, t techCall) error {
 		return err
 	}
 	w := tabwriter.NewWriter(t.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "VISIT\tSTATUS\tWINDOW (+08:00)\tDUE\tCUSTOMER\tZONE\tADDRESS")
+	fmt.Fprintln(w, "VISIT\tSTATUS\tTICKET\tWINDOW (+08:00)\tDUE\tCUSTOMER\tZONE\tADDRESS\tNOTES")
 	hidden := 0
 	for _, v := range visits {
 		if !all && v.Status.Terminal() {
@@ -41,8 +41,9 @@ func techVisits(_ context.Context, t techCall) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Status, local(v.WindowStart)+"–"+v.WindowEnd.In(cst).Format("15:04"),
-			local(v.Due), orDash(b.Customer.Name), orDash(string(b.Site.Zone)), orDash(b.Site.Address))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Status, orDash(string(b.Ticket.Status)),
+			local(v.WindowStart)+"–"+v.WindowEnd.In(cst).Format("15:04"), local(v.Due), orDash(b.Customer.Name),
+			orDash(string(b.Site.Zone)), orDash(b.Site.Address), orDash(oneLine(v.Notes)))
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -52,6 +53,10 @@ func techVisits(_ context.Context, t techCall) error {
 	}
 	return nil
 }
+
+// oneLine is a free text on one line of a table: its runs of white
+// space, line breaks and tabs included, as one space.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func orDash(s string) string {
 	if s == "" {
@@ -101,6 +106,10 @@ func techShow(_ context.Context, t techCall) error {
 	w := t.stdout
 	fmt.Fprintf(w, "visit %s: %s\n", v.ID, visitWords[v.Status])
 	fmt.Fprintf(w, "  window   %s–%s (+08:00), arrive by %s\n", local(v.WindowStart), v.WindowEnd.In(cst).Format("15:04"), local(v.Due))
+	fmt.Fprintf(w, "  ticket   %s\n", ticketLine(&b.Ticket))
+	if v.Notes != "" {
+		fmt.Fprintf(w, "  notes    %s\n", oneLine(v.Notes))
+	}
 	fmt.Fprintf(w, "  customer %s %s\n", orDash(b.Customer.Name), b.Customer.Phone)
 	fmt.Fprintf(w, "  address  %s (zone %s)\n", orDash(b.Site.Address), orDash(string(b.Site.Zone)))
 	fmt.Fprintf(w, "  asset    %s %s, serial %s\n", b.Asset.Category, b.Asset.Model, orDash(b.Asset.Serial))
@@ -365,6 +374,21 @@ var visitWords = map[fieldsync.VisitStatus]string{
 	fieldsync.VisitCompleted:        "completed",
 	fieldsync.VisitNeedsSecondVisit: "finished, a second visit is needed",
 	fieldsync.VisitCancelled:        "cancelled",
+}
+
+// ticketLine is the ticket as show prints it: where it stands (with
+// staff's reason for closing or cancelling it), its kind and what the
+// customer reported.
+func ticketLine(tk *fieldsync.Ticket) string {
+	status := strings.ReplaceAll(orDash(string(tk.Status)), "_", " ")
+	if tk.StatusReason != "" {
+		status += " (" + oneLine(tk.StatusReason) + ")"
+	}
+	line := status + ", " + orDash(string(tk.Kind))
+	if d := oneLine(tk.Description); d != "" {
+		line += ": " + d
+	}
+	return line
 }
 
 // stepRefused says why a step cannot be recorded on a visit in status,

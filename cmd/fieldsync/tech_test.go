@@ -271,10 +271,12 @@ func TestTechUsage(t *testing.T) {
 
   fieldsync tech [--db FILE] login --server URL --device ID LOGIN  (password on stdin)
   fieldsync tech [--db FILE] visits [--all]          my visits to do (--all: finished ones too):
-                                                     window in China time, customer, zone, address
-  fieldsync tech [--db FILE] show VISIT [--json]     the visit, its checklist (item ids, what each
-                                                     takes, answers) and photo slots; --json: the
-                                                     bundle with its template as JSON
+                                                     ticket status, window in China time, customer,
+                                                     zone, address, the dispatcher's notes
+  fieldsync tech [--db FILE] show VISIT [--json]     the visit, its ticket and notes, its checklist
+                                                     (item ids, what each takes, answers) and
+                                                     photo slots; --json: the bundle with its
+                                                     template as JSON
   fieldsync tech [--db FILE] templates [ID]          the report templates on this device, or one
                                                      with its items and photo slots
   fieldsync tech [--db FILE] depart|arrive|complete VISIT
