@@ -22,20 +22,13 @@ type dayTicketJSON struct {
 	} `json:"sla"`
 }
 
+// dayVisitJSON is a visit as the dispatcher reads it, with its promise.
 type dayVisitJSON struct {
-	ID          string     `json:"id"`
-	Status      string     `json:"status"`
-	Due         time.Time  `json:"due"`
-	WindowStart time.Time  `json:"window_start"`
-	WindowEnd   time.Time  `json:"window_end"`
-	Notes       string     `json:"notes"`
-	ArrivedAt   *time.Time `json:"arrived_at"`
-	SLA         struct {
-		State        string        `json:"state"`
-		EarlyMinutes *int          `json:"early_minutes"`
-		LateMinutes  *int          `json:"late_minutes"`
-		Warnings     []sla.Warning `json:"warnings"`
-	} `json:"sla"`
+	visitSLAJSON
+	Status      string    `json:"status"`
+	Due         time.Time `json:"due"`
+	WindowStart time.Time `json:"window_start"`
+	Notes       string    `json:"notes"`
 }
 
 // queue lists the ids of the ticket queue's first page for query.
