@@ -79,7 +79,7 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "revoked device %s of user %s at %s\n", d.ID, d.UserID, d.RevokedAt.Format(time.RFC3339))
+			fmt.Fprintf(stdout, "revoked device %s of user %s at %s\n", d.ID, d.UserID, local(*d.RevokedAt))
 			return nil
 		})
 	case "add-key":
@@ -116,7 +116,7 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 			if i == 0 {
 				mark = " (signing)"
 			}
-			fmt.Fprintf(stdout, "%s  %s%s\n", k.Kid, k.Created.Format(time.RFC3339), mark)
+			fmt.Fprintf(stdout, "%s  %s%s\n", k.Kid, local(k.Created), mark)
 		}
 		return nil
 	case "remove-key":

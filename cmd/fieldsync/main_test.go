@@ -368,6 +368,7 @@ func TestAdminCommands(t *testing.T) {
 		{"revoking an unknown device says so", []string{"admin", "revoke-device", "--data", dir, "nope"}, "", "", "not found"},
 		{"add-key adds a signing key", []string{"admin", "add-key", "--data", dir}, "", "added key", ""},
 		{"list-keys marks the signing key", []string{"admin", "list-keys", "--data", dir}, "", "(signing)", ""},
+		{"list-keys prints times in China time", []string{"admin", "list-keys", "--data", dir}, "", " +08:00", ""},
 		{"remove-key refuses the last key", []string{"admin", "remove-key", "--data", dir, "x"}, "", "", "no key"},
 		{"version prints the version", []string{"version"}, "", "fieldsync dev", ""},
 		{"an unknown command is a usage error", []string{"frobnicate"}, "", "", "unknown command"},
