@@ -83,20 +83,20 @@ func walk(n parse.Node, f func(fn, arg string)) {
 			walk(a, f)
 		}
 	case *parse.IfNode:
-		walk(n.Pipe, f)
-		walk(n.List, f)
-		walk(n.ElseList, f)
+		branch(&n.BranchNode, f)
 	case *parse.RangeNode:
-		walk(n.Pipe, f)
-		walk(n.List, f)
-		walk(n.ElseList, f)
+		branch(&n.BranchNode, f)
 	case *parse.WithNode:
-		walk(n.Pipe, f)
-		walk(n.List, f)
-		walk(n.ElseList, f)
+		branch(&n.BranchNode, f)
 	case *parse.TemplateNode:
 		walk(n.Pipe, f)
 	}
+}
+
+func branch(n *parse.BranchNode, f func(fn, arg string)) {
+	walk(n.Pipe, f)
+	walk(n.List, f)
+	walk(n.ElseList, f)
 }
 
 // The walk sees T calls however deeply they are nested, so the test above
