@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/fieldsync/fieldsync"
 	"github.com/fieldsync/fieldsync/internal/browsertest"
+	"github.com/fieldsync/fieldsync/warranty"
 	"github.com/fieldsync/fieldsync/web"
 )
 
@@ -175,6 +178,41 @@ func until(ctx context.Context, expr string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w (last: %v)", expr, ctx.Err(), err)
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Every section of the report page renders in both languages: the
+// warranty decision and its explanation, the quote in yuan, the pick-up
+// slip and the customer's sign-off.
+func TestReportPageSections(t *testing.T) {
+	now := time.Date(2026, 3, 10, 1, 0, 0, 0, time.UTC)
+	r := fieldsync.Report{ID: "r1", Status: fieldsync.ReportSealed, Findings: "屏幕背光故障",
+		Signature: &fieldsync.Signature{CustomerName: "刘女士", SignedAt: now},
+		Quote: &fieldsync.ReportQuote{Currency: "CNY", Decision: fieldsync.QuoteAccepted, TotalFen: 123450,
+			Lines: []fieldsync.QuoteLine{{Kind: "part", Name: fieldsync.QuoteNames{ZhCN: "背光灯条", En: "Backlight strip"}, Qty: 1, UnitFen: 123450, TotalFen: 123450}}},
+		Pickup: &fieldsync.ReportPickup{Kind: fieldsync.PickupReturn, Accessories: []fieldsync.PickupCheck{{Accessory: "遥控器", Present: false}},
+			Deductions: []fieldsync.PickupDeduction{{Accessory: "遥控器", Fen: 5000}}, TotalFen: 94900, CollectedAt: now},
+	}
+	p := reportPage{
+		View: sharedView{Report: reportView{Report: r, CustomerSignOff: &fieldsync.SignOff{Decision: fieldsync.SignOffSigned, CustomerName: "刘女士"}},
+			Status: r.Status, Seal: &fieldsync.Seal{LogIndex: 7}, BundleURL: "/v1/shared/x/bundle"},
+		Warranty: &warranty.Decision{Outcome: warranty.FreeRepair, Options: []warranty.Outcome{warranty.FreeRepair, warranty.PaidRepair},
+			Explanation: []warranty.Line{{Rule: "part_warranty", Text: warranty.Text{ZH: "部件在保修期内", EN: "The part is within its warranty"}}}},
+		SealedAt: now, SignOffAt: now,
+	}
+	for lang, want := range map[string][]string{
+		web.ZhCN: {"免费维修", "部件在保修期内", "背光灯条", "¥1,234.50", "退货取件", "¥949.00", "已封存", "#7", "2026-03-10 09:00", "fieldsync verify"},
+		web.En:   {"Free repair", "The part is within its warranty", "Backlight strip", "¥1,234.50", "Return pick-up", "Accepted", "Sealed", "fieldsync verify"},
+	} {
+		rec := httptest.NewRecorder()
+		if err := pages.Render(rec, httptest.NewRequest("GET", "/r/x?lang="+lang, nil), 200, "report", p); err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		for _, w := range want {
+			if !strings.Contains(rec.Body.String(), w) {
+				t.Errorf("%s: the page lacks %q", lang, w)
+			}
 		}
 	}
 }
