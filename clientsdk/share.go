@@ -16,10 +16,14 @@ type ShareLink struct {
 	ID        string    `json:"id"`
 	ReportID  string    `json:"report_id"`
 	ExpiresAt time.Time `json:"expires_at"`
-	// URL is the link in full, the server's base URL included: what the
-	// customer is sent. Its token is shown this once; the server keeps
-	// only its hash.
+	// URL is the link in full, the server's base URL included, as JSON
+	// for programs. Its token is shown this once; the server keeps only
+	// its hash.
 	URL string `json:"url"`
+	// PageURL is the same link as the report's page for a phone's
+	// browser (GET /r/{token}): what the customer is sent.
+	PageURL string `json:"-"`
+	Token   string `json:"token"`
 }
 
 // ShareReport asks the server, online, for a share link of a report of
@@ -50,6 +54,8 @@ func (c *Client) ShareReport(ctx context.Context, reportID string, days int) (Sh
 	if err := c.session.call(ctx, http.MethodPost, "/v1/reports/"+url.PathEscape(reportID)+"/links", nil, c.opts.RequestTimeout, body, &l); err != nil {
 		return l, err
 	}
-	l.URL = strings.TrimRight(c.opts.ServerURL, "/") + l.URL
+	base := strings.TrimRight(c.opts.ServerURL, "/")
+	l.URL = base + l.URL
+	l.PageURL = base + "/r/" + l.Token
 	return l, nil
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command. It builds the MinIO server the tests run
-# against into .cache/bin, so a fresh clone needs nothing but Go.
+# against into .cache/bin and installs Debian's chromium when it is missing,
+# so a fresh clone on Debian needs nothing but Go.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -30,6 +31,20 @@ if [[ "$(cat "$node_dir/tus-js-client.version" 2>/dev/null)" != "$tus_js_version
 	echo "$tus_js_version" >"$node_dir/tus-js-client.version"
 fi
 export FIELDSYNC_NODE_MODULES=$node_dir/node_modules
+
+# Debian's Chromium, which the page tests drive headless (internal/browsertest).
+if [[ ! -x /usr/bin/chromium ]]; then
+	echo "scripts/test.sh: installing Debian's chromium" >&2
+	sudo=""
+	if [[ $(id -u) -ne 0 ]]; then
+		sudo=sudo
+	fi
+	$sudo apt-get install -y chromium >&2 || $sudo sh -c 'apt-get update && apt-get install -y chromium' >&2 || true
+fi
+if [[ ! -x /usr/bin/chromium && "${CI:-}" == "true" ]]; then
+	echo "scripts/test.sh: /usr/bin/chromium is missing and CI=true: the page tests need it" >&2
+	exit 1
+fi
 
 if [[ $# -eq 0 ]]; then
 	set -- ./...

@@ -173,28 +173,36 @@ func (s *Server) handleShared() echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		views, err := s.reportViews(ctx, fieldsync.Viewer{Role: fieldsync.RoleCustomer}, []fieldsync.Report{*r})
+		v, err := s.sharedViewOf(c, l, r, sharedPrefix+c.Param("token"))
 		if err != nil {
 			return err
 		}
-		base := sharedPrefix + c.Param("token")
-		v := sharedView{Report: views[0], Status: r.Status, Seal: r.Seal, ExpiresAt: l.ExpiresAt, SignURL: base + "/sign"}
-		for i := range v.Report.Photos {
-			p := &v.Report.Photos[i]
-			p.URL = base + "/media/" + p.SHA256
-			if p.ThumbURL != "" {
-				p.ThumbURL = p.URL + "?variant=thumb"
-			}
-		}
-		if so := v.Report.CustomerSignOff; so != nil && so.SignatureSHA256 != "" {
-			v.SignatureURL = base + "/media/" + so.SignatureSHA256
-		}
-		if r.Status == fieldsync.ReportSealed {
-			v.BundleURL = base + "/bundle"
-		}
 		return respond(c, http.StatusOK, v)
 	}
+}
+
+// sharedViewOf is link l's report r as the link shows it, its URLs under
+// base (the link's URL).
+func (s *Server) sharedViewOf(c echo.Context, l *fieldsync.ShareLink, r *fieldsync.Report, base string) (sharedView, error) {
+	views, err := s.reportViews(c.Request().Context(), fieldsync.Viewer{Role: fieldsync.RoleCustomer}, []fieldsync.Report{*r})
+	if err != nil {
+		return sharedView{}, err
+	}
+	v := sharedView{Report: views[0], Status: r.Status, Seal: r.Seal, ExpiresAt: l.ExpiresAt, SignURL: base + "/sign"}
+	for i := range v.Report.Photos {
+		p := &v.Report.Photos[i]
+		p.URL = base + "/media/" + p.SHA256
+		if p.ThumbURL != "" {
+			p.ThumbURL = p.URL + "?variant=thumb"
+		}
+	}
+	if so := v.Report.CustomerSignOff; so != nil && so.SignatureSHA256 != "" {
+		v.SignatureURL = base + "/media/" + so.SignatureSHA256
+	}
+	if r.Status == fieldsync.ReportSealed {
+		v.BundleURL = base + "/bundle"
+	}
+	return v, nil
 }
 
 // handleSharedBundle streams the bundle of a link's report, as
@@ -345,14 +353,17 @@ func linkActor(l *fieldsync.ShareLink) fieldsync.Actor {
 // loggedPath is a request path as logs may keep it: without a share
 // link's token, which opens a report to whoever reads it.
 func loggedPath(p string) string {
-	rest, ok := strings.CutPrefix(p, sharedPrefix)
-	if !ok {
-		return p
+	for _, prefix := range []string{sharedPrefix, pagePrefix} {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok {
+			continue
+		}
+		if _, after, found := strings.Cut(rest, "/"); found {
+			return prefix + "-/" + after
+		}
+		return prefix + "-"
 	}
-	if _, after, found := strings.Cut(rest, "/"); found {
-		return sharedPrefix + "-/" + after
-	}
-	return sharedPrefix + "-"
+	return p
 }
 
 // sharedLimit bounds each peer's requests of the public share-link routes

@@ -38,6 +38,9 @@ var queryParams = map[string][]string{
 	// The transparency log's proofs: public.
 	"GET /v1/log/proof/inclusion":   {"index", "size"},
 	"GET /v1/log/proof/consistency": {"old", "new"},
+
+	// The report page: lang is the language switch (web.Lang).
+	"GET " + pagePrefix + ":token": {"lang"},
 }
 
 // checkQuery refuses a query parameter the route does not take, or one

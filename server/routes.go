@@ -113,6 +113,10 @@ func (s *Server) routes() {
 	e.HEAD(sharedMediaPath, s.withMedia(s.handleSharedPhoto(true)), shared)
 	e.GET(sharedBundlePath, s.handleSharedBundle(), shared)
 	e.POST(sharedPrefix+":token/followup", s.handleSharedFollowUp(), shared)
+	// The customer's report page at the link, and the pages' assets
+	// (handlers_pages.go): HTML, not API operations.
+	e.GET(pagePrefix+":token", s.handleReportPage(), shared)
+	e.GET(staticPath, s.handleStatic())
 
 	// Follow-ups: staff read them all and record phone answers; a
 	// customer reads and answers their own (checked in the handler).

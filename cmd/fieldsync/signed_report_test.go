@@ -83,11 +83,11 @@ func TestSignedReportEndToEnd(t *testing.T) {
 	shareOut := mustTech(t, db, "share", visitA)
 	lines := strings.Split(strings.TrimSpace(shareOut), "\n")
 	techLink := lines[len(lines)-1]
-	if !strings.Contains(shareOut, reportA) || !strings.HasPrefix(techLink, "http://") || !strings.Contains(techLink, "/v1/shared/") {
+	if !strings.Contains(shareOut, reportA) || !strings.HasPrefix(techLink, "http://") || !strings.Contains(techLink, "/r/") {
 		t.Fatalf("tech share:\n%s", shareOut)
 	}
 	if res, err := http.Get(techLink); err != nil || res.StatusCode != 200 {
-		t.Fatalf("GET the technician's link: %v %v", res, err)
+		t.Fatalf("GET the technician's link, the report's page: %v %v", res, err)
 	} else {
 		res.Body.Close()
 	}

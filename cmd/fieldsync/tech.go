@@ -448,7 +448,7 @@ func techShare(ctx context.Context, t techCall) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(t.stdout, "share link of report %s, open until %s (shown once; send it to the customer):\n%s\n", report, local(l.ExpiresAt), l.URL)
+	fmt.Fprintf(t.stdout, "share link of report %s, open until %s (shown once; send it to the customer):\n%s\n", report, local(l.ExpiresAt), l.PageURL)
 	return nil
 }
 
