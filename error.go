@@ -141,3 +141,7 @@ const (
 // EWarrantySettled means a report's disputed warranty decision was
 // settled already: a settlement is final.
 const EWarrantySettled = "warranty_settled"
+
+// ECSRFFailed refuses a state-changing request of a browser session that
+// lacks the session's CSRF token or comes from another site.
+const ECSRFFailed = "csrf_failed"

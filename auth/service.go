@@ -121,23 +121,8 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 			return nil, err
 		}
 	}
-	if wait := s.throttle.Wait(login, c.ClientAddr, s.now()); wait > 0 {
-		return nil, throttled(wait)
-	}
-	user, err := s.store.UserByLogin(ctx, login)
-	if err != nil && fieldsync.ErrorCode(err) != fieldsync.ENotFound {
-		return nil, err
-	}
-	ok, err := s.check(ctx, user, c.Password)
+	user, err := s.verify(ctx, login, c.Password, c.ClientAddr)
 	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		s.throttle.Fail(login, c.ClientAddr, s.now())
-		return nil, fieldsync.Errorf(fieldsync.EBadCredentials, "wrong login or password")
-	}
-	s.throttle.Succeed(login)
-	if err := usable(user); err != nil {
 		return nil, err
 	}
 
@@ -162,6 +147,45 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*authproto.Tokens, 
 	}
 	t.SlipPrefix = ins.SlipPrefix
 	return t, nil
+}
+
+// SignIn checks a login and password as Login does (the same throttle
+// and failures) without starting a device session, for the staff's
+// browser sessions, which the server keeps itself.
+func (s *Service) SignIn(ctx context.Context, login, password, clientAddr string) (*fieldsync.User, error) {
+	login = fieldsync.NormalizeLogin(login)
+	if login == "" || password == "" {
+		return nil, fieldsync.Errorf(fieldsync.EInvalid, "login and password are required")
+	}
+	if len(login) > fieldsync.MaxLoginLen || len(password) > fieldsync.MaxPasswordLen {
+		return nil, fieldsync.Errorf(fieldsync.EBadCredentials, "wrong login or password")
+	}
+	return s.verify(ctx, login, password, clientAddr)
+}
+
+// verify checks a normalized login's password under the throttle and
+// refuses a disabled account (after the right password only).
+func (s *Service) verify(ctx context.Context, login, password, clientAddr string) (*fieldsync.User, error) {
+	if wait := s.throttle.Wait(login, clientAddr, s.now()); wait > 0 {
+		return nil, throttled(wait)
+	}
+	user, err := s.store.UserByLogin(ctx, login)
+	if err != nil && fieldsync.ErrorCode(err) != fieldsync.ENotFound {
+		return nil, err
+	}
+	ok, err := s.check(ctx, user, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		s.throttle.Fail(login, clientAddr, s.now())
+		return nil, fieldsync.Errorf(fieldsync.EBadCredentials, "wrong login or password")
+	}
+	s.throttle.Succeed(login)
+	if err := usable(user); err != nil {
+		return nil, err
+	}
+	return user, nil
 }
 
 // Refresh rotates a refresh token and issues a new access token.

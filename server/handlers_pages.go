@@ -17,14 +17,15 @@ import (
 // pages' assets. Pages are not API operations: openapi.json leaves them
 // out (TestOpenAPIMatchesRoutes skips these prefixes).
 const (
-	pagePrefix = "/r/"
-	staticPath = web.StaticPrefix + ":name"
+	pagePrefix     = "/r/"
+	staticPath     = web.StaticPrefix + ":name"
+	dispatchPrefix = "/dispatch/" // the staff's browser session (session.go)
 )
 
-// pageRoute reports whether a route's path is a page or an asset, which
-// openapi.json leaves out.
+// pageRoute reports whether a route's path is a page, an asset or the
+// browser session behind the pages, which openapi.json leaves out.
 func pageRoute(path string) bool {
-	return strings.HasPrefix(path, pagePrefix) || strings.HasPrefix(path, web.StaticPrefix)
+	return strings.HasPrefix(path, pagePrefix) || strings.HasPrefix(path, web.StaticPrefix) || strings.HasPrefix(path, dispatchPrefix)
 }
 
 // pages are parsed once; a page or catalogue that does not parse stops the

@@ -153,7 +153,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if r.Method == echo.RouteNotFound {
 			continue
 		}
-		// Pages and their assets are HTML for people, not operations.
+		// Pages, their assets and the browser session behind them are
+		// for people, not API operations (docs/design.md).
 		if pageRoute(r.Path) {
 			continue
 		}

@@ -55,6 +55,7 @@ var statusOf = map[string]int{
 	fieldsync.EReportChanged:       http.StatusConflict,
 	fieldsync.EQuoteMismatch:       http.StatusConflict,
 	fieldsync.EWarrantySettled:     http.StatusConflict,
+	fieldsync.ECSRFFailed:          http.StatusForbidden,
 }
 
 // echoCodes names the errors Echo itself raises (routing, limits,

@@ -142,6 +142,14 @@ func (s *Server) routes() {
 	// reads those of their own tickets (checked in the handler).
 	e.GET("/v1/pickups", s.handleListPickups(), authn, staff)
 	e.GET("/v1/pickups/:id", s.handleGetPickup(), authn, staffOr(roleCustomer))
+
+	// The staff's browser sessions (session.go): outside /v1 and
+	// openapi.json, for the dispatcher's pages. webSession admits admins
+	// and dispatchers only and checks CSRF on every state change.
+	e.POST("/dispatch/login", s.handleWebLogin())
+	e.POST("/dispatch/logout", s.handleWebLogout(), s.webSession)
+	e.GET("/dispatch/session", s.handleWebSession(), s.webSession)
+	e.GET(eventsPath, s.handleEvents(), s.webSession)
 }
 
 // staffOr admits admins, dispatchers and one more role.

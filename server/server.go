@@ -205,6 +205,8 @@ type Server struct {
 	media  *media.Service
 	// routeSet holds "METHOD /path" of every route, for checkQuery.
 	routeSet map[string]struct{}
+	// sessions are the staff's browser sessions (session.go).
+	sessions *sessionTable
 }
 
 // New wires the middleware and routes.
@@ -253,7 +255,7 @@ func New(d Deps) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientAddr(d.TrustedProxies)
 	s := &Server{echo: e, deps: d, log: d.Logger, registry: d.Registry, metrics: newHTTPMetrics(d.Registry),
-		shared: &peerLimit{limit: SharedPerMinute, now: d.Now}}
+		shared: &peerLimit{limit: SharedPerMinute, now: d.Now}, sessions: newSessionTable()}
 	e.HTTPErrorHandler = s.handleError
 	if s.media = d.Media; s.media != nil {
 		if s.media.CanAttach == nil {
@@ -325,9 +327,10 @@ func isMedia(c echo.Context) bool {
 }
 
 // isBulk reports whether a request streams bytes that take as long as
-// they take and keep their exact length: photos, backups and bundles.
+// they take and keep their exact length: photos, backups and bundles,
+// and event streams.
 func isBulk(c echo.Context) bool {
-	return isMedia(c) || c.Path() == backupPath || c.Path() == bundlePath || c.Path() == sharedBundlePath
+	return isMedia(c) || c.Path() == backupPath || c.Path() == bundlePath || c.Path() == sharedBundlePath || c.Path() == eventsPath
 }
 
 // byteSize writes n in the form BodyLimit parses ("1048576B").

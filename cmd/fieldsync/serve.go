@@ -173,6 +173,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(srv.CloseStreams) // event streams never end by themselves
 	loops := []func(context.Context){
 		func(ctx context.Context) { pruneLoop(ctx, store, log) },
 		func(ctx context.Context) { escalateLoop(ctx, store, time.Minute, log) },
