@@ -10,8 +10,6 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/fieldsync/fieldsync"
-	"github.com/fieldsync/fieldsync/calendar"
-	"github.com/fieldsync/fieldsync/sla"
 )
 
 // Pick-up records (fieldsync.Pickup) are kept by the store in the
@@ -47,7 +45,7 @@ func signed(r *fieldsync.Report) bool {
 //   - every signed report whose warranty question finds the screen
 //     cracked on unboxing gets its appraisal_slip record, due from the
 //     report's creation, done when the report is sealed.
-func settlePickups(tx *bbolt.Tx, t *fieldsync.Ticket, v *fieldsync.Visit, reports []*fieldsync.Report, actor fieldsync.Actor, now time.Time) error {
+func settlePickups(tx *bbolt.Tx, c clocks, t *fieldsync.Ticket, v *fieldsync.Visit, reports []*fieldsync.Report, actor fieldsync.Actor, now time.Time) error {
 	reports = slices.DeleteFunc(slices.Clone(reports), func(r *fieldsync.Report) bool { return !signed(r) })
 	slices.SortFunc(reports, func(a, b *fieldsync.Report) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
 	p, err := pickupBySource(tx, pickupOfTicket(t.ID))
@@ -56,7 +54,7 @@ func settlePickups(tx *bbolt.Tx, t *fieldsync.Ticket, v *fieldsync.Visit, report
 	}
 	if p == nil && v != nil && v.Status == fieldsync.VisitCompleted && v.FinishedAt != nil {
 		if kind := pickupKind(reports); kind != "" {
-			due, err := sla.DefaultPolicy().PickupDue(calendar.Default(), fieldsync.PickupKind(kind), *v.FinishedAt)
+			due, err := c.policy.PickupDue(c.cal, fieldsync.PickupKind(kind), *v.FinishedAt)
 			if err != nil {
 				return err
 			}
@@ -89,7 +87,7 @@ func settlePickups(tx *bbolt.Tx, t *fieldsync.Ticket, v *fieldsync.Visit, report
 		if a != nil {
 			continue
 		}
-		due, err := sla.DefaultPolicy().AppraisalSlipDue(calendar.Default(), r.CreatedAt)
+		due, err := c.policy.AppraisalSlipDue(c.cal, r.CreatedAt)
 		if err != nil {
 			return err
 		}
@@ -202,7 +200,7 @@ func ticketReports(tx *bbolt.Tx, ticketID string, read func(id string) (*fieldsy
 
 // settleTicketPickups is settlePickups outside a push: the ticket's
 // reports as stored.
-func settleTicketPickups(tx *bbolt.Tx, v *fieldsync.Visit, actor fieldsync.Actor, now time.Time) error {
+func (s *DB) settleTicketPickups(tx *bbolt.Tx, v *fieldsync.Visit, actor fieldsync.Actor, now time.Time) error {
 	t, err := must[fieldsync.Ticket](tx, bucketTickets, "ticket_id", v.TicketID)
 	if err != nil {
 		return err
@@ -213,7 +211,7 @@ func settleTicketPickups(tx *bbolt.Tx, v *fieldsync.Visit, actor fieldsync.Actor
 	if err != nil {
 		return err
 	}
-	return settlePickups(tx, t, v, reports, actor, now)
+	return settlePickups(tx, s.slaClocks(), t, v, reports, actor, now)
 }
 
 // settlePickups is the package function in a push: the ticket's reports as the batch
@@ -227,7 +225,7 @@ func (p *pushTx) settlePickups(v *fieldsync.Visit, actor fieldsync.Actor, now ti
 	if err != nil {
 		return err
 	}
-	return settlePickups(p.tx, t, v, reports, actor, now)
+	return settlePickups(p.tx, p.db.slaClocks(), t, v, reports, actor, now)
 }
 
 // Pickup returns a pick-up record or ENotFound.

@@ -28,18 +28,20 @@ func (s *DB) SetPolicy(p sla.Policy, cal *calendar.Calendar) {
 	s.clocks.Store(&clocks{policy: p, cal: cal})
 }
 
-// calendar is the business calendar the store counts on.
-func (s *DB) calendar() *calendar.Calendar {
+// slaClocks are the policy and calendar the store counts on (SetPolicy),
+// the shipped ones until it is called.
+func (s *DB) slaClocks() clocks {
 	if c := s.clocks.Load(); c != nil {
-		return c.cal
+		return *c
 	}
-	return calendar.Default()
+	return clocks{policy: sla.DefaultPolicy(), cal: calendar.Default()}
 }
+
+// calendar is the business calendar the store counts on.
+func (s *DB) calendar() *calendar.Calendar { return s.slaClocks().cal }
 
 // followUpDue is the follow-up deadline of a visit completed at done.
 func (s *DB) followUpDue(done time.Time) (calendar.Deadline, error) {
-	if c := s.clocks.Load(); c != nil {
-		return c.policy.FollowUpDue(c.cal, done)
-	}
-	return sla.DefaultPolicy().FollowUpDue(calendar.Default(), done)
+	c := s.slaClocks()
+	return c.policy.FollowUpDue(c.cal, done)
 }

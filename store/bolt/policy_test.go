@@ -28,3 +28,23 @@ func TestFollowUpDueByTheGivenPolicy(t *testing.T) {
 		t.Fatalf("follow-ups %+v, want one due %s", got, want)
 	}
 }
+
+// A return's pick-up is due by the policy the store was given: 1 working
+// day instead of the shipped 3 makes Thursday's completion due at the end
+// of Friday 3 April (shipped: 9 April, after Qingming).
+func TestPickupDueByTheGivenPolicy(t *testing.T) {
+	w := newWorld(t)
+	p := sla.DefaultPolicy()
+	p.PickupReturn = sla.Rule{Amount: 1, Unit: sla.Workdays}
+	w.db.SetPolicy(p, nil)
+	w.onSite(t, "v-decide")
+	thursday := time.Date(2026, 4, 2, 17, 0, 0, 0, cst)
+	must(t, w.db.Push(t.Context(), signedReport("r-decide", "v-decide", thursday, func(r *fieldsync.Report) {
+		r.Warranty = decision(false, "return", "return", "exchange")
+	})))
+	must(t, w.db.Push(t.Context(), finish("v-decide", fieldsync.ActionComplete, thursday)))
+	got := pickups(t, w.db, fieldsync.PickupFilter{})
+	if want := time.Date(2026, 4, 4, 0, 0, 0, 0, cst); len(got) != 1 || !got[0].Due.Equal(want) {
+		t.Fatalf("pick-ups %+v, want one due %s", got, want)
+	}
+}

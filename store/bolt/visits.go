@@ -120,7 +120,7 @@ func (s *DB) UpdateVisit(ctx context.Context, id string, actor fieldsync.Actor, 
 			return err
 		}
 		if after.Status == fieldsync.VisitCompleted && before.Status != fieldsync.VisitCompleted {
-			if err := settleTicketPickups(tx, &after, actor, now); err != nil {
+			if err := s.settleTicketPickups(tx, &after, actor, now); err != nil {
 				return err
 			}
 		}
